@@ -1,0 +1,39 @@
+# edx-pipes: build, test, demo and benchmarks. The nightly job's targets (pull, transform, load,
+# all, refresh) live in mk/pipeline.mk, included below.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+SHARED ?= ../shared
+SRC := $(shell find src -name '*.ts' 2>/dev/null)
+
+.PHONY: help install build test demo bench conformance clean
+
+help:
+	@echo "make demo         transform the bundled example (examples/) and load it when a database is reachable"
+	@echo "make test         install, build and run the whole test suite"
+	@echo "make conformance  score edx-json2sql against $(SHARED)/conformance"
+	@echo "make bench        throughput and memory benchmarks (ratios against baselines of the same run)"
+	@echo "make all          pull → transform → load (see mk/pipeline.mk and config.mk)"
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.installed
+
+dist/.built: node_modules/.installed tsconfig.json $(SRC)
+	npx tsc -p tsconfig.json
+	@touch $@
+
+build: dist/.built
+
+test: build
+	npx tap
+
+conformance: build
+	@test -d $(SHARED)/conformance || { echo "conformance: $(SHARED)/conformance is missing (set SHARED=path/to/shared)"; exit 1; }
+	python3 $(SHARED)/conformance/run.py --cmd 'bin/edx-json2sql --modulestore $(SHARED)/conformance/modulestore.json'
+
+clean:
+	rm -rf dist .tap
+
+-include mk/*.mk

@@ -1,0 +1,90 @@
+// Connection settings the way the mysql client finds them, so no password ever goes on a
+// command line: an option file (`--defaults-file FILE`, else $EDX_PIPES_MY_CNF, else ~/.my.cnf;
+// sections [client], [mysql] and [edx-pipes], later ones win) and then the environment
+// (MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_USER, MYSQL_PWD), which overrides the file.
+import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+
+export interface ConnectionSettings {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  socketPath?: string;
+  database?: string;
+  /** Where the settings came from, for messages (never includes the password). */
+  source: string;
+}
+
+const SECTIONS = new Set(['client', 'mysql', 'edx-pipes']);
+
+/** Parse the [client]/[mysql]/[edx-pipes] sections of a MySQL option file. */
+export function parseOptionFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let inSection = false;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const section = /^\[([^\]]+)\]$/.exec(line);
+    if (section) {
+      inSection = SECTIONS.has(section[1].trim().toLowerCase());
+      continue;
+    }
+    if (!inSection) continue;
+    const kv = /^([A-Za-z0-9_-]+)\s*(?:=\s*(.*))?$/.exec(line);
+    if (!kv) continue;
+    let value = (kv[2] ?? '').trim();
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    out[kv[1].toLowerCase().replace(/-/g, '_')] = value;
+  }
+  return out;
+}
+
+export function connectionSettings(opts: { defaultsFile?: string; env?: NodeJS.ProcessEnv } = {}): ConnectionSettings {
+  const env = opts.env ?? process.env;
+  const file = opts.defaultsFile ?? env.EDX_PIPES_MY_CNF ?? join(homedir(), '.my.cnf');
+  let fromFile: Record<string, string> = {};
+  let source = 'defaults';
+  if (opts.defaultsFile && !existsSync(opts.defaultsFile)) {
+    throw new Error(`option file not found: ${opts.defaultsFile}`);
+  }
+  if (existsSync(file)) {
+    fromFile = parseOptionFile(readFileSync(file, 'utf8'));
+    source = file;
+  }
+  const pick = (envName: string, key: string) => env[envName] ?? fromFile[key];
+  if (env.MYSQL_HOST || env.MYSQL_TCP_PORT || env.MYSQL_USER || env.MYSQL_PWD) source += ' + environment';
+  const port = Number(pick('MYSQL_TCP_PORT', 'port') ?? 3306);
+  return {
+    host: pick('MYSQL_HOST', 'host') ?? '127.0.0.1',
+    port: Number.isFinite(port) ? port : 3306,
+    user: pick('MYSQL_USER', 'user') ?? 'root',
+    password: pick('MYSQL_PWD', 'password'),
+    socketPath: pick('MYSQL_UNIX_PORT', 'socket'),
+    database: fromFile.database,
+    source,
+  };
+}
+
+/** Open a connection: utf8mb4, UTC, LOAD DATA LOCAL allowed, several statements per query off. */
+export async function connect(settings: ConnectionSettings, extra: Partial<mysql.ConnectionOptions> = {}) {
+  return mysql.createConnection({
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    socketPath: settings.socketPath,
+    database: settings.database,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    dateStrings: true,
+    supportBigNumbers: true,
+    ...extra,
+  });
+}
+
+/** Describe the settings for a message: user@host:port (source), never the password. */
+export const describeSettings = (s: ConnectionSettings) =>
+  `${s.user}@${s.socketPath ? s.socketPath : `${s.host}:${s.port}`} (from ${s.source})`;

@@ -1,0 +1,72 @@
+// Makes a value fit its column before it is written (decisions.md §3): text longer than the column
+// is cut (at a character boundary) and counted, integer columns never receive text, dates are
+// either a valid literal or NULL. Every writer (SQL, CSV) goes through here, so what the server
+// receives always fits and strict sql_mode never has to truncate or reject anything.
+import { TYPES, type Column, type TableDef } from './tables.js';
+
+export type Value = string | number | null;
+
+export interface FitCounters {
+  /** Values cut to fit, per `Table.column`. */
+  cut: Map<string, number>;
+  /** Values that were not numbers in an integer column, or out of range, replaced by the empty value. */
+  coerced: Map<string, number>;
+}
+
+export const newFitCounters = (): FitCounters => ({ cut: new Map(), coerced: new Map() });
+
+const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
+
+const DATETIME_LITERAL = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
+const TIME_LITERAL = /^-?\d{1,3}:\d{2}:\d{2}(\.\d{1,6})?$/;
+
+/** Cut a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
+function cutBytes(s: string, maxBytes: number): string {
+  const buf = Buffer.from(s, 'utf8');
+  if (buf.length <= maxBytes) return s;
+  let end = maxBytes;
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--; // back off continuation bytes
+  return buf.subarray(0, end).toString('utf8');
+}
+
+/** Cut a string to at most `max` characters (code points), never leaving half a surrogate pair. */
+function cutChars(s: string, max: number): string {
+  if (s.length <= max) return s; // UTF-16 length ≥ code points, so this is exact when short
+  const cps = Array.from(s);
+  return cps.length <= max ? s : cps.slice(0, max).join('');
+}
+
+export function fitValue(table: TableDef, col: Column, v: Value, counters: FitCounters): Value {
+  const type = TYPES[col.type];
+  switch (type.kind) {
+    case 'text': {
+      if (v === null) return type.empty;
+      const s = typeof v === 'string' ? v : String(v);
+      const limit = type.limit!;
+      // Fast path: a UTF-16 length within a third of the byte limit cannot exceed it.
+      if (limit.unit === 'bytes' ? s.length * 3 <= limit.max : s.length <= limit.max) return s;
+      const cut = limit.unit === 'bytes' ? cutBytes(s, limit.max) : cutChars(s, limit.max);
+      if (cut !== s) bump(counters.cut, `${table.name}.${col.name}`);
+      return cut;
+    }
+    case 'int': {
+      if (typeof v === 'number' && Number.isInteger(v) && v >= type.range![0] && v <= type.range![1]) return v;
+      if (v === null || v === '') return type.empty;
+      const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
+      if (Number.isInteger(n) && n >= type.range![0] && n <= type.range![1]) return n;
+      bump(counters.coerced, `${table.name}.${col.name}`);
+      return type.empty;
+    }
+    case 'datetime':
+      return typeof v === 'string' && DATETIME_LITERAL.test(v) ? v : null;
+    case 'time':
+      return typeof v === 'string' && TIME_LITERAL.test(v) ? v : null;
+  }
+}
+
+/** Fit every value of a row in place; returns the row. */
+export function fitRow(table: TableDef, values: Value[], counters: FitCounters): Value[] {
+  const columns = table.columns;
+  for (let i = 0; i < columns.length; i++) values[i] = fitValue(table, columns[i], values[i], counters);
+  return values;
+}

@@ -1,0 +1,32 @@
+// Academic quarters (transform.md §4.4, decisions.md "quarter"): season + calendar year of the
+// event; December counts as fall (Stanford's academic calendar, reference era).
+
+const SEASON_OF_MONTH = [
+  'winter', 'winter', 'spring', 'spring', 'spring', 'summer',
+  'summer', 'summer', 'fall', 'fall', 'fall', 'fall',
+] as const;
+
+/** `2013-08-04…` (UTC) → `summer2013`; month is 1-based. */
+export function quarterOf(year: number, month: number): string {
+  return `${SEASON_OF_MONTH[month - 1]}${year}`;
+}
+
+/**
+ * The partition that holds a quarter, named as the reference named them: academic year AY runs
+ * from fall AY to summer AY+1, so `winter2014` lives in `pAY2013_Winter`. '' (no time) has its own.
+ */
+export function partitionName(quarter: string): string {
+  const m = /^(fall|winter|spring|summer)(\d{4})$/.exec(quarter);
+  if (!m) return 'pUnknownQuarter';
+  const season = m[1];
+  const year = Number(m[2]);
+  const ay = season === 'fall' ? year : year - 1;
+  return `pAY${ay}_${season[0].toUpperCase()}${season.slice(1)}`;
+}
+
+/** Quarters the table is created with: the reference's list (winter2013 … summer2018) and ''. */
+export function initialQuarters(): string[] {
+  const out = ['', 'winter2013', 'spring2013', 'summer2013'];
+  for (let ay = 2013; ay <= 2017; ay++) out.push(`fall${ay}`, `winter${ay + 1}`, `spring${ay + 1}`, `summer${ay + 1}`);
+  return out;
+}

@@ -1,0 +1,104 @@
+// A real MariaDB/MySQL server for tests: EDX_PIPES_TEST_DB (mysql://user[:pass]@host:port,
+// default mysql://root@127.0.0.1:3306). When nothing answers there and `mariadbd` is installed,
+// a private server is started in a temporary directory for this test process. Never mocked.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+
+export interface TestServer {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  /** Environment for our tools so that they reach this server (no password on any command line). */
+  env: NodeJS.ProcessEnv;
+}
+
+let server: Promise<TestServer> | undefined;
+let privateServer: ChildProcess | undefined;
+
+function fromUrl(url: string): TestServer {
+  const u = new URL(url);
+  const s = {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || 'root'),
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+  };
+  return { ...s, env: envFor(s) };
+}
+
+function envFor(s: { host: string; port: number; user: string; password?: string }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EDX_PIPES_MY_CNF: '/nonexistent', // ignore the developer's ~/.my.cnf
+    MYSQL_HOST: s.host,
+    MYSQL_TCP_PORT: String(s.port),
+    MYSQL_USER: s.user,
+  };
+  if (s.password) env.MYSQL_PWD = s.password;
+  else delete env.MYSQL_PWD;
+  return env;
+}
+
+async function reachable(s: TestServer): Promise<boolean> {
+  try {
+    const c = await mysql.createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, connectTimeout: 3000 });
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function startPrivate(): Promise<TestServer> {
+  const binary = ['/usr/sbin/mariadbd', '/usr/bin/mariadbd', '/usr/sbin/mysqld'].find(existsSync);
+  if (!binary) throw new Error('no MySQL/MariaDB server reachable and no mariadbd installed; set EDX_PIPES_TEST_DB');
+  const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-mariadb-'));
+  const installer = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'].find(existsSync);
+  if (!installer) throw new Error('mariadbd found but no mariadb-install-db to initialise it');
+  execFileSync(installer, ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--user=root'], { stdio: 'ignore' });
+  const port = await freePort();
+  privateServer = spawn(binary, ['--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
+    `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, '--user=root', '--local-infile=1'], { stdio: 'ignore' });
+  process.on('exit', () => { privateServer?.kill(); rmSync(dir, { recursive: true, force: true }); });
+  const s: TestServer = { host: '127.0.0.1', port, user: 'root', env: envFor({ host: '127.0.0.1', port, user: 'root' }) };
+  for (let i = 0; i < 100; i++) {
+    if (await reachable(s)) return s;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('private mariadbd did not start');
+}
+
+export function testServer(): Promise<TestServer> {
+  server ??= (async () => {
+    const s = fromUrl(process.env.EDX_PIPES_TEST_DB ?? 'mysql://root@127.0.0.1:3306');
+    if (await reachable(s)) return s;
+    return startPrivate();
+  })();
+  return server;
+}
+
+/** A connection as root-ish test user, several statements per query allowed. */
+export async function testConnection(database?: string) {
+  const s = await testServer();
+  return mysql.createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database,
+    multipleStatements: true, charset: 'utf8mb4_unicode_ci', dateStrings: true, timezone: 'Z' });
+}
+
+/** A unique name for a throwaway database. */
+export const uniqueName = (prefix: string) => `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
