@@ -1,0 +1,127 @@
+// Where the logs are and how to reach them, configured like the AWS CLI: options first, then the
+// environment. Credentials come ONLY from the AWS SDK's default provider chain (AWS_ACCESS_KEY_ID /
+// AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE and ~/.aws/{credentials,config}, SSO, web
+// identity, container and instance roles); nothing secret is ever taken from the command line or
+// printed.
+import { S3Client } from '@aws-sdk/client-s3';
+import { UsageError, type ParsedArgs } from '../cli/common.js';
+
+export interface S3Config {
+  bucket: string;
+  prefix: string;
+  /** undefined: let the SDK find it (AWS_REGION, the profile's config). */
+  region?: string;
+  /** An S3-compatible store; path-style addressing is used with it. */
+  endpoint?: string;
+  profile?: string;
+}
+
+/** The options every S3 tool takes (minimist `string` names). */
+export const S3_STRING_OPTIONS = ['bucket', 'prefix', 'region', 'endpoint-url', 'profile', 'local-root'];
+
+/** Usage text for those options and their environment variables (one place for both tools). */
+export const S3_OPTIONS_USAGE = `\
+S3 location and access (like the AWS CLI):
+  --bucket NAME          bucket holding the logs (env EDX_PIPES_BUCKET; required)
+  --prefix P             only keys starting with P (env EDX_PIPES_PREFIX; default: none)
+  --region R             AWS region (env AWS_REGION, then AWS_DEFAULT_REGION, then the profile's
+                         region; us-east-1 when --endpoint-url is given and nothing else says)
+  --endpoint-url URL     an S3-compatible store, addressed path-style (env AWS_ENDPOINT_URL_S3,
+                         then AWS_ENDPOINT_URL; default: AWS itself)
+  --profile NAME         profile in ~/.aws/config and ~/.aws/credentials (env AWS_PROFILE)
+  Credentials come only from the AWS SDK's default chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+  AWS_SESSION_TOKEN, the profile files, SSO, web identity, container or instance roles. There is no
+  option for a secret, and none is ever printed.
+`;
+
+/** Environment variable that sets the local mirror's root when --local-root is not given. */
+export const LOCAL_ROOT_ENV = 'EDX_PIPES_LOCAL_ROOT';
+
+const nonEmpty = (...values: (string | undefined)[]) => values.find((v) => v !== undefined && v !== '');
+
+/** Read the S3 options from the command line and the environment. */
+export function s3Config(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): S3Config {
+  const bucket = nonEmpty(args.bucket, env.EDX_PIPES_BUCKET);
+  if (!bucket) throw new UsageError('no bucket: give --bucket NAME or set EDX_PIPES_BUCKET');
+  const endpoint = nonEmpty(args['endpoint-url'], env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL);
+  if (endpoint !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new UsageError(`--endpoint-url: '${endpoint}' is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--endpoint-url: '${endpoint}' is not an http(s) URL`);
+    if (url.username || url.password) throw new UsageError('--endpoint-url: no credentials in the URL, please; use the AWS environment or profile');
+  }
+  const region = nonEmpty(args.region, env.AWS_REGION, env.AWS_DEFAULT_REGION) ?? (endpoint ? 'us-east-1' : undefined);
+  return {
+    bucket,
+    prefix: nonEmpty(args.prefix, env.EDX_PIPES_PREFIX) ?? '',
+    region,
+    endpoint,
+    profile: nonEmpty(args.profile, env.AWS_PROFILE),
+  };
+}
+
+/** The local mirror's root from --local-root or EDX_PIPES_LOCAL_ROOT, if any. */
+export const localRoot = (args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): string | undefined =>
+  nonEmpty(args['local-root'], env[LOCAL_ROOT_ENV]);
+
+/**
+ * An S3 client for the configuration. `maxAttempts` is the SDK's own retrying of a request
+ * (1 = none, for callers that retry themselves).
+ */
+export function makeClient(config: S3Config, opts: { maxAttempts?: number } = {}): S3Client {
+  // The SDK warns on every start that its releases from 2027 need Node 22; our version is pinned
+  // by the lock file, so that note is noise on a filter's stderr (a user may still turn it on).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new S3Client({
+    region: config.region,
+    endpoint: config.endpoint,
+    forcePathStyle: config.endpoint !== undefined,
+    followRegionRedirects: true,
+    profile: config.profile,
+    maxAttempts: opts.maxAttempts,
+  });
+}
+
+export interface S3Failure {
+  /** For messages: never includes credentials. */
+  message: string;
+  /** Worth trying again: network trouble, 5xx, throttling. */
+  transient: boolean;
+  /** The object or bucket is not there. */
+  missing: boolean;
+}
+
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN',
+  'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE', 'TimeoutError',
+  'RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests',
+  'RequestLimitExceeded', 'InternalError', 'ServiceUnavailable']);
+
+/** Classify an error from the SDK, the network or a body stream. */
+export function describeS3Error(e: unknown): S3Failure {
+  const err = e as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; Code?: string };
+  const status = err?.$metadata?.httpStatusCode;
+  const name = err?.name ?? '';
+  const code = err?.code ?? err?.Code ?? '';
+  const missing = status === 404 || ['NoSuchKey', 'NotFound', 'NoSuchBucket'].includes(name);
+  if (name === 'NoSuchBucket') return { message: 'no such bucket', transient: false, missing: true };
+  if (missing) return { message: 'no such key', transient: false, missing: true };
+  if (status === 403 || name === 'AccessDenied' || name === 'Forbidden') {
+    return { message: 'access denied (check the credentials, profile and bucket policy)', transient: false, missing: false };
+  }
+  if (name === 'CredentialsProviderError') {
+    return { message: `no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or configure ~/.aws): ${err.message}`, transient: false, missing: false };
+  }
+  if (/Region is missing/i.test(err?.message ?? '')) {
+    return { message: 'no region: give --region or set AWS_REGION', transient: false, missing: false };
+  }
+  const transient = (status !== undefined && (status >= 500 || status === 429))
+    || err?.$retryable !== undefined
+    || TRANSIENT_CODES.has(code) || TRANSIENT_CODES.has(name)
+    || /socket hang up|aborted|premature close|terminated|ECONNRESET/i.test(err?.message ?? '');
+  const what = [status ? `HTTP ${status}` : '', name && name !== 'Error' ? name : code].filter(Boolean).join(' ');
+  return { message: `${what ? `${what}: ` : ''}${err?.message ?? String(e)}`, transient, missing: false };
+}

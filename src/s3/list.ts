@@ -1,0 +1,84 @@
+// Listing the tracking logs of a bucket, and leaving out those already done: pulled into the local
+// mirror with the right size, or recorded as loaded in LoadInfo (operations.md §2.3-§2.4, fixing
+// §13 bugs 2-3: the original trusted any local file, even a half-written one, and matched LoadInfo
+// only for paths below a directory named `EdX/tracking`).
+import { stat } from 'node:fs/promises';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { compareKeys, localPathFor, unusableKey } from './keys.js';
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Without the quotes S3 puts around it. */
+  etag: string;
+  lastModified?: Date;
+}
+
+/** Every object under the prefix, following continuation tokens (1,000 keys per page). */
+export async function* listAll(client: S3Client, bucket: string, prefix: string): AsyncGenerator<ObjectInfo> {
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({
+      Bucket: bucket,
+      Prefix: prefix || undefined,
+      ContinuationToken: token,
+    }));
+    for (const o of page.Contents ?? []) {
+      if (o.Key === undefined) continue;
+      yield { key: o.Key, size: o.Size ?? 0, etag: unquote(o.ETag), lastModified: o.LastModified };
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    if (page.IsTruncated && !token) throw new Error('the store said the listing was truncated but gave no continuation token');
+  } while (token);
+}
+
+export const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"(.*)"$/, '$1');
+
+/**
+ * The tracking logs: keys the pattern finds, sorted by key. Keys that cannot be mirrored locally or
+ * printed one per line are reported through `skip` and left out.
+ */
+export async function listLogs(
+  client: S3Client, bucket: string, prefix: string, pattern: RegExp, skip: (key: string, why: string) => void,
+): Promise<ObjectInfo[]> {
+  const out: ObjectInfo[] = [];
+  for await (const o of listAll(client, bucket, prefix)) {
+    if (!pattern.test(o.key)) continue;
+    const why = unusableKey(o.key);
+    if (why) {
+      skip(o.key, why);
+      continue;
+    }
+    out.push(o);
+  }
+  return out.sort((a, b) => compareKeys(a.key, b.key));
+}
+
+/** Is there a complete local copy: `<root>/<key>`, a regular file of the object's size? */
+export async function pulledLocally(root: string, o: ObjectInfo): Promise<boolean> {
+  try {
+    const s = await stat(localPathFor(root, o.key));
+    return s.isFile() && s.size === o.size;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The "already loaded" test against LoadInfo.load_file values (`file://<path given to the
+ * transform>`): a key counts as loaded when some load_file ends with `/<key>`. That covers
+ * `file://<local-root>/<key>` and copies transformed from another mirror of the same bucket.
+ */
+export class LoadedFiles {
+  private readonly suffixes = new Set<string>();
+
+  constructor(loadFiles: Iterable<string>) {
+    for (const f of loadFiles) {
+      for (let i = f.indexOf('/'); i >= 0; i = f.indexOf('/', i + 1)) this.suffixes.add(f.slice(i + 1));
+    }
+  }
+
+  has(key: string): boolean {
+    return this.suffixes.has(key.replace(/^\/+/, ''));
+  }
+}
