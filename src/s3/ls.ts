@@ -30,7 +30,7 @@ export async function runLs(args: ParsedArgs): Promise<number> {
   let objects: ObjectInfo[];
   try {
     objects = await listLogs(client, config.bucket, config.prefix, pattern,
-      (key, why) => say(LS_TOOL, `skipping key ${JSON.stringify(key)}: it ${why}`));
+      (key, why) => say(LS_TOOL, `skipping key ${JSON.stringify(key)}: it ${why}`), (msg) => say(LS_TOOL, `warning: ${msg}`));
   } catch (e) {
     throw new ToolError(`listing s3://${config.bucket}/${config.prefix}: ${describeS3Error(e).message}`);
   } finally {
