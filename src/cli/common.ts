@@ -1,7 +1,6 @@
 // What every tool shares: option parsing with usage errors (exit 2), --help, failure messages
 // on stderr (exit 1), and writing to stdout with backpressure. Data goes to stdout only.
 import minimist from 'minimist';
-import type { Writable } from 'node:stream';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -85,28 +84,7 @@ export async function runTool(
   }
 }
 
-/** Write a chunk and wait for 'drain' when the stream asks us to. */
-export function write(out: Writable, chunk: string | Buffer): Promise<void> | void {
-  if (out.write(chunk)) return;
-  return new Promise((resolve, reject) => {
-    const onDrain = () => { out.off('error', onError); resolve(); };
-    const onError = (e: Error) => { out.off('drain', onDrain); reject(e); };
-    out.once('drain', onDrain);
-    out.once('error', onError);
-  });
-}
-
-/** End a stream and wait until everything is flushed. */
-export function finish(out: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (out === process.stdout || out === process.stderr) {
-      out.write('', () => resolve());
-      return;
-    }
-    out.once('error', reject);
-    out.end(() => resolve());
-  });
-}
+export { write, finish } from '../io/write.js';
 
 /** A number option, or a usage error. */
 export function numberOption(args: ParsedArgs, name: string, fallback: number): number {

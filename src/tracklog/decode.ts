@@ -1,0 +1,137 @@
+// Decoding one tracking-log line into an event record, accepting the line variants real logs
+// contain (event-schema.md): NUL padding from logrotate copytruncate, a logger or syslog prefix
+// before the JSON, GELF wrapping, blank and '#' lines; and repairing or rescuing broken lines
+// (decisions.md §1-2) so that no line is lost silently.
+import { isObject } from '../transform/values.js';
+
+export type Record_ = Record<string, unknown>;
+
+export type Decoded =
+  /** Nothing to transform: blank line or a '#' comment (counted, never a row). */
+  | { kind: 'skip'; reason: 'blank' | 'comment' }
+  /** A record; `repaired` says what had to be fixed to parse it (the raw line goes to badly_formatted). */
+  | { kind: 'record'; record: Record_; repaired?: string }
+  /** Not JSON, but some fields could be recovered from the text. */
+  | { kind: 'rescued'; record: Record_; reason: string }
+  /** Nothing recoverable: goes to the reject report. */
+  | { kind: 'reject'; reason: string };
+
+const FIELDS_TO_RESCUE = ['username', 'event_type', 'name', 'event_source', 'time', 'ip', 'session', 'page', 'agent', 'host'];
+
+export function decodeLine(raw: string): Decoded {
+  // NULs pad live files after copytruncate; they are never part of an event.
+  let text = raw.includes('\0') ? raw.replace(/\0+/g, '') : raw;
+  text = text.trim();
+  if (text === '') return { kind: 'skip', reason: 'blank' };
+  if (text.startsWith('#')) return { kind: 'skip', reason: 'comment' };
+
+  let repaired: string | undefined;
+  if (text[0] !== '{') {
+    // A logger or syslog prefix: the event is the JSON object after it.
+    const brace = text.indexOf('{');
+    if (brace < 0) return rescueOrReject(text, 'not a JSON object');
+    if (text[0] === '[' || /^-?\d|^"|^(true|false|null)\b/.test(text)) {
+      const parsed = tryParse(text);
+      if (parsed.ok) return { kind: 'reject', reason: `JSON ${Array.isArray(parsed.value) ? 'array' : typeof parsed.value}, not an event object` };
+    }
+    text = text.slice(brace);
+  }
+
+  let parsed = tryParse(text);
+  if (!parsed.ok) {
+    // The reference's JSON fix-up (§8.2), a normal decoding step there, not a repair: first only
+    // backslashes that start no valid escape, then every backslash not before / or " (this is what
+    // reads double-escaped events such as "{\\"old\\":2}").
+    for (const fix of [/\\(?=[^"\\/bfnrtu])/g, /\\(?=[^/"])/g]) {
+      const fixed = text.replace(fix, '\\\\');
+      if (fixed !== text && (parsed = tryParse(fixed)).ok) break;
+    }
+  }
+  if (!parsed.ok) {
+    const closed = closeTruncated(text);
+    if (closed !== undefined && (parsed = tryParse(closed)).ok && isObject(parsed.value)) {
+      repaired = 'truncated line closed';
+    } else {
+      return rescueOrReject(text, parsed.ok ? 'not a JSON object' : `invalid JSON (${(parsed as { error: string }).error})`);
+    }
+  }
+  const value = parsed.value;
+  if (!isObject(value)) {
+    return { kind: 'reject', reason: `JSON ${Array.isArray(value) ? 'array' : typeof value}, not an event object` };
+  }
+  return { kind: 'record', record: unwrap(value), repaired };
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
+
+function tryParse(text: string): Parsed {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+/** GELF (`short_message` holding the event as JSON text) → the event. */
+function unwrap(v: Record_): Record_ {
+  if (typeof v.short_message === 'string' && !('event_type' in v) && v.short_message.trimStart().startsWith('{')) {
+    const inner = tryParse(v.short_message.slice(v.short_message.indexOf('{')));
+    if (inner.ok && isObject(inner.value)) return inner.value;
+  }
+  return v;
+}
+
+/**
+ * Close a JSON object that was cut off: end an open string, drop a dangling key or separator,
+ * and close the open brackets. Returns undefined when the text does not look like a cut object.
+ */
+export function closeTruncated(text: string): string | undefined {
+  const stack: string[] = [];
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '{' || c === '[') stack.push(c === '{' ? '}' : ']');
+    else if (c === '}' || c === ']') {
+      if (stack.pop() !== c) return undefined; // not a cut: broken in the middle
+    }
+  }
+  if (stack.length === 0 && !inString) return undefined;
+  let out = text;
+  if (inString) out = (escaped ? out.slice(0, -1) : out.replace(/\\u[0-9a-fA-F]{0,3}$/, '')) + '"';
+  out = out.replace(/\s+$/, '');
+  // A dangling "key": (or "key") inside an object, or a trailing separator or partial literal.
+  for (let guard = 0; guard < 3; guard++) {
+    const before = out;
+    out = out.replace(/,\s*$/, '');
+    if (stack[stack.length - 1] === '}') out = out.replace(/([{,])\s*"(?:[^"\\]|\\.)*"\s*:?\s*$/, '$1');
+    out = out.replace(/:\s*(-|-?\d+\.|t|tr|tru|f|fa|fal|fals|n|nu|nul)$/, ': null');
+    out = out.replace(/,\s*$/, '');
+    if (out === before) break;
+  }
+  if (/\{\s*,$|,\s*$/.test(out)) out = out.replace(/,\s*$/, '');
+  return out + stack.reverse().join('');
+}
+
+/** Recover what the text still says (§8.3); a row needs at least one of these fields. */
+function rescueOrReject(text: string, reason: string): Decoded {
+  const record: Record_ = {};
+  let found = 0;
+  for (const key of FIELDS_TO_RESCUE) {
+    const m = new RegExp(`"${key}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(text);
+    if (m) {
+      const v = tryParse(`"${m[1]}"`);
+      record[key] = v.ok ? v.value : m[1];
+      found++;
+    }
+  }
+  if (found === 0 || !(record.event_type || record.name || record.time || record.username)) return { kind: 'reject', reason };
+  return { kind: 'rescued', record, reason };
+}

@@ -1,0 +1,62 @@
+// Event times (transform.md §4.7, decisions.md §3): ISO-8601 with or without fraction, `Z` or an
+// offset, a space or `T`; mongoexport's {"$date": ms | iso}. Stored as UTC DATETIME(6) text.
+
+export interface EventTime {
+  /** `YYYY-MM-DD HH:MM:SS.ffffff`, UTC */
+  utc: string;
+  /** microseconds since the epoch */
+  micros: number;
+  year: number;
+  /** 1-12 */
+  month: number;
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+function fromMicros(micros: number): EventTime {
+  const ms = Math.floor(micros / 1000);
+  const d = new Date(ms);
+  const frac = micros - Math.floor(micros / 1e6) * 1e6;
+  return {
+    utc: `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(frac, 6)}`,
+    micros,
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+  };
+}
+
+export function parseEventTime(v: unknown): EventTime | undefined {
+  if (typeof v === 'object' && v !== null && '$date' in v) v = (v as { $date: unknown }).$date;
+  if (typeof v === 'number' && Number.isFinite(v)) return fromMicros(Math.round(v * 1000));
+  if (typeof v !== 'string') return undefined;
+  const m = ISO.exec(v.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, fracText = '', zone] = m;
+  const frac = (fracText + '000000').slice(0, 6);
+  const year = Number(y), month = Number(mo);
+  if (month < 1 || month > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return undefined;
+  const base = Date.UTC(year, month - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (!Number.isFinite(base) || year < 1000) return undefined;
+  let offsetMin = 0;
+  if (zone && zone !== 'Z') {
+    const digits = zone.replace(':', '');
+    offsetMin = (digits[0] === '-' ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5) || 0));
+  }
+  if (offsetMin === 0 && Number(s) < 60) {
+    // The common case: already UTC, reuse the text.
+    return { utc: `${y}-${mo}-${d} ${h}:${mi}:${s}.${frac}`, micros: base * 1000 + Number(frac), year, month };
+  }
+  return fromMicros((base - offsetMin * 60_000) * 1000 + Number(frac));
+}
+
+/** A gap in microseconds as TIME text `[-]H:MM:SS[.ffffff]`, within TIME's ±838:59:59. */
+export function formatGap(micros: number): string {
+  const sign = micros < 0 ? '-' : '';
+  let abs = Math.min(Math.abs(micros), (838 * 3600 + 59 * 60 + 59) * 1e6);
+  const frac = abs % 1e6;
+  abs = (abs - frac) / 1e6;
+  const h = Math.floor(abs / 3600), m = Math.floor((abs % 3600) / 60), s = abs % 60;
+  return `${sign}${h}:${pad(m)}:${pad(s)}${frac ? `.${pad(frac, 6)}` : ''}`;
+}

@@ -1,0 +1,46 @@
+// Decoding the `event` field (transform.md §5, reference era; decisions.md "The reference"):
+// objects are used as they are, strings are decoded once with escapes intact; then the
+// reference's fix-ups. An event string that still cannot be decoded is kept as text (so string
+// events such as unquoted `input_…=…&…` pass through) and, when it looked like JSON, marked
+// undecodable so the row can carry it in badly_formatted instead of losing the line.
+import { closeTruncated } from '../tracklog/decode.js';
+
+export interface DecodedEvent {
+  value: unknown;
+  /** Set when the text looked like JSON but could not be decoded: what was wrong. */
+  problem?: string;
+  /** Set when the event was recovered by closing a truncated JSON text. */
+  repaired?: boolean;
+}
+
+function parse(text: string): { ok: boolean; value?: unknown } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+export function decodeEventField(event: unknown): DecodedEvent {
+  if (typeof event !== 'string') return { value: event ?? null };
+  let r = parse(event);
+  if (r.ok) return { value: r.value };
+  // The reference's JSON fix-up: backslashes before anything but / and " doubled.
+  r = parse(event.replace(/\\(?=[^/"])/g, '\\\\'));
+  if (r.ok) return { value: r.value };
+  // Double-escaped events ({\"old\":2,…}): all backslashes removed.
+  if (event.includes('\\')) {
+    r = parse(event.replace(/\\/g, ''));
+    if (r.ok) return { value: r.value };
+  }
+  const trimmed = event.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    const closed = closeTruncated(trimmed);
+    if (closed !== undefined) {
+      r = parse(closed);
+      if (r.ok) return { value: r.value, repaired: true, problem: 'event text truncated' };
+    }
+    return { value: event, problem: 'event text is not valid JSON' };
+  }
+  return { value: event };
+}

@@ -1,0 +1,100 @@
+// One event (one input line) while it is transformed: its record, its decoded `event`, the
+// common main row, and the rows it emits. Handlers (families/*.ts) work on this.
+import type { TableDef } from '../schema/tables.js';
+import { EdxTrackEvent } from '../schema/tables.js';
+import type { EventIds } from './ids.js';
+import type { Modulestore } from './modulestore.js';
+import { RowBuilder } from './row.js';
+import { firstHash, sanitize } from './values.js';
+import { decodeEventField, type DecodedEvent } from './decode-event.js';
+
+export interface EmittedRow {
+  table: TableDef;
+  row: RowBuilder;
+}
+
+export class TrackEvent {
+  /** Rows of other tables, in the order handlers made them. */
+  readonly aux: EmittedRow[] = [];
+  /** Main rows; when a handler emits none, the common row is emitted once. */
+  readonly mainRows: RowBuilder[] = [];
+  readonly warnings: string[] = [];
+  private decoded?: DecodedEvent;
+  private auxCounters = new Map<string, number>();
+
+  constructor(
+    readonly record: Record<string, unknown>,
+    /** The type the event is dispatched on (event_type, or `name` for mobile events). */
+    readonly type: string,
+    readonly main: RowBuilder,
+    readonly ids: EventIds,
+    readonly modulestore: Modulestore,
+    /** Course id handlers use for Answer.course_id etc. (transform.md §4.6 Step B). */
+    public currentCourseId: string | null,
+    /** The main row's anon_screen_name. */
+    readonly anon: string,
+    /** The line as read (for the order of keys where JSON parsing loses it). */
+    readonly rawLine: string,
+  ) {}
+
+  /** Id of the first main row: EventIp, ABExperiment and OpenAssessment rows are keyed by it. */
+  get mainId(): string {
+    return this.ids.rowId('EdxTrackEvent', 0);
+  }
+
+  /** The `event` field decoded as the reference era did (transform.md §5), once. */
+  get event(): unknown {
+    return this.decodedEvent.value;
+  }
+
+  get decodedEvent(): DecodedEvent {
+    this.decoded ??= decodeEventField(this.record.event);
+    return this.decoded;
+  }
+
+  /** Emit a main row (a copy of `row`, default the common row) and return the copy. */
+  emitMain(row: RowBuilder = this.main): RowBuilder {
+    const copy = row.clone();
+    copy.set('_id', this.ids.rowId(EdxTrackEvent.name, this.mainRows.length));
+    this.mainRows.push(copy);
+    return copy;
+  }
+
+  /** Add a row to an auxiliary table; its first column gets a derived id, which is returned. */
+  addAux(table: TableDef, fill: (row: RowBuilder) => void): string {
+    const n = this.auxCounters.get(table.name) ?? 0;
+    this.auxCounters.set(table.name, n + 1);
+    const row = new RowBuilder(table);
+    const id = this.ids.rowId(table.name, n);
+    row.set(table.columns[0].name, id);
+    fill(row);
+    this.aux.push({ table, row });
+    return id;
+  }
+
+  /** Add a row keyed by the first main row's _id (ABExperiment, OpenAssessment). */
+  addKeyedAux(table: TableDef, fill: (row: RowBuilder) => void): void {
+    const row = new RowBuilder(table);
+    row.set(table.columns[0].name, this.mainId);
+    fill(row);
+    this.aux.push({ table, row });
+  }
+
+  /** Display name of the first modulestore hash in `s`, sanitized, if known and non-empty. */
+  displayNameOf(s: unknown): string | undefined {
+    const hash = firstHash(s);
+    if (!hash) return undefined;
+    const name = this.modulestore.displayName(hash);
+    return name ? sanitize(name) : undefined;
+  }
+
+  /** The reference's setResourceDisplayName: only changes the column when a name is found. */
+  setResourceDisplayName(row: RowBuilder, s: unknown): void {
+    const name = this.displayNameOf(s);
+    if (name !== undefined) row.set('resource_display_name', name);
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+}

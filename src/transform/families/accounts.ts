@@ -1,0 +1,76 @@
+// Account and group events (transform.md §6.2 #34, #35, #37, §7.5). Account rows go straight to
+// EdxPrivate.Account (decisions.md §8).
+import countries from 'i18n-iso-countries';
+import { Account } from '../../schema/tables.js';
+import type { TrackEvent } from '../event.js';
+import { H, isObject, sanitize, text } from '../values.js';
+
+/** Country names a mailing address may end with: English names and aliases; US forms → USA. */
+const COUNTRY_NAMES: Map<string, string> = (() => {
+  const m = new Map<string, string>();
+  for (const names of Object.values(countries.getNames('en', { select: 'all' }))) {
+    for (const n of names) if (/^[A-Za-z][A-Za-z ]*$/.test(n)) m.set(n, n);
+  }
+  for (const us of ['US', 'USA', 'United States', 'United States of America']) m.set(us, 'USA');
+  return m;
+})();
+
+/** The first country phrase (4, 3, 2 then 1 words) in an address (the reference's heuristic). */
+export function countryIn(address: string): string {
+  const words = address.split(/[^A-Za-z0-9_]+/).filter(Boolean);
+  for (let i = 0; i < words.length; i++) {
+    for (let len = 4; len >= 1; len--) {
+      if (i + len > words.length) continue;
+      const phrase = words.slice(i, i + len).join(' ');
+      const hit = COUNTRY_NAMES.get(phrase.charAt(0).toUpperCase() + phrase.slice(1));
+      if (hit) return hit;
+    }
+  }
+  return '';
+}
+
+/** zip code and country from a free-text address: a 5-digit run after a non-digit means USA. */
+export function zipAndCountry(address: string): { zipcode: string; country: string } {
+  const zips = [...address.matchAll(/\D(\d{5})(?!\d)/g)];
+  const zip = zips.length ? zips[zips.length - 1][1] : '';
+  const country = countryIn(address) || (zip ? 'USA' : '');
+  return { zipcode: country === 'USA' ? zip : '', country };
+}
+
+const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+
+/** /create_account: an EdxPrivate.Account row from the POSTed form. */
+export function createAccount(ev: TrackEvent): void {
+  const event = ev.event;
+  const post = isObject(event) && isObject(event.POST) ? event.POST : undefined;
+  if (!post) return ev.warn('/create_account event has no POST');
+  const address = text(first(post.mailing_address));
+  const { zipcode, country } = zipAndCountry(address);
+  const year = first(post.year_of_birth);
+  ev.addAux(Account, (r) =>
+    r.set('screen_name', sanitize(first(post.username)))
+      .set('name', sanitize(first(post.name)))
+      .set('anon_screen_name', H(text(first(post.username))))
+      .set('mailing_address', sanitize(address))
+      .set('zipcode', zipcode)
+      .set('country', country)
+      .set('gender', text(first(post.gender)))
+      .set('year_of_birth', year === undefined ? -1 : /^\s*\d+\s*$/.test(text(year)) ? Number(year) : 0)
+      .set('level_of_education', text(first(post.level_of_education)))
+      .set('goals', sanitize(first(post.goals)))
+      .set('honor_code', first(post.honor_code) === 'true' ? 1 : 0)
+      .set('terms_of_service', first(post.terms_of_service) === 'true' ? 1 : 0)
+      .set('course_id', text(first(post.course_id)))
+      // change: the reference read the key 'enrollment' and always stored ''.
+      .set('enrollment_action', text(first(post.enrollment_action)))
+      .set('email', text(first(post.email)))
+      .set('receive_emails', text(first(post.receive_emails))),
+  );
+}
+
+/** add-or-remove-user-group */
+export function userGroup(ev: TrackEvent): void {
+  const e = ev.event;
+  if (!isObject(e)) return ev.warn(`${ev.type} event is not an object`);
+  ev.main.set('event_name', text(e.event_name)).set('group_user', text(e.user)).set('group_action', text(e.event));
+}

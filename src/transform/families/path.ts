@@ -1,0 +1,46 @@
+// Path-style event types: any request URL (transform.md §6.2 #42, §7.9), e.g.
+// /courses/<org>/<course>/<run>/modx/i4x://<org>/<course>/<category>/<hash>/<verb>.
+import { Answer } from '../../schema/tables.js';
+import type { TrackEvent } from '../event.js';
+import { isObject, pystr, sanitize, text } from '../values.js';
+import { fanOut, type AnswerRef } from './problem-rows.js';
+
+const joined = (v: unknown, sep = '; '): string => (Array.isArray(v) ? v.map(text).join(sep) : text(v));
+
+export function pathEvent(ev: TrackEvent): void {
+  ev.setResourceDisplayName(ev.main, ev.type);
+  const e = ev.event;
+  const post = isObject(e) && isObject(e.POST) ? e.POST : undefined;
+  if (!post) return; // a page request with no form: common columns are all there is
+  const verb = ev.type.slice(ev.type.lastIndexOf('/') + 1);
+  const m = ev.main;
+  switch (verb) {
+    case 'is_student_calibrated':
+    case 'problem':
+      m.set('question_location', joined(post.location));
+      break;
+    case 'goto_position':
+      m.set('position', joined(post.position));
+      break;
+    case 'save_answer':
+      m.set('student_file', joined(post.student_file ?? ['']))
+        .set('long_answer', sanitize(joined(post.student_answer)))
+        .set('can_upload_file', Array.isArray(post.can_upload_files) ? joined(post.can_upload_files) : pystr(post.can_upload_files));
+      break;
+    case 'save_grade':
+      // change: the reference read the key 'submission' (absent) and stored ''.
+      m.set('submission_id', joined(post.submission_id)).set('long_answer', sanitize(text(post.feedback)));
+      break;
+    case 'problem_check': {
+      const answers: AnswerRef[] = [];
+      for (const [problemId, value] of Object.entries(post)) {
+        const id = ev.addAux(Answer, (r) =>
+          r.set('problem_id', problemId).set('answer', sanitize(joined(value, ','))).set('course_id', ev.currentCourseId ?? ''),
+        );
+        answers.push({ id, problemId });
+      }
+      fanOut(ev, m.clone(), { answers });
+      break;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// A transform run over several sources: each is read line by line and handed to its own
+// SourceTransformer (per-file state such as downtime), all writing to one RowWriter.
+import { readLines } from '../tracklog/read.js';
+import { CountryLookup } from './geoip.js';
+import { Modulestore } from './modulestore.js';
+import type { RowWriter } from './rows.js';
+import { makeSource, SourceTransformer, type Reject } from './source.js';
+import { newStats, type RunStats } from './stats.js';
+
+export interface RunOptions {
+  inputs: string[];
+  writer: RowWriter;
+  geoipFile?: string;
+  modulestoreFile?: string;
+  /** LoadInfo.load_file for stdin (e.g. the S3 URL the bytes came from). */
+  stdinName?: string;
+  onReject: (r: Reject) => void | Promise<void>;
+  onWarning?: (file: string, line: number, message: string) => void;
+  /** A source that could not be read to its end. */
+  onSourceError: (name: string, error: Error) => void;
+  /** Called about once a second with the stats so far (progress). */
+  onProgress?: (stats: RunStats) => void;
+}
+
+export async function runTransform(opts: RunOptions): Promise<RunStats> {
+  const started = process.hrtime.bigint();
+  const stats = newStats();
+  const geo = new CountryLookup(opts.geoipFile);
+  const modulestore = opts.modulestoreFile ? Modulestore.fromFile(opts.modulestoreFile) : Modulestore.empty();
+  let lastProgress = Date.now();
+  for (const input of opts.inputs) {
+    const source = makeSource(input, input === '-' && opts.stdinName ? opts.stdinName : undefined);
+    const t = new SourceTransformer(source, { geo, modulestore, writer: opts.writer, stats, onReject: opts.onReject, onWarning: opts.onWarning });
+    await t.start();
+    try {
+      for await (const line of readLines(input)) {
+        const p = t.line(line);
+        if (p) await p;
+        if (opts.onProgress && (stats.lines & 0x3ff) === 0 && Date.now() - lastProgress > 1000) {
+          lastProgress = Date.now();
+          opts.onProgress(stats);
+        }
+      }
+    } catch (e) {
+      opts.onSourceError(input, e as Error);
+      await opts.writer.abortSource?.(source, e as Error);
+      continue;
+    }
+    await t.finish();
+  }
+  await opts.writer.close();
+  stats.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return stats;
+}

@@ -1,0 +1,189 @@
+// The transform of one source (input file): every line becomes rows or a reject (decisions.md
+// §1), with the common columns of transform.md §4, the downtime/heartbeat rule of §4.5, and
+// dispatch to the event-family handlers (§6).
+import { EdxTrackEvent, EventIp, LoadInfo, type TableDef } from '../schema/tables.js';
+import { fitRow } from '../schema/fit.js';
+import { quarterOf } from '../schema/quarters.js';
+import type { InputLine } from '../tracklog/read.js';
+import { decodeLine } from '../tracklog/decode.js';
+import { parseEventTime, formatGap } from '../tracklog/time.js';
+import { courseColumns } from './course.js';
+import { dispatch } from './dispatch.js';
+import { TrackEvent } from './event.js';
+import type { CountryLookup } from './geoip.js';
+import { eventIds } from './ids.js';
+import type { Modulestore } from './modulestore.js';
+import { RowBuilder } from './row.js';
+import type { RowWriter, Source } from './rows.js';
+import type { RunStats } from './stats.js';
+import { H, sanitize } from './values.js';
+
+export interface Reject {
+  file: string;
+  line: number;
+  reason: string;
+  raw: string;
+}
+
+export interface TransformOptions {
+  geo: CountryLookup;
+  modulestore: Modulestore;
+  writer: RowWriter;
+  stats: RunStats;
+  onReject: (r: Reject) => void | Promise<void>;
+  /** Per-line handler warnings (missing fields etc.), for --verbose. */
+  onWarning?: (file: string, line: number, message: string) => void;
+}
+
+/** A gap above this many seconds marks downtime (and lets a heartbeat through), as the reference. */
+const DOWNTIME_SECONDS = 360;
+
+/** LoadInfo.load_file for a path as given (transform.md §4.1), or a URL as it is. */
+export function loadFileOf(name: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(name)) return name;
+  if (name === '-') return 'stdin';
+  return `file://${name}`;
+}
+
+export function makeSource(name: string, loadFile = loadFileOf(name)): Source {
+  return { name, loadFile, loadInfoId: H(loadFile) };
+}
+
+export class SourceTransformer {
+  /** ip → time (µs) of its last event in this source (transform.md §4.5). */
+  private lastSeen = new Map<string, number>();
+  private counts: Record<string, number> = {};
+  private rawLine = '';
+
+  constructor(readonly source: Source, private readonly opts: TransformOptions) {}
+
+  async start(): Promise<void> {
+    this.opts.stats.sources++;
+    await this.opts.writer.startSource(this.source);
+    // load_date_time is left NULL: it is the time of the load, set by whoever loads (the SQL
+    // script or edx-csvload), so that the transform's output is the same every run.
+    const info = new RowBuilder(LoadInfo).set('load_info_id', this.source.loadInfoId).set('load_file', this.source.loadFile);
+    info.set('load_date_time', null);
+    await this.write(LoadInfo, info);
+  }
+
+  async finish(): Promise<void> {
+    await this.opts.writer.endSource(this.source, { rows: { ...this.counts } });
+  }
+
+  private write(table: TableDef, row: RowBuilder): Promise<void> | void {
+    this.counts[table.name] = (this.counts[table.name] ?? 0) + 1;
+    this.opts.stats.rows[table.name]++;
+    return this.opts.writer.write({ table, values: fitRow(table, row.values, this.opts.stats.fit) });
+  }
+
+  async line({ lineNo, text }: InputLine): Promise<void> {
+    const stats = this.opts.stats;
+    stats.lines++;
+    const decoded = decodeLine(text);
+    switch (decoded.kind) {
+      case 'skip':
+        stats.filtered[decoded.reason]++;
+        return;
+      case 'reject':
+        stats.rejected++;
+        await this.opts.onReject({ file: this.source.name, line: lineNo, reason: decoded.reason, raw: text });
+        return;
+      case 'rescued':
+        stats.rescued++;
+        return this.event(decoded.record, text, lineNo, text);
+      case 'record':
+        if (decoded.repaired) stats.rescued++;
+        return this.event(decoded.record, text, lineNo, decoded.repaired ? text : undefined);
+    }
+  }
+
+  private async event(record: Record<string, unknown>, rawLine: string, lineNo: number, badlyFormatted?: string) {
+    const { stats, geo, modulestore } = this.opts;
+    this.rawLine = rawLine;
+    const eventTypeRaw = typeof record.event_type === 'string' ? record.event_type : typeof record.name === 'string' ? record.name : '';
+    const eventType = sanitize(eventTypeRaw);
+    const time = parseEventTime(record.time);
+    const ids = eventIds(rawLine.replace(/\0+/g, '').trim(), time ? time.micros / 1000 : 0);
+    const ip = typeof record.ip === 'string' ? record.ip : '';
+    const page = sanitize(record.page);
+    const anon = 'username' in record && record.username !== null && record.username !== undefined ? H(sanitize(record.username)) : '';
+
+    const main = new RowBuilder(EdxTrackEvent);
+    main
+      .set('event_id', ids.eventId)
+      .set('agent', sanitize(record.agent))
+      .set('event_source', sanitize(record.event_source))
+      .set('event_type', eventType)
+      .set('ip_country', geo.country(ip))
+      .set('page', page)
+      .set('session', sanitize(record.session))
+      .set('time', time ? time.utc : null)
+      .set('quarter', time ? quarterOf(time.year, time.month) : '')
+      .set('anon_screen_name', anon)
+      .set('load_info_fk', this.source.loadInfoId);
+
+    let ev: TrackEvent | undefined;
+    const decodeEvent = () => (ev ??= this.trackEvent(record, eventTypeRaw, main, ids, null, anon)).event;
+    const course = courseColumns(record, eventType, page, decodeEvent, modulestore);
+    main.set('course_id', course.courseId).set('course_display_name', course.courseDisplayName).set('organization', course.organization);
+    if (course.moduleDisplayName) main.set('resource_display_name', course.moduleDisplayName);
+    ev ??= this.trackEvent(record, eventTypeRaw, main, ids, course.currentCourseId, anon);
+    ev.currentCourseId = course.currentCourseId;
+
+    // Types the reference rewrote and finished without a handler or downtime step (§4 event_type).
+    let finished = true;
+    if (eventType.length >= 6 && eventType.startsWith('/') && eventType.endsWith('/about')) main.set('event_type', 'about');
+    else if (eventType.startsWith('/password_reset_confirm')) main.set('event_type', 'password_reset_confirm');
+    else if (eventType === '/networking/') main.set('event_type', 'networking');
+    else finished = false;
+
+    if (!finished) {
+      let recordHeartbeat = true;
+      if (time) {
+        const previous = this.lastSeen.get(ip);
+        this.lastSeen.set(ip, time.micros);
+        if (previous === undefined) main.set('downtime_for', '0:00:00');
+        else {
+          const gap = time.micros - previous;
+          if (gap > DOWNTIME_SECONDS * 1e6 || gap < 0) main.set('downtime_for', formatGap(gap));
+          else recordHeartbeat = false;
+        }
+      }
+      if (eventType.endsWith('/heartbeat') && !recordHeartbeat) {
+        stats.filtered.heartbeat++;
+        return;
+      }
+      if (eventType === '/') {
+        stats.filtered.ping++;
+        return;
+      }
+      if (!dispatch(ev)) stats.unknownTypes++;
+      const decodedEvent = ev.decodedEvent;
+      if (decodedEvent.problem && typeof record.event === 'string') {
+        stats.undecodableEvents++;
+        badlyFormatted ??= record.event;
+        ev.warn(decodedEvent.problem);
+      }
+    }
+    if (ev.mainRows.length === 0) ev.emitMain();
+    if (badlyFormatted !== undefined) for (const row of ev.mainRows) row.set('badly_formatted', badlyFormatted);
+
+    if (this.opts.onWarning) for (const w of ev.warnings) this.opts.onWarning(this.source.name, lineNo, w);
+    stats.events++;
+    for (const { table, row } of ev.aux) {
+      const p = this.write(table, row);
+      if (p) await p;
+    }
+    for (const row of ev.mainRows) {
+      const p = this.write(EdxTrackEvent, row);
+      if (p) await p;
+    }
+    const p = this.write(EventIp, new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip));
+    if (p) await p;
+  }
+
+  private trackEvent(record: Record<string, unknown>, type: string, main: RowBuilder, ids: ReturnType<typeof eventIds>, course: string | null, anon: string) {
+    return new TrackEvent(record, type, main, ids, this.opts.modulestore, course, anon, this.rawLine);
+  }
+}

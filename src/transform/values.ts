@@ -1,0 +1,104 @@
+// Value helpers that decide what is stored, kept compatible with the reference (decisions.md
+// "Stored values stay compatible"): sanitize(), Python-2 str() of JSON values, and the hash H.
+import { createHash } from 'node:crypto';
+import unidecode from 'unidecode';
+
+/**
+ * The reference's cleaner (transform.md §3.3), returning the value to *store*: non-string → '';
+ * any code point > 128 → the whole string transliterated to ASCII; CR and LF → '; '; backslashes
+ * deleted. (The reference then wrote quotes as \' for its SQL; our writers escape everything,
+ * so the stored text is the same.)
+ */
+export function sanitize(v: unknown): string {
+  if (typeof v !== 'string' || v === '') return '';
+  let s = v;
+  if (/[\u0081-\uffff]/.test(s)) s = unidecode(s);
+  if (/[\n\r\\]/.test(s)) s = s.replace(/[\n\r]/g, '; ').replace(/\\/g, '');
+  return s;
+}
+
+const hashCache = new Map<string, string>();
+
+/** H(s): lowercase hex RIPEMD-160 of the UTF-8 bytes of s, no salt (transform.md §4.2). */
+export function H(s: string): string {
+  let h = hashCache.get(s);
+  if (h === undefined) {
+    h = createHash('ripemd160').update(s, 'utf8').digest('hex');
+    if (hashCache.size > 100_000) hashCache.clear(); // usernames repeat; bound the memory
+    hashCache.set(s, h);
+  }
+  return h;
+}
+
+/** Python 2 '%.12g' of a float, plus '.0' when it looks like an int (transform.md §3.4). */
+export function pyFloat(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const exp = Number(x.toExponential(11).split('e')[1]);
+  let s: string;
+  if (exp < -4 || exp >= 12) {
+    const [mant, e] = x.toExponential(11).split('e');
+    const m = mant.includes('.') ? mant.replace(/0+$/, '').replace(/\.$/, '') : mant;
+    const n = Number(e);
+    s = `${m}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  } else {
+    s = x.toFixed(Math.max(0, 11 - exp));
+    if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  }
+  return /[.en]/.test(s) ? s : `${s}.0`;
+}
+
+/**
+ * Python 2 str() of a decoded JSON value, as the reference stored several columns: numbers
+ * (JSON cannot tell us 2.0 from 2 once parsed, so integral numbers print as ints), None,
+ * True/False. Lists and objects become JSON text instead of Python reprs (decisions.md §3).
+ */
+export function pystr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e16 ? String(v) : pyFloat(v);
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return JSON.stringify(v);
+}
+
+/** Text of a value for a text column with '' for absent (the reference's type default). */
+export function text(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return pystr(v);
+  return JSON.stringify(v);
+}
+
+/** Integer value for an INT column, -1 when absent or not a number (reference default). */
+export function int(v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return -1;
+}
+
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The first 32-hex-digit run in a string (a modulestore hash), or undefined. */
+export function firstHash(s: unknown): string | undefined {
+  if (typeof s !== 'string') return undefined;
+  const m = /[a-f0-9]{32}/.exec(s);
+  return m ? m[0] : undefined;
+}
+
+/**
+ * Object entries in the order the log wrote them. JavaScript puts integer-like keys first, in
+ * numeric order, whatever the JSON said; where that matters (rubric criteria named "0", "1", …)
+ * the keys are put back in the order they appear in the raw text.
+ */
+export function entriesInLogOrder(obj: Record<string, unknown>, raw: string): [string, unknown][] {
+  const entries = Object.entries(obj);
+  if (!entries.some(([k]) => /^(0|[1-9]\d*)$/.test(k))) return entries;
+  const at = (k: string) => {
+    const i = raw.indexOf(JSON.stringify(k));
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  return entries.map((e) => [at(e[0]), e] as const).sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+}
