@@ -326,3 +326,26 @@ t.test('--stdout streams one object without touching the disk', async (t) => {
   t.equal(two.code, 2);
   t.match(two.stderr, /exactly one object/);
 });
+
+t.test('a progress line on stderr when it is a terminal (and none otherwise)', async (t) => {
+  const proxy = await startProxy(s3.port);
+  t.teardown(() => proxy.close());
+  const root = newRoot();
+  proxy.tamper(BIG, 'stall', 1);
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  // script(1) gives the tool a terminal; stdout goes to /dev/null so only stderr reaches it.
+  const cmd = ['env', '-u', 'NODE_OPTIONS', process.execPath, join(REPO, 'bin', 'edx-fetch'), '--bucket', BUCKET,
+    '--local-root', root, BIG, KEYS[1]].map(q).join(' ') + ' >/dev/null';
+  const done = new Promise<string>((resolve) => {
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: viaProxy(proxy), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.on('close', () => resolve(out));
+  });
+  await new Promise((r) => setTimeout(r, 1200));
+  proxy.release();
+  const out = await done;
+  t.match(out, /\r\x1b\[Kedx-fetch: \d+ fetched, 0 already present, 0 failed, [\d.]+ MB, 1 in progress/);
+  t.match(out, /edx-fetch: fetched 2, already present 0, failed 0/);
+  checkMirror(t, root, [BIG, KEYS[1]]);
+});

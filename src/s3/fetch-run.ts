@@ -36,7 +36,9 @@ class Reporter {
   private shown = false;
 
   start() {
-    if (this.tty) this.timer = setInterval(() => this.progress(), 250);
+    if (!this.tty) return;
+    this.progress();
+    this.timer = setInterval(() => this.progress(), 250);
   }
   say(msg: string) {
     this.clear();
