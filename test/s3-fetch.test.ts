@@ -349,3 +349,21 @@ t.test('a progress line on stderr when it is a terminal (and none otherwise)', a
   t.match(out, /edx-fetch: fetched 2, already present 0, failed 0/);
   checkMirror(t, root, [BIG, KEYS[1]]);
 });
+
+t.test('interrupted (SIGTERM) mid-download: the partial file is removed, no final name', async (t) => {
+  const proxy = await startProxy(s3.port);
+  t.teardown(() => { proxy.release(); return proxy.close(); });
+  const root = newRoot();
+  proxy.tamper(BIG, 'stall', 1);
+  const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, join(REPO, 'bin', 'edx-fetch'),
+    '--bucket', BUCKET, '--local-root', root, BIG], { env: viaProxy(proxy), stdio: 'ignore' });
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const dir = dirname(join(root, BIG));
+  for (let i = 0; i < 200 && partials(root).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.equal(partials(root).length, 1, 'a partial file while stalled');
+  t.ok(statSync(join(root, partials(root)[0])).size > 0);
+  child.kill('SIGTERM');
+  t.equal(await closed, 143);
+  t.same(tree(root), [], 'nothing left in the mirror');
+  t.ok(existsSync(dir), 'the folder may stay');
+});

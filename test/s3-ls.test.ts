@@ -207,6 +207,25 @@ t.test('--new --db leaves out logs that LoadInfo records as loaded', async (t) =
   t.equal(bad.code, 2, 'database names are checked');
 });
 
+t.test('credentials from a profile (--profile or AWS_PROFILE), nothing else', async (t) => {
+  const file = join(tmp, 'aws-credentials');
+  writeFileSync(file, '[default]\naws_access_key_id = NOT-KNOWN-HERE\naws_secret_access_key = x\n\n'
+    + '[edx]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n');
+  const env: NodeJS.ProcessEnv = { ...s3.env, AWS_SHARED_CREDENTIALS_FILE: file };
+  delete env.AWS_ACCESS_KEY_ID;
+  delete env.AWS_SECRET_ACCESS_KEY;
+  const args = ['--bucket', BUCKET, '--prefix', 'tracking/app3/'];
+  const byOption = await runTool('edx-s3-ls', [...args, '--profile', 'edx'], { env });
+  t.equal(byOption.code, 0, byOption.stderr);
+  t.equal(lines(byOption.stdout).length, ALL_LOG_KEYS.filter((k) => k.startsWith('tracking/app3/')).length);
+  const byEnv = await runTool('edx-s3-ls', args, { env: { ...env, AWS_PROFILE: 'edx' } });
+  t.equal(byEnv.code, 0, byEnv.stderr);
+  t.same(byEnv.stdout, byOption.stdout);
+  const byDefault = await runTool('edx-s3-ls', args, { env });
+  t.equal(byDefault.code, 1, 'the default profile has a key the store does not know');
+  t.match(byDefault.stderr, /access denied/);
+});
+
 t.test('failures: usage, missing bucket, wrong credentials (never printed)', async (t) => {
   const noBucket = await runTool('edx-s3-ls', [], { env: s3.env });
   t.equal(noBucket.code, 2);
