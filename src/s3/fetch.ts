@@ -25,6 +25,10 @@ export interface RetryPolicy {
 class TransientError extends Error {}
 /** A failure that retrying cannot fix. */
 export class FetchFailure extends Error {}
+/** The sink failed (disk full, reader of stdout gone): not the store's fault, passed on as it is. */
+class SinkError extends Error {
+  constructor(readonly original: unknown) { super('sink failed'); }
+}
 
 /** An ETag that is the MD5 of the content: 32 hex digits, no `-<parts>` of a multipart upload. */
 export const plainMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/i.test(etag);
@@ -85,7 +89,7 @@ export async function download(
         for await (const piece of body) {
           const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
           if (got + chunk.length > remote!.size) await startOver(`size mismatch: more than the ${remote!.size} bytes announced`);
-          await sink.write(chunk, got);
+          await sink.write(chunk, got).catch((e) => { throw new SinkError(e); });
           hash.update(chunk);
           got += chunk.length;
           opts.onBytes?.(chunk.length);
@@ -99,6 +103,7 @@ export async function download(
       return remote!;
     } catch (e) {
       if (e instanceof FetchFailure) throw e;
+      if (e instanceof SinkError) throw e.original;
       const failure = e instanceof TransientError
         ? { message: e.message, transient: true }
         : describeS3Error(e);
@@ -144,7 +149,7 @@ class FileSink implements Sink {
     }
   }
   async restart() {
-    await truncate(this.path, 0);
+    await truncate(this.path, 0).catch((e) => { throw new SinkError(e); });
     return true;
   }
 }
@@ -195,7 +200,7 @@ export async function fetchToMirror(
     return { status: 'fetched', path, bytes: remote.size };
   } catch (e) {
     await unlink(partial).catch(() => undefined);
-    return { status: 'failed', message: e instanceof FetchFailure ? e.message : describeS3Error(e).message };
+    return { status: 'failed', message: (e as Error).message };
   } finally {
     activePartials.delete(partial);
   }
