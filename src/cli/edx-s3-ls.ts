@@ -12,6 +12,7 @@ log when the regular expression of --match finds it (a search, not anchored at t
 of any size are listed in full (1,000 keys per request).
 
 Options:
+  --prefix P             only keys starting with P (env EDX_PIPES_PREFIX; default: none)
   --match REGEX          which keys are tracking logs (default: ${DEFAULT_KEY_PATTERN})
   --long                 print key, size in bytes, ETag and last-modified time (ISO 8601, UTC),
                          separated by tabs (default: the key only)
@@ -35,7 +36,7 @@ Exit status: 0 listed, 1 failure (bucket, credentials, network, database), 2 usa
 
 export async function main(argv: string[]): Promise<number> {
   return runTool(LS_TOOL, USAGE, argv, {
-    string: [...S3_STRING_OPTIONS, 'match', 'edx-db', 'defaults-file'],
+    string: [...S3_STRING_OPTIONS, 'prefix', 'match', 'edx-db', 'defaults-file'],
     boolean: ['long', 'new', 'db'],
   }, runLs);
 }

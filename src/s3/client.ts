@@ -17,13 +17,12 @@ export interface S3Config {
 }
 
 /** The options every S3 tool takes (minimist `string` names). */
-export const S3_STRING_OPTIONS = ['bucket', 'prefix', 'region', 'endpoint-url', 'profile', 'local-root'];
+export const S3_STRING_OPTIONS = ['bucket', 'region', 'endpoint-url', 'profile', 'local-root'];
 
 /** Usage text for those options and their environment variables (one place for both tools). */
 export const S3_OPTIONS_USAGE = `\
 S3 location and access (like the AWS CLI):
   --bucket NAME          bucket holding the logs (env EDX_PIPES_BUCKET; required)
-  --prefix P             only keys starting with P (env EDX_PIPES_PREFIX; default: none)
   --region R             AWS region (env AWS_REGION, then AWS_DEFAULT_REGION, then the profile's
                          region; us-east-1 when --endpoint-url is given and nothing else says)
   --endpoint-url URL     an S3-compatible store, addressed path-style (env AWS_ENDPOINT_URL_S3,
