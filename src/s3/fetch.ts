@@ -188,7 +188,8 @@ export async function fetchToMirror(
     activePartials.add(partial);
     const fh = await open(partial, 'w');
     try {
-      await download(client, bucket, key, new FileSink(fh, partial), policy, { remote, onBytes });
+      // The object may have been replaced meanwhile; then download() has fetched the new one.
+      remote = await download(client, bucket, key, new FileSink(fh, partial), policy, { remote, onBytes });
       await fh.sync();
     } finally {
       await fh.close();
