@@ -64,9 +64,30 @@ export function fitValue(table: TableDef, col: Column, v: Value, counters: FitCo
   }
 }
 
+/** Per column, the longest string that surely fits without measuring (0 for non-text columns). */
+function fastLimits(table: TableDef): Int32Array {
+  let limits = fastLimitCache.get(table);
+  if (!limits) {
+    limits = Int32Array.from(table.columns, (c) => {
+      const limit = TYPES[c.type].limit;
+      if (!limit) return 0;
+      return limit.unit === 'bytes' ? Math.floor(limit.max / 3) : limit.max;
+    });
+    fastLimitCache.set(table, limits);
+  }
+  return limits;
+}
+const fastLimitCache = new Map<TableDef, Int32Array>();
+
 /** Fit every value of a row in place; returns the row. */
 export function fitRow(table: TableDef, values: Value[], counters: FitCounters): Value[] {
   const columns = table.columns;
-  for (let i = 0; i < columns.length; i++) values[i] = fitValue(table, columns[i], values[i], counters);
+  const fast = fastLimits(table);
+  for (let i = 0; i < columns.length; i++) {
+    const v = values[i];
+    // The common case, short text in a text column, needs no work.
+    if (typeof v === 'string' && v.length <= fast[i]) continue;
+    values[i] = fitValue(table, columns[i], v, counters);
+  }
   return values;
 }

@@ -265,7 +265,13 @@ export function columnIndex(t: TableDef): Readonly<Record<string, number>> {
 }
 const indexCache = new Map<TableDef, Record<string, number>>();
 
-/** A row with every column at its empty value. */
+/** A row with every column at its empty value (a fresh copy each call). */
 export function emptyRow(t: TableDef): (string | number | null)[] {
-  return t.columns.map((c) => TYPES[c.type].empty);
+  let template = emptyCache.get(t);
+  if (!template) {
+    template = t.columns.map((c) => TYPES[c.type].empty);
+    emptyCache.set(t, template);
+  }
+  return template.slice();
 }
+const emptyCache = new Map<TableDef, (string | number | null)[]>();

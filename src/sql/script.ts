@@ -43,10 +43,13 @@ export class SqlScriptWriter implements RowWriter {
     const lines = [
       `-- ${this.opts.banner ?? 'edx-pipes edx-json2sql'}`,
       '-- Load with: mysql < this-file (or mariadb). Loading it again adds no duplicate rows.',
+      // CREATE … IF NOT EXISTS on a second load would leave notes; a load must leave nothing to see.
+      'SET @edx_pipes_sql_notes = @@sql_notes, sql_notes = 0;',
       ...createDatabases(this.names),
       'SET NAMES utf8mb4;',
       "SET time_zone = '+00:00';",
       'SET autocommit = 0;',
+
       ...(this.opts.drop ? dropAllTables(!!this.opts.dropPrivate, this.names) : []),
       ...createAllTables(this.names),
       '',
@@ -78,16 +81,21 @@ export class SqlScriptWriter implements RowWriter {
     await write(this.out, ensureQuarterPartition(table, quarter, this.names) + '\n');
   }
 
+  /** Reused for every tuple: joining one array makes a flat string (no rope of 65 pieces to collect). */
+  private parts: string[] = [];
+
   private add(table: TableDef, row: Row): Promise<void> | void {
-    let tuple = '(';
     const values = row.values;
+    const parts = this.parts;
+    parts.length = values.length;
     for (let i = 0; i < values.length; i++) {
-      if (i) tuple += ',';
       const v = values[i];
+      if (v === '') parts[i] = "''";
+      else if (typeof v === 'number') parts[i] = String(v);
       // LoadInfo.load_date_time is the time of the load, not of the transform.
-      tuple += v === null && table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
+      else parts[i] = v === null && table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
     }
-    tuple += ')';
+    const tuple = `(${parts.join(',')})`;
     let p = this.pending.get(table);
     if (!p) {
       const cols = table.columns.map((c) => c.name).join(',');
@@ -134,6 +142,6 @@ export class SqlScriptWriter implements RowWriter {
   async close(): Promise<void> {
     if (!this.started) await this.preamble();
     await this.flushAll();
-    await write(this.out, 'SET autocommit = 1;\n');
+    await write(this.out, 'SET autocommit = 1;\nSET sql_notes = @edx_pipes_sql_notes;\n');
   }
 }

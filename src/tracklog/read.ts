@@ -2,7 +2,7 @@
 // one line at a time with its number, as a stream (constant memory whatever the input size).
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import split2 from 'split2';
 
 export interface InputLine {
@@ -13,37 +13,32 @@ export interface InputLine {
 }
 
 /** Open a path (`-` = stdin) as a stream of decompressed bytes. */
-export function openInput(path: string): Readable {
+export async function openInput(path: string): Promise<Readable> {
   const raw: Readable = path === '-' ? process.stdin : createReadStream(path);
-  const out = new PassThrough();
-  let decided = false;
-  const decide = (chunk: Buffer | null) => {
-    decided = true;
-    if (chunk && chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
-      const gunzip = createGunzip();
-      gunzip.on('error', (e) => out.destroy(new Error(`${path}: not a valid gzip stream (${e.message})`)));
-      raw.unshift(chunk);
-      raw.pipe(gunzip).pipe(out);
-    } else {
-      if (chunk) raw.unshift(chunk);
-      raw.pipe(out);
-    }
-  };
-  raw.on('error', (e) => out.destroy(e));
-  raw.once('readable', () => {
-    if (decided) return;
-    const chunk = raw.read() as Buffer | null;
-    decide(chunk);
+  const first = await new Promise<Buffer | null>((resolve, reject) => {
+    const onReadable = () => { cleanup(); resolve(raw.read() as Buffer | null); };
+    const onEnd = () => { cleanup(); resolve(null); };
+    const onError = (e: Error) => { cleanup(); reject(e); };
+    const cleanup = () => { raw.off('readable', onReadable); raw.off('end', onEnd); raw.off('error', onError); };
+    raw.once('readable', onReadable);
+    raw.once('end', onEnd);
+    raw.once('error', onError);
   });
-  raw.once('end', () => {
-    if (!decided) decide(null);
-  });
-  return out;
+  if (first) raw.unshift(first);
+  if (first && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
+    const gunzip = createGunzip();
+    raw.on('error', (e) => gunzip.destroy(e));
+    gunzip.on('error', (e) => { if (!/^.*: /.test(e.message)) e.message = `${path}: not a valid gzip stream (${e.message})`; });
+    return raw.pipe(gunzip);
+  }
+  return raw;
 }
 
 /** The lines of an input, numbered. */
 export async function* readLines(path: string): AsyncGenerator<InputLine> {
-  const lines = openInput(path).pipe(split2(/\r?\n/, { maxLength: 64 * 1024 * 1024 }));
+  const input = await openInput(path);
+  const lines = input.pipe(split2(/\r?\n/, { maxLength: 64 * 1024 * 1024 }));
+  input.on('error', (e) => lines.destroy(e));
   let lineNo = 0;
   for await (const text of lines as AsyncIterable<string>) {
     lineNo++;

@@ -77,7 +77,7 @@ export class SourceTransformer {
     return this.opts.writer.write({ table, values: fitRow(table, row.values, this.opts.stats.fit) });
   }
 
-  async line({ lineNo, text }: InputLine): Promise<void> {
+  line({ lineNo, text }: InputLine): Promise<void> | void {
     const stats = this.opts.stats;
     stats.lines++;
     const decoded = decodeLine(text);
@@ -87,8 +87,7 @@ export class SourceTransformer {
         return;
       case 'reject':
         stats.rejected++;
-        await this.opts.onReject({ file: this.source.name, line: lineNo, reason: decoded.reason, raw: text });
-        return;
+        return this.opts.onReject({ file: this.source.name, line: lineNo, reason: decoded.reason, raw: text });
       case 'rescued':
         stats.rescued++;
         return this.event(decoded.record, text, lineNo, text);
@@ -98,13 +97,13 @@ export class SourceTransformer {
     }
   }
 
-  private async event(record: Record<string, unknown>, rawLine: string, lineNo: number, badlyFormatted?: string) {
+  private event(record: Record<string, unknown>, rawLine: string, lineNo: number, badlyFormatted?: string): Promise<void> | void {
     const { stats, geo, modulestore } = this.opts;
     this.rawLine = rawLine;
     const eventTypeRaw = typeof record.event_type === 'string' ? record.event_type : typeof record.name === 'string' ? record.name : '';
     const eventType = sanitize(eventTypeRaw);
     const time = parseEventTime(record.time);
-    const ids = eventIds(rawLine.replace(/\0+/g, '').trim(), time ? time.micros / 1000 : 0);
+    const ids = eventIds(rawLine.includes('\0') ? rawLine.replace(/\0+/g, '').trim() : rawLine.trim(), time ? time.micros / 1000 : 0);
     const ip = typeof record.ip === 'string' ? record.ip : '';
     const page = sanitize(record.page);
     const anon = 'username' in record && record.username !== null && record.username !== undefined ? H(sanitize(record.username)) : '';
@@ -171,16 +170,18 @@ export class SourceTransformer {
 
     if (this.opts.onWarning) for (const w of ev.warnings) this.opts.onWarning(this.source.name, lineNo, w);
     stats.events++;
-    for (const { table, row } of ev.aux) {
-      const p = this.write(table, row);
-      if (p) await p;
+    const rows: [TableDef, RowBuilder][] = ev.aux.map(({ table, row }) => [table, row]);
+    for (const row of ev.mainRows) rows.push([EdxTrackEvent, row]);
+    rows.push([EventIp, new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip)]);
+    return this.writeAll(rows);
+  }
+
+  /** Write rows in order, waiting only when the writer asks to (backpressure). */
+  private writeAll(rows: [TableDef, RowBuilder][], from = 0): Promise<void> | void {
+    for (let i = from; i < rows.length; i++) {
+      const p = this.write(rows[i][0], rows[i][1]);
+      if (p) return p.then(() => this.writeAll(rows, i + 1));
     }
-    for (const row of ev.mainRows) {
-      const p = this.write(EdxTrackEvent, row);
-      if (p) await p;
-    }
-    const p = this.write(EventIp, new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip));
-    if (p) await p;
   }
 
   private trackEvent(record: Record<string, unknown>, type: string, main: RowBuilder, ids: ReturnType<typeof eventIds>, course: string | null, anon: string) {

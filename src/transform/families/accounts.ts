@@ -15,14 +15,17 @@ const COUNTRY_NAMES: Map<string, string> = (() => {
   return m;
 })();
 
+/** First words of the country names, to skip words that start none (most words of an address). */
+const FIRST_WORDS = new Set([...COUNTRY_NAMES.keys()].map((n) => n.split(' ')[0]));
+
 /** The first country phrase (4, 3, 2 then 1 words) in an address (the reference's heuristic). */
 export function countryIn(address: string): string {
   const words = address.split(/[^A-Za-z0-9_]+/).filter(Boolean);
   for (let i = 0; i < words.length; i++) {
-    for (let len = 4; len >= 1; len--) {
-      if (i + len > words.length) continue;
-      const phrase = words.slice(i, i + len).join(' ');
-      const hit = COUNTRY_NAMES.get(phrase.charAt(0).toUpperCase() + phrase.slice(1));
+    const head = words[i].charAt(0).toUpperCase() + words[i].slice(1);
+    if (!FIRST_WORDS.has(head)) continue;
+    for (let len = Math.min(4, words.length - i); len >= 1; len--) {
+      const hit = COUNTRY_NAMES.get([head, ...words.slice(i + 1, i + len)].join(' '));
       if (hit) return hit;
     }
   }
