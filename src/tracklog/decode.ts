@@ -28,12 +28,12 @@ export function decodeLine(raw: string): Decoded {
   let repaired: string | undefined;
   if (text[0] !== '{') {
     // A logger or syslog prefix: the event is the JSON object after it.
-    const brace = text.indexOf('{');
-    if (brace < 0) return rescueOrReject(text, 'not a JSON object');
     if (text[0] === '[' || /^-?\d|^"|^(true|false|null)\b/.test(text)) {
       const parsed = tryParse(text);
       if (parsed.ok) return { kind: 'reject', reason: `JSON ${Array.isArray(parsed.value) ? 'array' : typeof parsed.value}, not an event object` };
     }
+    const brace = text.indexOf('{');
+    if (brace < 0) return rescueOrReject(text, 'not a JSON object');
     text = text.slice(brace);
   }
 

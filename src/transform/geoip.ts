@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Reader, type CountryResponse } from 'maxmind';
 import countries from 'i18n-iso-countries';
+import ipaddr from 'ipaddr.js';
 
 const require = createRequire(import.meta.url);
 
@@ -38,7 +39,11 @@ export class CountryLookup {
     const ip = raw.split(',')[0].trim().replace(/^\[|\]$/g, '');
     let rec: CountryRecord | null = null;
     try {
-      rec = this.reader.get(ip);
+      const addr = ipaddr.process(ip); // also unwraps ::ffff:a.b.c.d
+      // Private, loopback, documentation, multicast … ranges belong to no country, whatever a
+      // database says about them.
+      if (addr.range() !== 'unicast') return 'ZZZ';
+      rec = this.reader.get(addr.toString());
     } catch {
       return 'ZZZ'; // not an address at all ('unknown', a host name, …)
     }

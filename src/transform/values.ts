@@ -93,11 +93,12 @@ export function firstHash(s: unknown): string | undefined {
  * numeric order, whatever the JSON said; where that matters (rubric criteria named "0", "1", …)
  * the keys are put back in the order they appear in the raw text.
  */
-export function entriesInLogOrder(obj: Record<string, unknown>, raw: string): [string, unknown][] {
+export function entriesInLogOrder(obj: Record<string, unknown>, raw: string, field?: string): [string, unknown][] {
   const entries = Object.entries(obj);
   if (!entries.some(([k]) => /^(0|[1-9]\d*)$/.test(k))) return entries;
+  const start = field ? Math.max(0, raw.indexOf(`"${field}"`)) : 0;
   const at = (k: string) => {
-    const i = raw.indexOf(JSON.stringify(k));
+    const i = raw.indexOf(JSON.stringify(k), start);
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   };
   return entries.map((e) => [at(e[0]), e] as const).sort((a, b) => a[0] - b[0]).map(([, e]) => e);

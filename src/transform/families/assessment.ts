@@ -10,9 +10,9 @@ import { entriesInLogOrder, int, isObject, text } from '../values.js';
 const utc = (v: unknown) => parseEventTime(v)?.utc ?? null;
 
 /** `Criterion k: v; ` for each entry, after a heading; '' when there are none. */
-function criteria(heading: string, choices: unknown, raw: string): string {
+function criteria(heading: string, choices: unknown, raw: string, field: string): string {
   if (!isObject(choices) || Object.keys(choices).length === 0) return '';
-  return heading + entriesInLogOrder(choices, raw).map(([k, v]) => `Criterion ${k}: ${text(v)}; `).join('');
+  return heading + entriesInLogOrder(choices, raw, field).map(([k, v]) => `Criterion ${k}: ${text(v)}; `).join('');
 }
 
 function assessmentParts(parts: unknown): string {
@@ -62,8 +62,8 @@ const FILLERS: Record<string, Fill> = {
       .set('options', Array.isArray(e.options) ? JSON.stringify(e.options) : ''),
   student_training_assess_example: (r, e, raw) =>
     r.set('submission_uuid', text(e.submission_uuid))
-      .set('corrections', criteria('Instructor choices in rubric: ', e.corrections, raw))
-      .set('options', criteria('Student choices in rubric: ', e.options_selected, raw)),
+      .set('corrections', criteria('Instructor choices in rubric: ', e.corrections, raw, 'corrections'))
+      .set('options', criteria('Student choices in rubric: ', e.options_selected, raw, 'options_selected')),
   create_submission: (r, e) =>
     r.set('submission_text', responseText(e.answer))
       .set('time', utc(e.created_at))
@@ -98,7 +98,8 @@ export function openAssessment(ev: TrackEvent): void {
       .set('anon_screen_name', ev.anon)
       .set('time', ev.main.get('time'))
       .set('course_display_name', ev.main.get('course_display_name'));
-    FILLERS[action]?.(r, e, ev.rawLine);
+    // The event's own text when it came as a string (its keys are escaped inside the line).
+    FILLERS[action]?.(r, e, typeof ev.record.event === 'string' ? ev.record.event : ev.rawLine);
     const resourceId = r.get('resource_id');
     if (resourceId !== '') r.set('resource_display_name', ev.displayNameOf(resourceId) ?? '');
     if (r.get('resource_display_name') === '') r.set('resource_display_name', text(module.display_name));

@@ -1,0 +1,102 @@
+// Reading lines: gzip by content, CRLF, and the line variants real logs contain.
+import t from 'tap';
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readLines } from '../src/tracklog/read.js';
+import { decodeLine, closeTruncated } from '../src/tracklog/decode.js';
+import { parseEventTime, formatGap } from '../src/tracklog/time.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-read-'));
+const collect = async (path: string) => {
+  const out: string[] = [];
+  for await (const l of readLines(path)) out.push(`${l.lineNo}:${l.text}`);
+  return out;
+};
+
+t.test('gzip is recognised by content, not by name', async (t) => {
+  const text = '{"a":1}\r\n{"b":2}\n\n{"c":3}\n';
+  writeFileSync(join(dir, 'plain.gz'), text); // a .gz name on plain text
+  writeFileSync(join(dir, 'packed.log'), gzipSync(text)); // gzip under a plain name
+  const expected = ['1:{"a":1}', '2:{"b":2}', '3:', '4:{"c":3}'];
+  t.same(await collect(join(dir, 'plain.gz')), expected);
+  t.same(await collect(join(dir, 'packed.log')), expected);
+});
+
+t.test('concatenated gzip members read as one stream', async (t) => {
+  writeFileSync(join(dir, 'multi.gz'), Buffer.concat([gzipSync('{"a":1}\n'), gzipSync('{"b":2}\n')]));
+  t.same(await collect(join(dir, 'multi.gz')), ['1:{"a":1}', '2:{"b":2}']);
+});
+
+t.test('a corrupt gzip stream is an error naming the file', async (t) => {
+  const good = gzipSync('{"a":1}\n'.repeat(1000));
+  writeFileSync(join(dir, 'cut.gz'), good.subarray(0, good.length - 20));
+  await t.rejects(collect(join(dir, 'cut.gz')));
+});
+
+t.test('line variants', async (t) => {
+  const event = { username: 'ada', event_type: 'page_close', time: '2014-03-03T08:00:00.000001+00:00' };
+  const json = JSON.stringify(event);
+  const rec = (line: string) => {
+    const d = decodeLine(line);
+    return d.kind === 'record' ? d.record : d;
+  };
+  t.same(rec(json), event, 'plain NDJSON');
+  t.same(rec('\0\0\0\0' + json), event, 'NUL padding after copytruncate');
+  t.same(rec(json + '\0\0'), event, 'trailing NULs');
+  t.same(rec(`2023-05-23 13:53:13,461 INFO 20 [tracking] [user None] [ip None] logger.py:41 - ${json}`), event, 'Django logger prefix');
+  t.same(rec(`Sep  9 00:00:48 localhost ${json}`), event, 'syslog prefix');
+  t.same(rec(JSON.stringify({ version: '1.1', host: 'x', short_message: json })), event, 'GELF wrapping');
+  t.same(decodeLine(''), { kind: 'skip', reason: 'blank' });
+  t.same(decodeLine('   \0 '), { kind: 'skip', reason: 'blank' });
+  t.same(decodeLine('# fixture comment'), { kind: 'skip', reason: 'comment' });
+  t.equal(decodeLine('[1,2,3]').kind, 'reject', 'a JSON array is not an event');
+  t.equal(decodeLine('42').kind, 'reject');
+  t.equal(decodeLine('garbage without braces').kind, 'reject');
+});
+
+t.test('broken lines are repaired or rescued, never silently dropped', async (t) => {
+  const full = JSON.stringify({ username: 'ada', event_type: 'seq_goto', ip: '1.2.3.4', time: '2014-03-03T08:00:00.000001+00:00', event: '{"old":1,"new":2}', agent: 'x'.repeat(50) });
+  const cut = decodeLine(full.slice(0, full.length - 20));
+  t.equal(cut.kind, 'record');
+  if (cut.kind === 'record') {
+    t.equal(cut.repaired, 'truncated line closed');
+    t.equal(cut.record.username, 'ada');
+    t.equal(cut.record.event_type, 'seq_goto');
+  }
+  // Cut inside a key: closed as far as it goes.
+  t.equal(closeTruncated('{"a": "b", "c'), '{"a": "b"}');
+  t.equal(closeTruncated('{"a": [1, 2'), '{"a": [1, 2]}');
+  t.equal(closeTruncated('{"a": tr'), '{"a": null}');
+  t.equal(closeTruncated('{"a": 1}'), undefined, 'a complete object is not truncated');
+  // Broken in the middle: fields are rescued from the text.
+  const middle = decodeLine('{"username": "bob", "event_type": "play_video", "time": "2014-03-03T08:00:00.5", ]] "ip": "1.2.3.4"}');
+  t.equal(middle.kind, 'rescued');
+  if (middle.kind === 'rescued') t.same(middle.record, { username: 'bob', event_type: 'play_video', time: '2014-03-03T08:00:00.5', ip: '1.2.3.4' });
+  t.equal(decodeLine('{"nothing": "useful", ]]').kind, 'reject', 'nothing recoverable → reject');
+});
+
+t.test('double-escaped events read through the reference fix-up, not as broken', async (t) => {
+  const line = '{"username": "u", "event_type": "seq_goto", "event": "{\\\\"old\\\\":2,\\\\"new\\\\":1}"}';
+  const d = decodeLine(line);
+  t.equal(d.kind, 'record');
+  if (d.kind === 'record') t.notOk(d.repaired);
+});
+
+t.test('event times', async (t) => {
+  t.equal(parseEventTime('2013-08-04T06:27:13.660689+00:00')?.utc, '2013-08-04 06:27:13.660689');
+  t.equal(parseEventTime('2013-08-04T06:27:13+00:00')?.utc, '2013-08-04 06:27:13.000000', 'no fraction');
+  t.equal(parseEventTime('2013-08-04T06:27:13.5Z')?.utc, '2013-08-04 06:27:13.500000', 'Z');
+  t.equal(parseEventTime('2013-08-04 06:27:13.660689')?.utc, '2013-08-04 06:27:13.660689', 'space, no zone');
+  t.equal(parseEventTime('2013-08-04T01:27:13.000001-05:00')?.utc, '2013-08-04 06:27:13.000001', 'offset to UTC');
+  t.equal(parseEventTime('2013-12-31T23:30:00.000000-01:00')?.utc, '2014-01-01 00:30:00.000000', 'across a year');
+  t.equal(parseEventTime({ $date: 1375597633660 })?.utc, '2013-08-04 06:27:13.660000', 'mongoexport');
+  t.equal(parseEventTime('yesterday'), undefined);
+  t.equal(parseEventTime(null), undefined);
+  t.equal(formatGap(0), '0:00:00');
+  t.equal(formatGap(3725e6), '1:02:05');
+  t.equal(formatGap(361.000123e6), '0:06:01.000123');
+  t.equal(formatGap(-5e6), '-0:00:05');
+  t.equal(formatGap(1e15), '838:59:59', 'clamped to TIME');
+});
