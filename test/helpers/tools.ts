@@ -14,6 +14,16 @@ export function shared(path: string): { path: string; skip: string | false } {
   return { path: full, skip: existsSync(full) ? false : `${full} is missing (set EDX_PIPES_SHARED to the shared/ folder)` };
 }
 
+/**
+ * The environment for a spawned tool: tap puts its loader hooks into NODE_OPTIONS for every child
+ * process, and they break our extensionless bin/ scripts, so they are taken out.
+ */
+export function toolEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  delete out.NODE_OPTIONS;
+  return out;
+}
+
 export interface ToolResult {
   code: number | null;
   stdout: string;
@@ -26,7 +36,9 @@ export function runTool(
   opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO, 'bin', tool), args, { env: opts.env ?? process.env, cwd: opts.cwd ?? REPO });
+    // tap's process tracking injects its hooks into NODE_OPTIONS of every spawned child, even
+    // when the env given says otherwise; env -u takes them out inside the child.
+    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', join(REPO, 'bin', tool), ...args], { env: toolEnv(opts.env), cwd: opts.cwd ?? REPO });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d) => out.push(d));
