@@ -37,3 +37,18 @@ clean:
 	rm -rf dist .tap
 
 -include mk/*.mk
+
+# Benchmarks print ratios against baselines measured in the same run (never timed assertions in tests).
+BENCH_DIR ?= bench-out
+BENCH_EVENTS ?= 200000
+$(BENCH_DIR)/corpus-$(BENCH_EVENTS).log:
+	@mkdir -p $(BENCH_DIR)
+	node $(SHARED)/bench/make-corpus.mjs --events $(BENCH_EVENTS) --seed 7 > $@
+$(BENCH_DIR)/corpus-50000.log:
+	@mkdir -p $(BENCH_DIR)
+	node $(SHARED)/bench/make-corpus.mjs --events 50000 --seed 7 > $@
+
+.PHONY: bench bench-transform
+bench: bench-transform
+bench-transform: build $(BENCH_DIR)/corpus-50000.log $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log
+	node bench/transform.mjs $(BENCH_DIR)/corpus-50000.log $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log
