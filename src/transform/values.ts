@@ -98,8 +98,11 @@ export function entriesInLogOrder(obj: Record<string, unknown>, raw: string, fie
   if (!entries.some(([k]) => /^(0|[1-9]\d*)$/.test(k))) return entries;
   const start = field ? Math.max(0, raw.indexOf(`"${field}"`)) : 0;
   const at = (k: string) => {
-    const i = raw.indexOf(JSON.stringify(k), start);
-    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+    // The key followed by its colon: the same text may also be a value ("0": "2").
+    const re = new RegExp(`${JSON.stringify(k).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'g');
+    re.lastIndex = start;
+    const m = re.exec(raw);
+    return m ? m.index : Number.MAX_SAFE_INTEGER;
   };
   return entries.map((e) => [at(e[0]), e] as const).sort((a, b) => a[0] - b[0]).map(([, e]) => e);
 }
