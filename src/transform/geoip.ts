@@ -36,14 +36,22 @@ export class CountryLookup {
 
   private lookup(raw: string): string {
     // X-Forwarded-For style lists: the first address is the client.
-    const ip = raw.split(',')[0].trim().replace(/^\[|\]$/g, '');
+    const ip = raw.includes(',') ? raw.split(',')[0].trim() : raw.trim();
     let rec: CountryRecord | null = null;
     try {
-      const addr = ipaddr.process(ip); // also unwraps ::ffff:a.b.c.d
-      // Private, loopback, documentation, multicast … ranges belong to no country, whatever a
-      // database says about them.
-      if (addr.range() !== 'unicast') return 'ZZZ';
-      rec = this.reader.get(addr.toString());
+      let address = ip;
+      const v4 = DOTTED_QUAD.exec(ip);
+      if (v4) {
+        // The common case, checked without building an address object.
+        if (!isGlobalIPv4(Number(v4[1]), Number(v4[2]), Number(v4[3]))) return 'ZZZ';
+      } else {
+        const addr = ipaddr.process(ip.replace(/^\[|\]$/g, '')); // also unwraps ::ffff:a.b.c.d
+        // Private, loopback, documentation, multicast … ranges belong to no country, whatever a
+        // database says about them.
+        if (addr.range() !== 'unicast') return 'ZZZ';
+        address = addr.toString();
+      }
+      rec = this.reader.get(address);
     } catch {
       return 'ZZZ'; // not an address at all ('unknown', a host name, …)
     }
@@ -51,4 +59,21 @@ export class CountryLookup {
     if (!alpha2) return 'ZZZ';
     return countries.alpha2ToAlpha3(alpha2.toUpperCase()) ?? 'ZZZ';
   }
+}
+
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * False for the special-purpose IPv4 blocks (RFC 6890: this network, private, shared, loopback,
+ * link-local, IETF protocol assignments, documentation, benchmarking, multicast and reserved).
+ */
+function isGlobalIPv4(a: number, b: number, c: number): boolean {
+  if ((a === 192 && b === 0 && (c === 0 || c === 2)) || (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113)) return false;
+  if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
+  if (a === 100 && b >= 64 && b <= 127) return false;
+  if (a === 169 && b === 254) return false;
+  if (a === 172 && b >= 16 && b <= 31) return false;
+  if (a === 192 && b === 168) return false;
+  if (a === 198 && (b === 18 || b === 19)) return false;
+  return true;
 }
