@@ -1,0 +1,88 @@
+const USAGE = `Usage: edx-csvload [options] [COLLECTION ...]
+       edx-json2sql LOG.gz --rows | edx-csvload [options]
+       edx-csvload --init [--forum-key-file FILE] [--replace] [COLLECTION ...]
+
+Loads CSV collections written by 'edx-json2sql --csv DIR' (a directory: every *.manifest.json in
+it; or one manifest file), or the row stream of 'edx-json2sql --rows' on stdin (no COLLECTION, or
+'-'), into the warehouse with LOAD DATA LOCAL INFILE. Each source (input log) loads in one
+transaction and is recorded in LoadInfo last, in that transaction; any warning or error rolls the
+source back, leaves it unrecorded and makes the exit status 1. Sources already in LoadInfo are
+skipped. Rows already present (same derived ids) are replaced, never duplicated. Quarter partitions
+of EdxTrackEvent are added as needed. Progress goes to stderr every few seconds, and a summary
+(rows per table, outcome per source, time) at the end.
+
+Options:
+  --init                 create the databases, every table, the forum key table, the stored
+                         routines and views (idempotent; existing tables and data are kept)
+  --replace              with --init: drop existing warehouse tables and recreate them empty,
+                         and allow changing the forum key (default: off)
+  --forum-key-file FILE  with --init: file holding the forum passphrase (trailing newlines are
+                         dropped); its SHA2-224 goes to EdxPrivate.Keys (default: key unchanged)
+  --force                reload sources already recorded in LoadInfo (default: skip them)
+  --dry-run              say what would be done; change nothing (reads LoadInfo if it can connect)
+  --defaults-file FILE   MySQL option file with the connection ([client], [mysql], [edx-pipes])
+                         (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
+  --edx-db NAME          database for Edx tables (default: Edx)
+  --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
+  --tmpdir DIR           where the row stream is spooled per source (default: $TMPDIR or /tmp)
+  --quiet                no progress lines and no summary
+  -h, --help             this text
+
+Environment:
+  MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_USER, MYSQL_PWD override the option file.
+  Passwords are never taken from the command line.
+
+Examples:
+  edx-csvload --init --forum-key-file ~/.edx-forum-passphrase
+  edx-json2sql --csv /data/csv /data/logs/tracking.log-2014*.gz && edx-csvload /data/csv
+  edx-json2sql /data/logs/tracking.log-20140101.gz --rows | edx-csvload
+  edx-csvload --dry-run --defaults-file ~/.my.cnf.warehouse /data/csv
+
+Exit status: 0 everything loaded or skipped; 1 a source failed, or no connection; 2 usage error.
+`;
+
+import { runTool, databaseNames, say, UsageError, ToolError } from './common.js';
+import { runCsvload } from '../mysql/csvload.js';
+
+const TOOL = 'edx-csvload';
+
+export async function main(argv: string[]): Promise<number> {
+  return runTool(
+    TOOL,
+    USAGE,
+    argv,
+    {
+      string: ['forum-key-file', 'defaults-file', 'edx-db', 'private-db', 'tmpdir'],
+      boolean: ['init', 'replace', 'force', 'dry-run', 'quiet'],
+    },
+    async (args) => {
+      if (args.replace && !args.init) throw new UsageError('--replace goes with --init');
+      if (args['forum-key-file'] && !args.init) throw new UsageError('--forum-key-file goes with --init');
+      const inputs = args._.map(String);
+      const stdin = inputs.length === 0 ? !args.init : inputs.includes('-');
+      if (stdin && inputs.length > 1) throw new UsageError("'-' (stdin) cannot be mixed with collections");
+      if (stdin && process.stdin.isTTY) throw new UsageError('no COLLECTION given and stdin is a terminal (pipe a row stream, or name a collection)');
+      try {
+        return await runCsvload({
+          names: databaseNames(args),
+          init: args.init,
+          replace: args.replace,
+          forumKeyFile: args['forum-key-file'],
+          force: args.force,
+          dryRun: args['dry-run'],
+          defaultsFile: args['defaults-file'],
+          tmpdir: args.tmpdir,
+          quiet: args.quiet,
+          collections: stdin ? [] : inputs,
+          stdin,
+          say: (m) => say(TOOL, m),
+        });
+      } catch (e) {
+        if (e instanceof UsageError || e instanceof ToolError) throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code && /^(ECONNREFUSED|ENOTFOUND|ER_|ENOENT|EACCES|PROTOCOL_)/.test(code)) throw new ToolError((e as Error).message);
+        throw e;
+      }
+    },
+  );
+}

@@ -1,0 +1,83 @@
+// The one CSV dialect of edx-pipes, and the LOAD DATA statement that reads it (decisions.md §3).
+//
+//   - fields separated by ',', rows ended by '\n', one physical line per row;
+//   - text (and dates) always enclosed in '"'; numbers bare; NULL is a bare \N;
+//   - escape character '\': backslash → \\, '"' → \", newline → \n, carriage return → \r,
+//     NUL → \0, Ctrl-Z → \Z. So every value is escaped and no row spans two lines, which lets
+//     the row stream (stream.ts) frame rows by '\n' and lets line tools (wc -l, split) work.
+//
+// The LOAD statement below is the exact reader of this dialect:
+//   CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '\\'
+//   LINES TERMINATED BY '\n'
+//
+// Why not csv-stringify: it escapes by doubling quotes and leaves newlines/NUL raw, and it cannot
+// write an unenclosed \N for NULL beside escaped backslashes in the same file; LOAD DATA with an
+// escape character needs exactly the rules above. It would also be the slowest step of a load: this
+// encoder is a regex test per value.
+import { columnIndex, qualifiedName, type DatabaseNames, type TableDef, EdxTrackEvent } from '../schema/tables.js';
+import { DEFAULT_DATABASES } from '../schema/tables.js';
+import type { Value } from '../schema/fit.js';
+
+const SPECIAL = /[\\"\n\r\0\x1a]/;
+const SPECIAL_ALL = /[\\"\n\r\0\x1a]/g;
+const ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '"': '\\"',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\0': '\\0',
+  '\x1a': '\\Z',
+};
+const escapeChar = (c: string) => ESCAPES[c];
+
+export function encodeValue(v: Value): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'number') return String(v);
+  return SPECIAL.test(v) ? `"${v.replace(SPECIAL_ALL, escapeChar)}"` : `"${v}"`;
+}
+
+/** One row as one line, '\n' included. */
+export function encodeRow(values: readonly Value[]): string {
+  let line = encodeValue(values[0]);
+  for (let i = 1; i < values.length; i++) line += ',' + encodeValue(values[i]);
+  return line + '\n';
+}
+
+/** The clause that describes the dialect to LOAD DATA (written with SQL string escapes). */
+export const DIALECT_CLAUSE =
+  "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";
+
+const quoteIdent = (s: string) => '`' + s.replace(/`/g, '``') + '`';
+
+/** A SQL string literal for a file name (backslash-escaped, as the default sql_mode reads it). */
+const fileLiteral = (s: string) => `'${s.replace(/[\\']/g, (c) => '\\' + c)}'`;
+
+/**
+ * LOAD DATA LOCAL INFILE for one table file. REPLACE: primary keys are derived from the input
+ * (decisions.md §4), so a row that is already there is the same row; REPLACE overwrites it without
+ * a warning, where IGNORE would warn once per duplicate.
+ */
+export function loadStatement(table: TableDef, file: string, names: DatabaseNames = DEFAULT_DATABASES): string {
+  const cols = table.columns.map((c) => quoteIdent(c.name)).join(',');
+  const [db, tbl] = qualifiedName(table, names).split('.');
+  return `LOAD DATA LOCAL INFILE ${fileLiteral(file)} REPLACE INTO TABLE ${quoteIdent(db)}.${quoteIdent(tbl)} ${DIALECT_CLAUSE} (${cols})`;
+}
+
+const QUARTER_COLUMN = columnIndex(EdxTrackEvent).quarter;
+
+/** Collects the quarters of a source's EdxTrackEvent rows (the partitions its load needs). */
+export class QuarterSet {
+  private readonly seen = new Set<string>();
+  add(table: TableDef, values: readonly Value[]): void {
+    if (table !== EdxTrackEvent) return;
+    const q = values[QUARTER_COLUMN];
+    this.seen.add(typeof q === 'string' ? q : '');
+  }
+  list(): string[] {
+    return [...this.seen].sort();
+  }
+}
+
+/** A quarter value as it may appear in a manifest or stream (anything else is refused). */
+export const isQuarter = (q: unknown): q is string =>
+  typeof q === 'string' && /^((fall|winter|spring|summer)\d{4})?$/.test(q);

@@ -1,0 +1,91 @@
+// What edx-csvload does, apart from option parsing: connect, optionally --init, then load every
+// source of the named collections (or of the row stream on stdin), then print the summary.
+import { readFile } from 'node:fs/promises';
+import type { Connection } from 'mysql2/promise';
+import { ToolError } from '../cli/common.js';
+import type { DatabaseNames } from '../schema/tables.js';
+import { findManifests, readManifest } from '../csv/collection.js';
+import { readRowStream } from '../csv/stream.js';
+import { connect, connectionSettings, describeSettings } from './connection.js';
+import { initWarehouse, InitError } from './init.js';
+import { Loader, Progress, formatSummary } from './load.js';
+
+export interface CsvloadOptions {
+  names: DatabaseNames;
+  init?: boolean;
+  replace?: boolean;
+  forumKeyFile?: string;
+  force?: boolean;
+  dryRun?: boolean;
+  defaultsFile?: string;
+  tmpdir?: string;
+  quiet?: boolean;
+  collections: string[];
+  stdin: boolean;
+  say: (msg: string) => void;
+  /** Progress interval in ms (0: none). */
+  progressEveryMs?: number;
+}
+
+export async function runCsvload(o: CsvloadOptions): Promise<number> {
+  const { say } = o;
+  // Read everything local first: a wrong path fails before any connection is made.
+  const manifests = o.collections.length ? await findManifests(o.collections).catch((e: Error) => { throw new ToolError(e.message); }) : [];
+  const sources = await Promise.all(manifests.map((m) => readManifest(m).catch((e: Error) => { throw new ToolError(e.message); })));
+  const passphrase = o.forumKeyFile
+    ? (await readFile(o.forumKeyFile, 'utf8').catch((e: Error) => { throw new ToolError(`--forum-key-file: ${e.message}`); })).replace(/[\r\n]+$/, '')
+    : undefined;
+
+  let settings;
+  try {
+    settings = connectionSettings({ defaultsFile: o.defaultsFile });
+  } catch (e) {
+    throw new ToolError((e as Error).message);
+  }
+  let conn: Connection | undefined;
+  try {
+    conn = await connect(settings, { flags: ['+LOCAL_FILES'] });
+  } catch (e) {
+    if (!o.dryRun) throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
+    say(`dry run: cannot connect to ${describeSettings(settings)} (${(e as Error).message}); not checking LoadInfo`);
+  }
+  try {
+    if (o.init) {
+      if (!conn) throw new ToolError('--init needs a connection');
+      try {
+        await initWarehouse(conn, { names: o.names, replace: o.replace, forumPassphrase: passphrase, dryRun: o.dryRun, say });
+      } catch (e) {
+        if (e instanceof InitError) throw new ToolError(e.message);
+        throw e;
+      }
+      if (!o.stdin && !sources.length) return 0;
+    }
+    const progress = new Progress(say, o.quiet ? 0 : o.progressEveryMs ?? 2000);
+    const loader = new Loader(conn, { names: o.names, force: o.force, dryRun: o.dryRun, progress });
+    await loader.prepare();
+    progress.start();
+    let streamError: Error | undefined;
+    try {
+      if (o.stdin) {
+        try {
+          for await (const src of readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir })) await loader.load(src);
+        } catch (e) {
+          streamError = e as Error;
+        }
+      } else {
+        progress.sourcesTotal = sources.length;
+        for (const src of sources) await loader.load(src);
+      }
+    } finally {
+      progress.stop();
+    }
+    const report = loader.finish();
+    if (!o.quiet) process.stderr.write(formatSummary(report));
+    const failed = report.sources.filter((s) => s.outcome === 'failed');
+    for (const f of failed) say(`${f.name}: failed, rolled back, not recorded: ${f.message}`);
+    if (streamError) say(`${streamError.message}`);
+    return failed.length || streamError ? 1 : 0;
+  } finally {
+    await conn?.end().catch(() => undefined);
+  }
+}

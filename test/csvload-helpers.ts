@@ -1,0 +1,171 @@
+// Shared by the csvload/csv/routines tests: rows built from the schema (not from the transform),
+// throwaway warehouses, and running bin/edx-csvload against the test server.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { TABLES, emptyRow, columnIndex, type TableDef, type DatabaseNames } from '../src/schema/tables.js';
+import { fitRow, newFitCounters, type Value } from '../src/schema/fit.js';
+import { quarterOf } from '../src/schema/quarters.js';
+import type { Row, RowWriter, Source } from '../src/transform/rows.js';
+import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CSVLOAD = `${ROOT}bin/edx-csvload`;
+
+const hex = (s: string) => createHash('sha1').update(s).digest('hex');
+
+export function makeSource(name: string): Source {
+  const loadFile = `file://${name}`;
+  return { name, loadFile, loadInfoId: hex(loadFile) };
+}
+
+/** A 36-character id with '_' like the transform's (derived, so overlapping sources share them). */
+export const idOf = (key: string) => {
+  const h = hex(key);
+  return `${h.slice(0, 8)}_${h.slice(8, 12)}_${h.slice(12, 16)}_${h.slice(16, 20)}_${h.slice(20, 32)}`;
+};
+
+function row(table: TableDef, set: Record<string, Value>): Row {
+  const values = emptyRow(table);
+  const idx = columnIndex(table);
+  for (const [k, v] of Object.entries(set)) {
+    if (!(k in idx)) throw new Error(`${table.name} has no column ${k}`);
+    values[idx[k]] = v;
+  }
+  return { table, values: fitRow(table, values, newFitCounters()) };
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+export const sqlTime = (d: Date) =>
+  `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}000`;
+
+/** Text that exercises every escape of the CSV dialect. */
+export const NASTY = [
+  'plain',
+  '',
+  'quote " and \'single\'',
+  'back\\slash at end\\',
+  'new\nline and\r\nCRLF',
+  'tab\there',
+  'nul\0byte and ctrl-z \x1a',
+  '\\N',
+  'NULL',
+  ',comma,',
+  'emoji 😀 and ümlaut',
+];
+
+export interface EventsOptions {
+  /** Key of event i is `${idSpace}:${i}`; two sources with the same idSpace overlap where i does. */
+  idSpace?: string;
+  from?: number;
+  count: number;
+  start?: Date;
+  stepMs?: number;
+}
+
+/** count events: EdxTrackEvent + EventIp for each, an Answer for every 5th, a LoadInfo row. */
+export function makeRows(source: Source, o: EventsOptions): Row[] {
+  const out: Row[] = [];
+  const space = o.idSpace ?? source.name;
+  const start = (o.start ?? new Date('2013-06-09T00:00:00Z')).getTime();
+  for (let i = o.from ?? 0; i < (o.from ?? 0) + o.count; i++) {
+    const t = new Date(start + i * (o.stepMs ?? 1000));
+    const id = idOf(`${space}:${i}`);
+    const answer = i % 5 === 0 ? idOf(`${space}:${i}:answer`) : '';
+    out.push(
+      row(TABLES.EdxTrackEvent, {
+        _id: id,
+        event_id: idOf(`${space}:${i}:event`),
+        event_type: i % 5 === 0 ? 'problem_check' : i % 3 === 0 ? 'play_video' : '/courseware',
+        agent: NASTY[i % NASTY.length],
+        time: sqlTime(t),
+        quarter: quarterOf(t.getUTCFullYear(), t.getUTCMonth() + 1),
+        anon_screen_name: hex(`user${i % 17}`),
+        course_display_name: `Org/Course${i % 3}/Run`,
+        downtime_for: i % 2 ? '0:00:01' : null,
+        attempts: i % 4,
+        video_current_time: i % 3 === 0 ? String(i) : '',
+        answer_fk: answer,
+        load_info_fk: source.loadInfoId,
+      }),
+      row(TABLES.EventIp, { event_table_id: id, event_ip: `10.0.${i % 256}.${i % 7}` }),
+    );
+    if (answer) out.push(row(TABLES.Answer, { answer_id: answer, problem_id: `p${i % 4}`, answer: `answer ${i} two words`, course_id: `Org/Course${i % 3}/Run` }));
+  }
+  out.push(row(TABLES.LoadInfo, { load_info_id: source.loadInfoId, load_date_time: null, load_file: source.loadFile }));
+  return out;
+}
+
+/** Feed sources through a writer, as the transform does. */
+export async function writeSources(w: RowWriter, sources: { source: Source; rows: Row[] }[]): Promise<void> {
+  for (const { source, rows } of sources) {
+    await w.startSource(source);
+    const counts: Record<string, number> = {};
+    for (const r of rows) {
+      counts[r.table.name] = (counts[r.table.name] ?? 0) + 1;
+      await w.write(r);
+    }
+    await w.endSource(source, { rows: counts });
+  }
+  await w.close();
+}
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Start a bin/ tool with the test server's environment. tap's process tracking puts its loader
+ * hooks into NODE_OPTIONS of every child, and they load extensionless bin/ scripts as CommonJS;
+ * env(1) removes them just before node starts.
+ */
+export async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const s = await testServer();
+  return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, cmd, ...args], {
+    env: { ...s.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/** Run a tool with the test server's environment; `input` is piped to stdin. */
+export async function run(cmd: string, args: string[], opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const p = await start(cmd, args, opts.env);
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    p.stdin.on('error', () => undefined);
+    p.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A throwaway warehouse (unique database names); `drop()` removes it. */
+export async function throwawayWarehouse(prefix: string): Promise<{ names: DatabaseNames; args: string[]; drop: () => Promise<void> }> {
+  const names = { Edx: uniqueName(`${prefix}_edx`), EdxPrivate: uniqueName(`${prefix}_priv`) };
+  return {
+    names,
+    args: ['--edx-db', names.Edx, '--private-db', names.EdxPrivate],
+    drop: async () => {
+      const c = await testConnection();
+      await c.query(`DROP DATABASE IF EXISTS \`${names.Edx}\``);
+      await c.query(`DROP DATABASE IF EXISTS \`${names.EdxPrivate}\``);
+      await c.end();
+    },
+  };
+}
+
+/** Row count and an order-independent checksum of a table's content. */
+export async function tableDigest(db: string, table: TableDef): Promise<{ rows: number; sum: string }> {
+  const c = await testConnection();
+  const cols = table.columns.map((col) => `COALESCE(\`${col.name}\`, '<null>')`).join(', ');
+  const [r] = await c.query(`SELECT COUNT(*) AS n, COALESCE(SUM(CRC32(CONCAT_WS('|', ${cols}))), 0) AS s FROM \`${db}\`.\`${table.name}\``);
+  await c.end();
+  const first = (r as { n: number; s: string }[])[0];
+  return { rows: Number(first.n), sum: String(first.s) };
+}
