@@ -1,0 +1,240 @@
+# The nightly job as make rules over the filters: pull → transform → load (docs/pipeline.md).
+#
+#   make all          pull, then transform, then load (each step also runs alone: make pull, ...)
+#   make -j 4 all     four transforms at once
+#   make -n all       what would be pulled, transformed and loaded (DRY_RUN=1 make all: the same)
+#
+# Settings come from $(CONFIG) (default config.mk, optional, see config.mk.example), the make
+# command line or the environment. State lives in the files and in LoadInfo, never in make:
+#   pulled       $(LOG_ROOT)/<key> exists with the object's size (edx-s3-ls --new checks it)
+#   transformed  $(OUT)/<key>.csv/ exists (a complete edx-json2sql --csv collection; it is written
+#                as <key>.csv.partial/ and renamed when complete)
+#   loaded       LoadInfo has the log (edx-csvload records it in the same transaction as its rows);
+#                the collection is deleted right after its load succeeded, kept when it failed.
+#
+# How it runs: the public targets (pull, transform, load, all) take the lock, open the run log and
+# call make again with _PIPE_INNER=1 for each step; the inner make has one target per log file.
+
+PIPE_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
+CONFIG ?= config.mk
+-include $(CONFIG)
+
+BUCKET      ?=
+PREFIX      ?=
+MATCH       ?=
+LOG_ROOT    ?=
+OUT         ?= $(if $(LOG_ROOT),$(LOG_ROOT)/../CSV)
+LOGS        ?= $(if $(LOG_ROOT),$(LOG_ROOT)/../NonTransformLogs)
+LOCK        ?= $(LOGS)/.pipeline.lock
+LOCK_WAIT   ?= 0
+MY_CNF      ?=
+EDX_DB      ?= Edx
+PRIVATE_DB  ?= EdxPrivate
+MODULESTORE ?=
+GEOIP       ?=
+S3_ENDPOINT ?=
+S3_REGION   ?=
+S3_PROFILE  ?=
+JOBS        ?=
+FETCH_JOBS  ?= 4
+PULL_CHECK_DB ?= 1
+INIT        ?= 1
+DRY_RUN     ?=
+PIPE_BIN    ?= $(abspath $(PIPE_DIR)../bin)
+
+# Paths are made absolute: LoadInfo records file://<the path the transform read>, and edx-s3-ls
+# --db matches that against the keys.
+override LOG_ROOT := $(abspath $(LOG_ROOT))
+override OUT      := $(abspath $(OUT))
+override LOGS     := $(abspath $(LOGS))
+
+# Dry run: make -n (n among the one-letter flags) or DRY_RUN=1 (anything but empty or 0).
+PIPE_DRY := $(if $(filter-out 0,$(DRY_RUN)),1,$(if $(findstring n,$(firstword -$(MAKEFLAGS))),1))
+
+PIPE_MATCH := $(if $(MATCH),$(MATCH),tracking\.log-[0-9]{8}[-0-9]*\.gz$$)
+PIPE_S3    := --bucket '$(BUCKET)' $(if $(S3_ENDPOINT),--endpoint-url '$(S3_ENDPOINT)') \
+              $(if $(S3_REGION),--region '$(S3_REGION)') $(if $(S3_PROFILE),--profile '$(S3_PROFILE)')
+PIPE_CNF   := $(if $(MY_CNF),--defaults-file '$(MY_CNF)')
+PIPE_NAMES := --edx-db '$(EDX_DB)' --private-db '$(PRIVATE_DB)'
+S3LS_NEW   := $(PIPE_BIN)/edx-s3-ls $(PIPE_S3) $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(MATCH),--match='$(MATCH)') \
+              --new --local-root '$(LOG_ROOT)' $(if $(filter-out 0,$(PULL_CHECK_DB)),--db --edx-db '$(EDX_DB)' $(PIPE_CNF))
+FETCH      := $(PIPE_BIN)/edx-fetch $(PIPE_S3) --local-root '$(LOG_ROOT)' --jobs $(FETCH_JOBS)
+JSON2SQL   := $(PIPE_BIN)/edx-json2sql $(PIPE_NAMES) $(if $(MODULESTORE),--modulestore '$(MODULESTORE)') \
+              $(if $(GEOIP),--geoip '$(GEOIP)')
+CSVLOAD    := $(PIPE_BIN)/edx-csvload $(PIPE_NAMES) $(PIPE_CNF)
+
+.PHONY: pull transform load all pipeline-help
+
+pipeline-help:
+	@echo "make all          pull → transform → load, with lock and run log (settings: $(CONFIG), see config.mk.example)"
+	@echo "make pull | transform | load   one step alone; make -n all or DRY_RUN=1 make all: show, change nothing"
+
+ifndef _PIPE_INNER
+# ---------------------------------------------------------------------------------------------
+# Outer level: check the settings, take the lock, log the run, run each step as an inner make.
+
+# The inner make: same makefile, same command-line variables (make passes them on), keep going
+# past a failed log (-k), and -j$(JOBS) unless -j was given.
+PIPE_SUBMAKE = $(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) _PIPE_INNER=1 -k \
+  $(if $(findstring -j,$(MAKEFLAGS)),,$(if $(JOBS),-j$(JOBS)))
+
+define _PIPE_OUTER
+set -u
+goal=$$1; shift
+steps=$$goal; [ "$$goal" = all ] && steps='pull transform load'
+if [ -z "$(LOG_ROOT)" ] || [ "$(LOG_ROOT)" = / ]; then
+  echo "pipeline: LOG_ROOT is not set (in $(CONFIG), on the command line or in the environment; see config.mk.example)" >&2; exit 2
+fi
+case "$$steps" in *pull*) [ -n "$(BUCKET)" ] || { echo "pipeline: BUCKET is not set (see config.mk.example)" >&2; exit 2; } ;; esac
+if [ -n "$(PIPE_DRY)" ]; then
+  echo "pipeline: dry run of '$$goal': nothing is downloaded, written or loaded" >&2
+  if [ "$$goal" = all ]; then exec "$$@" -n _PIPE_CHAIN=1 pull transform load; fi
+  exec "$$@" -n "$$goal"
+fi
+mkdir -p "$(LOGS)" || exit 1
+exec 9>>"$(LOCK)"
+lockopt=-n; [ "$(LOCK_WAIT)" -gt 0 ] 2>/dev/null && lockopt="-w $(LOCK_WAIT)"
+if ! flock $$lockopt 9; then
+  echo "pipeline: another run holds $(LOCK): $$(cat "$(LOCK)" 2>/dev/null)" >&2
+  exit 1
+fi
+printf 'pid %s, %s@%s, since %s: make %s\n' $$$$ "$$(id -un)" "$$(hostname)" "$$(date '+%F %T')" "$$goal" > "$(LOCK)"
+log="$(LOGS)/pipeline_$${goal}_$$(date -u +%Y-%m-%dT%H_%M_%S).log"
+since() { awk -v a="$$1" -v b="$$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'; }
+run() {
+  local start=$$EPOCHREALTIME failed='' step t rc
+  echo "pipeline: $$goal started $$(date '+%F %T') (pid $$$$), config $(CONFIG), log $$log"
+  echo "pipeline: LOG_ROOT=$(LOG_ROOT) OUT=$(OUT) databases $(EDX_DB)/$(PRIVATE_DB)"
+  for step in $$steps; do
+    t=$$EPOCHREALTIME
+    echo "pipeline: $$step: start $$(date '+%T')"
+    "$$@" "$$step" 9>&-; rc=$$?
+    if [ $$rc -eq 0 ]; then echo "pipeline: $$step: ok, $$(since $$t)"
+    else echo "pipeline: $$step: FAILED (exit $$rc), $$(since $$t)"; failed="$$failed $$step"; fi
+  done
+  if [ -n "$$failed" ]; then
+    echo "pipeline: $$goal FAILED in $$(since $$start) (failed:$$failed); transform outputs of logs not loaded are kept in $(OUT)"
+    return 1
+  fi
+  echo "pipeline: $$goal done in $$(since $$start)"
+}
+run "$$@" 2>&1 | tee -a "$$log" >&2
+rc=$${PIPESTATUS[0]}
+: > "$(LOCK)"
+exit $$rc
+endef
+
+pull transform load all: export _PIPE_OUTER := $(_PIPE_OUTER)
+pull transform load all:
+	+@bash -c "$$_PIPE_OUTER" pipeline $@ $(PIPE_SUBMAKE)
+
+else
+# ---------------------------------------------------------------------------------------------
+# Inner level: one step, one target per log.
+
+# Local logs: keys under LOG_ROOT matching the pattern; names make cannot handle are reported.
+define PIPE_LOCAL_KEYS
+if [ -d '$(LOG_ROOT)' ]; then find -L '$(LOG_ROOT)' -type f -name '*.gz' -printf '%P\n' | grep -E '$(PIPE_MATCH)' | sort | \
+  awk '/^[A-Za-z0-9._\/@+-]+$$/ { print; next } { print "pipeline: skipping " $$0 ": its name has characters make cannot handle" > "/dev/stderr" }'; fi
+endef
+
+# Keys on stdin → the keys LoadInfo does not record (some load_file ends with /<key>).
+define PIPE_NOT_LOADED_JS
+import { createInterface } from "node:readline";
+const [connPath, db, cnf, dry] = process.argv.slice(1);
+const { connectionSettings, connect } = await import(connPath);
+const keys = [];
+for await (const line of createInterface({ input: process.stdin })) if (line) keys.push(line);
+const loaded = new Set();
+if (keys.length) {
+  try {
+    const c = await connect(connectionSettings({ defaultsFile: cnf || undefined }));
+    try {
+      const [rows] = await c.query("SELECT load_file FROM " + c.escapeId(db) + ".LoadInfo");
+      for (const { load_file: f } of rows) for (let i = f.indexOf("/"); i >= 0; i = f.indexOf("/", i + 1)) loaded.add(f.slice(i + 1));
+    } finally { await c.end(); }
+  } catch (e) {
+    if (e.code === "ER_NO_SUCH_TABLE" || e.code === "ER_BAD_DB_ERROR") console.error("pipeline: " + db + ".LoadInfo does not exist yet: no log is loaded");
+    else if (dry) console.error("pipeline: cannot read " + db + ".LoadInfo (" + e.message + "); the dry run takes no log as loaded");
+    else { console.error("pipeline: cannot read " + db + ".LoadInfo, so cannot tell which logs are loaded: " + e.message); process.exit(1); }
+  }
+}
+for (const k of keys) if (!loaded.has(k)) console.log(k);
+endef
+
+PIPE_GOALS := $(MAKECMDGOALS)
+PIPE_NEW_KEYS :=
+PIPE_TRANSFORM_KEYS :=
+
+# Dry run of 'all': transform and load also show what the earlier steps would bring.
+ifdef _PIPE_CHAIN
+PIPE_NEW_KEYS := $(shell set -o pipefail; $(S3LS_NEW) | awk '/^[A-Za-z0-9._\/@+-]+$$/')
+endif
+
+ifneq ($(filter transform load,$(PIPE_GOALS)),)
+ifneq ($(filter transform,$(PIPE_GOALS))$(_PIPE_CHAIN),)
+PIPE_TRANSFORM_KEYS := $(shell set -o pipefail; { $(PIPE_LOCAL_KEYS); } | node --input-type=module -e '$(PIPE_NOT_LOADED_JS)' \
+  '$(abspath $(PIPE_BIN)/../dist/mysql/connection.js)' '$(EDX_DB)' '$(MY_CNF)' '$(PIPE_DRY)')
+ifneq ($(.SHELLSTATUS),0)
+$(error pipeline: cannot list the logs to transform (see above))
+endif
+PIPE_TRANSFORM_KEYS := $(sort $(PIPE_TRANSFORM_KEYS) $(PIPE_NEW_KEYS))
+endif
+endif
+
+PIPE_COLLECTIONS := $(patsubst %,$(OUT)/%.csv,$(PIPE_TRANSFORM_KEYS))
+
+pull:
+ifdef _PIPE_CHAIN
+	@:$(foreach k,$(PIPE_NEW_KEYS),$(info pull: would fetch $(k)))$(if $(PIPE_NEW_KEYS),,$(info pull: nothing new))
+else ifdef PIPE_DRY
+	+@set -o pipefail; $(S3LS_NEW) | awk '{ print "pull: would fetch " $$0; n++ } END { if (!n) print "pull: nothing new" }' >&2
+else
+	@mkdir -p '$(LOG_ROOT)'
+	set -o pipefail; $(S3LS_NEW) | $(FETCH) | sed 's/^/pull: fetched /' >&2
+endif
+
+transform: $(PIPE_COLLECTIONS)
+	@echo "transform: $(words $(PIPE_COLLECTIONS)) logs not loaded yet; $(if $(PIPE_COLLECTIONS),their collections are in $(OUT),nothing to do)" >&2
+
+# One log → one collection, written under a temporary name and renamed when complete.
+$(OUT)/%.csv: $(LOG_ROOT)/%
+	@rm -rf '$@' '$@.partial' && mkdir -p '$@.partial'
+	$(JSON2SQL) --csv '$@.partial' --rejects '$@.partial/rejects.jsonl' --stats '$@.partial/stats.json' '$<'
+	@mv -T '$@.partial' '$@' && touch '$@'
+
+ifdef _PIPE_CHAIN
+# Logs the dry run's pull step would fetch.
+$(addprefix $(LOG_ROOT)/,$(PIPE_NEW_KEYS)):
+	@echo "(fetched by the pull step)"
+endif
+
+# Every complete collection under OUT, one after the other (loads never run in parallel); each is
+# deleted as soon as its load succeeded (edx-csvload also counts 'already in LoadInfo' as success).
+define PIPE_LOAD_SH
+colls=$$(find '$(OUT)' -name '*.manifest.json' -printf '%h\n' 2>/dev/null | grep '\.csv$$' | sort -u)
+if [ -z "$$colls" ]; then echo "load: nothing to load in $(OUT)" >&2; exit 0; fi
+echo "load: $$(echo "$$colls" | wc -l) collections into $(EDX_DB)/$(PRIVATE_DB)" >&2
+if [ "$(INIT)" = 1 ]; then $(CSVLOAD) --init || { echo "load: edx-csvload --init failed; nothing loaded" >&2; exit 1; }; fi
+failed=0
+while IFS= read -r c; do
+  echo "load: $$c" >&2
+  if $(CSVLOAD) "$$c"; then
+    rm -rf "$$c" && (cd '$(OUT)' && rmdir -p --ignore-fail-on-non-empty "$$(dirname "$${c#$(OUT)/}")" 2>/dev/null); true
+  else
+    echo "load: FAILED: $$c (kept)" >&2; failed=$$((failed + 1))
+  fi
+done <<< "$$colls"
+[ $$failed -eq 0 ] || { echo "load: $$failed collections failed and are kept in $(OUT)" >&2; exit 1; }
+endef
+
+load: export PIPE_LOAD_SH := $(PIPE_LOAD_SH)
+load:
+ifdef PIPE_DRY
+	+@find '$(OUT)' -name '*.manifest.json' -printf '%h\n' 2>/dev/null | grep '\.csv$$' | sort -u | sed 's/^/load: would load /' >&2; true
+	$(foreach c,$(filter-out $(wildcard $(PIPE_COLLECTIONS)),$(PIPE_COLLECTIONS)),$(info load: would load $(c) (after transform)))
+else
+	@bash -c "$$PIPE_LOAD_SH"
+endif
+
+endif
