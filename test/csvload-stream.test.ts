@@ -1,0 +1,104 @@
+// The row stream: RowStreamWriter → edx-csvload on stdin, per-source commits, truncated streams.
+import t from 'tap';
+import { PassThrough } from 'node:stream';
+import { RowStreamWriter, readRowStream, STREAM_HEADER } from '../src/csv/stream.js';
+import { TABLES } from '../src/schema/tables.js';
+import { testConnection } from './helpers/mariadb.js';
+import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';
+import { CsvCollectionWriter } from '../src/csv/collection.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+async function streamOf(sources: { source: ReturnType<typeof makeSource>; rows: ReturnType<typeof makeRows> }[]): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await writeSources(new RowStreamWriter(out), sources);
+  return Buffer.concat(chunks);
+}
+
+const a = makeSource('/logs/app1/tracking.log-20140101.gz');
+const b = makeSource('/logs/app2/tracking.log-20140101.gz');
+const rowsA = makeRows(a, { count: 120, start: new Date('2014-01-01T00:00:00Z') });
+const rowsB = makeRows(b, { count: 80, start: new Date('2014-11-30T23:59:00Z'), stepMs: 30e3 });
+
+t.test('the reader gets back each source with its files and counts', async (t) => {
+  const bytes = await streamOf([{ source: a, rows: rowsA }, { source: b, rows: rowsB }]);
+  t.ok(bytes.toString().startsWith(STREAM_HEADER + '\n'));
+  const input = new PassThrough();
+  // Small chunks: lines are cut across chunk boundaries.
+  for (let i = 0; i < bytes.length; i += 777) input.write(bytes.subarray(i, i + 777));
+  input.end();
+  const got: { name: string; files: Record<string, number>; quarters: string[] }[] = [];
+  for await (const s of readRowStream(input)) {
+    got.push({ name: s.source.name, files: Object.fromEntries(s.files.map((f) => [f.table.name, f.rows])), quarters: s.quarters });
+  }
+  t.same(got, [
+    { name: a.name, files: { Answer: 24, EventIp: 120, LoadInfo: 1, EdxTrackEvent: 120 }, quarters: ['winter2014'] },
+    { name: b.name, files: { Answer: 16, EventIp: 80, LoadInfo: 1, EdxTrackEvent: 80 }, quarters: ['fall2014'] },
+  ]);
+});
+
+t.test('a stream cut short or garbled is refused', async (t) => {
+  const bytes = await streamOf([{ source: a, rows: rowsA }]);
+  const read = async (b: Buffer) => {
+    const input = new PassThrough();
+    input.end(b);
+    const names: string[] = [];
+    for await (const s of readRowStream(input, { spool: false })) names.push(s.source.name);
+    return names;
+  };
+  t.same(await read(bytes), [a.name]);
+  await t.rejects(read(bytes.subarray(0, bytes.length - 200)), /ended inside source|middle of a line/);
+  const lines = bytes.toString().split('\n');
+  await t.rejects(read(Buffer.from(lines.filter((_, i) => i !== 5).join('\n'))), /rows in the stream, the writer counted/);
+  await t.rejects(read(Buffer.from('EdxTrackEvent,"x"\n')), /not a row stream/);
+  await t.rejects(read(Buffer.from(`${STREAM_HEADER}\nNoSuchTable,1\n`)), /row outside a source/);
+});
+
+t.test('edx-csvload loads a row stream from stdin, like the same collection', async (t) => {
+  const wh = await throwawayWarehouse('csvs');
+  t.teardown(wh.drop);
+  t.equal((await run(CSVLOAD, ['--init', ...wh.args])).code, 0);
+  const bytes = await streamOf([{ source: a, rows: rowsA }, { source: b, rows: rowsB }]);
+  const r = await run(CSVLOAD, wh.args, { input: bytes });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /2 loaded, 0 skipped, 0 failed/);
+  t.equal((await tableDigest(wh.names.Edx, TABLES.EdxTrackEvent)).rows, 200);
+
+  // The same rows through a collection into another warehouse give the same tables.
+  const other = await throwawayWarehouse('csvs2');
+  t.teardown(other.drop);
+  t.equal((await run(CSVLOAD, ['--init', ...other.args])).code, 0);
+  const dir = mkdtempSync(join(tmpdir(), 'csvs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await writeSources(new CsvCollectionWriter({ dir, names: other.names }), [{ source: a, rows: rowsA }, { source: b, rows: rowsB }]);
+  t.equal((await run(CSVLOAD, [...other.args, dir])).code, 0);
+  for (const table of [TABLES.EdxTrackEvent, TABLES.Answer]) {
+    t.same(await tableDigest(other.names.Edx, table), await tableDigest(wh.names.Edx, table), `${table.name} identical`);
+  }
+  t.same(await tableDigest(other.names.EdxPrivate, TABLES.EventIp), await tableDigest(wh.names.EdxPrivate, TABLES.EventIp));
+
+  // Again: both skipped.
+  const again = await run(CSVLOAD, wh.args, { input: bytes });
+  t.equal(again.code, 0, again.stderr);
+  t.match(again.stderr, /0 loaded, 2 skipped, 0 failed/);
+});
+
+t.test('a truncated stream commits the sources that ended and fails the rest', async (t) => {
+  const wh = await throwawayWarehouse('csvt');
+  t.teardown(wh.drop);
+  t.equal((await run(CSVLOAD, ['--init', ...wh.args])).code, 0);
+  const bytes = await streamOf([{ source: a, rows: rowsA }, { source: b, rows: rowsB }]);
+  const cut = bytes.subarray(0, bytes.length - 1000);
+  const r = await run(CSVLOAD, wh.args, { input: cut });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /ended inside source \/logs\/app2|middle of a line/);
+  const c = await testConnection();
+  const [li] = await c.query(`SELECT load_file FROM \`${wh.names.Edx}\`.LoadInfo`);
+  const [ev] = await c.query(`SELECT COUNT(*) AS n FROM \`${wh.names.Edx}\`.EdxTrackEvent WHERE load_info_fk = ?`, [b.loadInfoId]);
+  await c.end();
+  t.same((li as { load_file: string }[]).map((x) => x.load_file), [a.loadFile], 'only the complete source is recorded');
+  t.equal(Number((ev as { n: number }[])[0].n), 0, 'nothing of the cut source');
+});
