@@ -169,6 +169,9 @@ PIPE_TRANSFORM_KEYS :=
 # Dry run of 'all': transform and load also show what the earlier steps would bring.
 ifdef _PIPE_CHAIN
 PIPE_NEW_KEYS := $(shell set -o pipefail; $(S3LS_NEW) | awk '/^[A-Za-z0-9._\/@+-]+$$/')
+ifneq ($(.SHELLSTATUS),0)
+$(error pipeline: cannot list the new logs in s3://$(BUCKET)/$(PREFIX) (see above))
+endif
 endif
 
 ifneq ($(filter transform load,$(PIPE_GOALS)),)
