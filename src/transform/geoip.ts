@@ -29,7 +29,7 @@ export class CountryLookup {
     let code = this.cache.get(ip);
     if (code !== undefined) return code;
     code = this.lookup(ip);
-    if (this.cache.size > 200_000) this.cache.clear();
+    if (this.cache.size > 20_000) this.cache.clear(); // real logs reuse few addresses; bound the rest
     this.cache.set(ip, code);
     return code;
   }

@@ -24,7 +24,7 @@ export function H(s: string): string {
   let h = hashCache.get(s);
   if (h === undefined) {
     h = createHash('ripemd160').update(s, 'utf8').digest('hex');
-    if (hashCache.size > 100_000) hashCache.clear(); // usernames repeat; bound the memory
+    if (hashCache.size > 20_000) hashCache.clear(); // usernames repeat; bound the memory
     hashCache.set(s, h);
   }
   return h;
