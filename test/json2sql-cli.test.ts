@@ -45,7 +45,7 @@ t.test('stdin to stdout, summary on stderr, lines accounted for', async (t) => {
   t.equal(s.rejected, 1);
   t.equal(s.rescued, 1);
   t.equal(s.lines, s.events + s.filtered + s.rejected, 'lines = events + filtered + rejected');
-  t.match(r.stderr, /-:4: rejected \(JSON array, not an event object\): \[1,2\]/, 'file:line, reason and the text');
+  t.match(r.stderr, /-:4: rejected \(JSON array, not an event object\): "\[1,2\]"/, 'file:line, reason and the text');
   t.match(r.stdout, /^-- edx-pipes/);
   t.match(r.stdout, /CREATE TABLE IF NOT EXISTS Edx\.EdxTrackEvent/);
   t.notMatch(r.stdout, /DROP TABLE/, 'nothing dropped unless asked');

@@ -87,7 +87,8 @@ export async function main(argv: string[]): Promise<number> {
     let failed = false;
     const onReject = (r: Reject) => {
       if (rejectsFile) return write(rejectsFile, JSON.stringify(r) + '\n');
-      if (rejectsShown++ < REJECTS_ON_STDERR) say(TOOL, `${r.file}:${r.line}: rejected (${r.reason}): ${r.raw.slice(0, 120)}`);
+      // The text as a JSON string: control characters and binary garbage stay readable on a terminal.
+      if (rejectsShown++ < REJECTS_ON_STDERR) say(TOOL, `${r.file}:${r.line}: rejected (${r.reason}): ${JSON.stringify(r.raw.slice(0, 120))}`);
     };
     const stats = await runTransform({
       inputs,
