@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SHARED ?= ../shared
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 
-.PHONY: help install build test demo bench conformance clean
+.PHONY: help install build test demo bench conformance clean pull transform load all
 
 help:
 	@echo "make demo         transform the bundled example (examples/) and load it when a database is reachable"
 	@echo "make test         install, build and run the whole test suite"
 	@echo "make conformance  score edx-json2sql against $(SHARED)/conformance"
 	@echo "make bench        throughput and memory benchmarks (ratios against baselines of the same run)"
-	@echo "make all          pull → transform → load (see mk/pipeline.mk and config.mk)"
+	@$(MAKE) --no-print-directory pipeline-help 2>/dev/null || true
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
