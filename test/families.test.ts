@@ -1,5 +1,5 @@
 // Every event family, from the spec, with example events of our own (not the conformance inputs).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { H } from '../src/transform/values.js';
 import { Modulestore } from '../src/transform/modulestore.js';
 import { transform, event } from './helpers/transform.js';
@@ -12,7 +12,7 @@ const ms = new Modulestore([
 const one = async (fields: Record<string, unknown>) => (await transform([event(fields)], { modulestore: ms })).rows;
 
 /** Every link column names a row that exists (answer_fk, state_fk, …). */
-function checkLinks(t: Tap.Test, rows: Record<string, Record<string, unknown>[]>) {
+function checkLinks(t: Test, rows: Record<string, Record<string, unknown>[]>) {
   const ids = (table: string, col: string) => new Set((rows[table] ?? []).map((r) => r[col]));
   const links: [string, string, string, string][] = [
     ['EdxTrackEvent', 'answer_fk', 'Answer', 'answer_id'],

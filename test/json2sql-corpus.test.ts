@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, shared, toolEnv } from './helpers/tools.js';
-import { testConnection, testServer, uniqueName } from './helpers/mariadb.js';
+import { testConnection, testServer, throwawayDatabases } from './helpers/mariadb.js';
 
 const generator = shared('bench/make-corpus.mjs');
 const EVENTS = Number(process.env.EDX_PIPES_CORPUS_EVENTS ?? 200000);
@@ -14,13 +14,7 @@ const client = ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => { try { readFi
 
 t.test(`${EVENTS} events with 1% broken lines`, { skip: generator.skip || (!client && 'no mariadb/mysql client installed'), timeout: 900_000 }, async (t) => {
   const server = await testServer();
-  const edx = uniqueName('edx_big');
-  const priv = uniqueName('edxp_big');
-  t.teardown(async () => {
-    const c = await testConnection();
-    await c.query(`DROP DATABASE IF EXISTS ${edx}; DROP DATABASE IF EXISTS ${priv}`);
-    await c.end();
-  });
+  const { edx, priv } = throwawayDatabases(t, 'edx_big');
   const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-big-'));
   const stats = join(dir, 'stats.json');
   // make-corpus | edx-json2sql | mariadb --show-warnings: a warning would appear on its stdout.

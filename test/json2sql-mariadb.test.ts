@@ -1,12 +1,12 @@
 // The SQL script of edx-json2sql loads into a real MariaDB/MySQL with zero errors and zero
 // warnings, row counts equal to the summary, and loading it again adds nothing.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultSetHeader } from 'mysql2';
 import { runTool, EXAMPLE_LOG, shared } from './helpers/tools.js';
-import { testConnection, uniqueName } from './helpers/mariadb.js';
+import { testConnection, throwawayDatabases } from './helpers/mariadb.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-sql-'));
 
@@ -40,14 +40,8 @@ async function counts(edx: string, priv: string): Promise<Record<string, number>
   return out;
 }
 
-async function roundTrip(t: Tap.Test, log: string) {
-  const edx = uniqueName('edx_t');
-  const priv = uniqueName('edxp_t');
-  t.teardown(async () => {
-    const c = await testConnection();
-    await c.query(`DROP DATABASE IF EXISTS ${edx}; DROP DATABASE IF EXISTS ${priv}`);
-    await c.end();
-  });
+async function roundTrip(t: Test, log: string) {
+  const { edx, priv } = throwawayDatabases(t, 'edx_t');
   const stats = join(dir, `${edx}.json`);
   const r = await runTool('edx-json2sql', ['--quiet', '--edx-db', edx, '--private-db', priv, '--stats', stats, log]);
   t.equal(r.code, 0, 'transform succeeds');

@@ -102,3 +102,15 @@ export async function testConnection(database?: string) {
 
 /** A unique name for a throwaway database. */
 export const uniqueName = (prefix: string) => `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+
+/** A pair of throwaway warehouse databases (names only; tools create them), dropped when the test ends. */
+export function throwawayDatabases(t: { teardown(fn: () => Promise<void>): void }, prefix = 'edx_t'): { edx: string; priv: string } {
+  const edx = uniqueName(prefix);
+  const priv = uniqueName(`${prefix}p`);
+  t.teardown(async () => {
+    const c = await testConnection();
+    await c.query(`DROP DATABASE IF EXISTS ${edx}; DROP DATABASE IF EXISTS ${priv}`);
+    await c.end();
+  });
+  return { edx, priv };
+}

@@ -1,6 +1,7 @@
 // Problem events (transform.md §6.2 #4-#7, #19-#24, #36, §7.1-§7.4).
 import { Answer } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
+import type { RowBuilder } from '../row.js';
 import { int, isObject, text } from '../values.js';
 import { fanOut, pushAnswers, pushCorrectMaps, pushQueryAnswers, pushState, type AnswerRef } from './problem-rows.js';
 
@@ -22,18 +23,35 @@ export function problemCheck(ev: TrackEvent): void {
   fanOut(ev, row, { answers, maps, states });
 }
 
+/**
+ * A problem event's object and a copy of the common row with its problem_id and display name;
+ * undefined (and a warning) when the event is not an object.
+ */
+function problemEvent(ev: TrackEvent): { e: Record<string, unknown>; row: RowBuilder } | undefined {
+  const e = ev.event;
+  if (!isObject(e)) {
+    ev.warn(`${ev.type} event is not an object`);
+    return undefined;
+  }
+  const row = ev.main.clone();
+  row.set('problem_id', text(e.problem_id));
+  ev.setResourceDisplayName(row, e.problem_id);
+  return { e, row };
+}
+
+/** A main row per item, or the row once when there are none (decisions.md §1). */
+function fanOutOrOne(ev: TrackEvent, row: RowBuilder, items: Parameters<typeof fanOut>[2]): void {
+  fanOut(ev, row, items);
+  if (ev.mainRows.length === 0) ev.emitMain(row);
+}
+
 /** problem_check_fail, save_problem_*, reset_problem_fail: answers and a state (§7.2, §7.3). */
 export function problemAnswersAndState(ev: TrackEvent): void {
-  const event = ev.event;
-  if (!isObject(event)) return ev.warn(`${ev.type} event is not an object`);
-  const row = ev.main.clone();
-  row.set('problem_id', text(event.problem_id));
-  ev.setResourceDisplayName(row, event.problem_id);
-  row.set('success', text(event.failure ?? event.success));
-  const answers = pushAnswers(ev, event.answers);
-  const states = pushState(ev, event.state);
-  fanOut(ev, row, { answers, states });
-  if (ev.mainRows.length === 0) ev.emitMain(row);
+  const p = problemEvent(ev);
+  if (!p) return;
+  p.row.set('success', text(p.e.failure ?? p.e.success));
+  const answers = pushAnswers(ev, p.e.answers);
+  fanOutOrOne(ev, p.row, { answers, states: pushState(ev, p.e.state) });
 }
 
 /** problem_reset: the whole string event is the problem id, or POST.id of a dict. */
@@ -66,42 +84,27 @@ export function problemSave(ev: TrackEvent): void {
 
 /** problem_rescore_fail: a row per state. */
 export function problemRescoreFail(ev: TrackEvent): void {
-  const event = ev.event;
-  if (!isObject(event)) return ev.warn('problem_rescore_fail event is not an object');
-  const row = ev.main.clone();
-  row.set('problem_id', text(event.problem_id)).set('success', text(event.failure));
-  ev.setResourceDisplayName(row, event.problem_id);
-  fanOut(ev, row, { states: pushState(ev, event.state) });
-  if (ev.mainRows.length === 0) ev.emitMain(row);
+  const p = problemEvent(ev);
+  if (!p) return;
+  p.row.set('success', text(p.e.failure));
+  fanOutOrOne(ev, p.row, { states: pushState(ev, p.e.state) });
 }
 
 /** problem_rescore: scores, and a row per correct map. */
 export function problemRescore(ev: TrackEvent): void {
-  const event = ev.event;
-  if (!isObject(event)) return ev.warn('problem_rescore event is not an object');
-  const row = ev.main.clone();
-  row.set('problem_id', text(event.problem_id))
-    .set('success', text(event.success))
-    .set('attempts', int(event.attempts))
-    .set('orig_score', int(event.orig_score))
-    .set('orig_total', int(event.orig_total))
-    .set('new_score', int(event.new_score))
-    .set('new_total', int(event.new_total));
-  ev.setResourceDisplayName(row, event.problem_id);
-  fanOut(ev, row, { maps: pushCorrectMaps(ev, event.correct_map) });
-  if (ev.mainRows.length === 0) ev.emitMain(row);
+  const p = problemEvent(ev);
+  if (!p) return;
+  const { e, row } = p;
+  row.set('success', text(e.success)).set('attempts', int(e.attempts));
+  for (const score of ['orig_score', 'orig_total', 'new_score', 'new_total']) row.set(score, int(e[score]));
+  fanOutOrOne(ev, row, { maps: pushCorrectMaps(ev, e.correct_map) });
 }
 
 /** reset_problem: a row per state of old_state, then new_state. */
 export function resetProblem(ev: TrackEvent): void {
-  const event = ev.event;
-  if (!isObject(event)) return ev.warn('reset_problem event is not an object');
-  const row = ev.main.clone();
-  row.set('problem_id', text(event.problem_id));
-  ev.setResourceDisplayName(row, event.problem_id);
-  const states = [...pushState(ev, event.old_state), ...pushState(ev, event.new_state)];
-  fanOut(ev, row, { states });
-  if (ev.mainRows.length === 0) ev.emitMain(row);
+  const p = problemEvent(ev);
+  if (!p) return;
+  fanOutOrOne(ev, p.row, { states: [...pushState(ev, p.e.old_state), ...pushState(ev, p.e.new_state)] });
 }
 
 // aria-describedby="input_…" … correct|incorrect, in the HTML of a browser problem_graded event (§7.4).
