@@ -1,6 +1,6 @@
 // edx-fetch against a real S3-protocol server (s3rver), directly and through a small HTTP proxy in
 // this test that forwards to s3rver but cuts, shortens, corrupts, stalls or refuses GET bodies.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -49,7 +49,7 @@ function tree(dir: string): string[] {
 }
 const partials = (dir: string) => tree(dir).filter((p) => /\.partial-\d+$/.test(basename(p)));
 
-function checkMirror(t: Tap.Test, root: string, keys: string[]) {
+function checkMirror(t: Test, root: string, keys: string[]) {
   for (const k of keys) t.ok(readFileSync(join(root, k)).equals(OBJECTS.get(k)!), `${k} is complete and correct`);
   t.same(partials(root), [], 'no partial files left');
 }
