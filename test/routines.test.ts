@@ -1,5 +1,5 @@
 // Every stored routine and view of --init, on loaded rows in the real MariaDB; no call warns.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,15 +38,13 @@ const col = columnIndex(TABLES.EdxTrackEvent);
 const c = await testConnection(wh.names.Edx);
 t.teardown(() => c.end());
 /** Run a query on the Edx database; asserts that it left no warning. */
-async function q<T = Record<string, unknown>>(tt: Tap.Test, sql: string, params: unknown[] = []): Promise<T[]> {
+async function q<T = Record<string, unknown>>(tt: Test, sql: string, params: unknown[] = []): Promise<T[]> {
   const [rows] = await c.query(sql, params);
   const [w] = await c.query('SHOW WARNINGS');
   tt.same(w, [], `no warnings: ${sql.slice(0, 60)}`);
   return (Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0] : rows) as T[];
 }
-const one = async (tt: Tap.Test, sql: string, params: unknown[] = []) => Object.values((await q(tt, sql, params))[0])[0];
-type Tap = typeof t;
-declare namespace Tap { type Test = typeof t; }
+const one = async (tt: Test, sql: string, params: unknown[] = []) => Object.values((await q(tt, sql, params))[0])[0];
 
 const tested = new Set<string>();
 const covers = (...names: string[]) => names.forEach((n) => tested.add(n));
