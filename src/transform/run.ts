@@ -1,6 +1,6 @@
 // A transform run over several sources: each is read line by line and handed to its own
 // SourceTransformer (per-file state such as downtime), all writing to one RowWriter.
-import { readLines } from '../tracklog/read.js';
+import { readLineBatches } from '../tracklog/read.js';
 import { CountryLookup } from './geoip.js';
 import { Modulestore } from './modulestore.js';
 import type { RowWriter } from './rows.js';
@@ -33,10 +33,13 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
     const t = new SourceTransformer(source, { geo, modulestore, writer: opts.writer, stats, onReject: opts.onReject, onWarning: opts.onWarning });
     await t.start();
     try {
-      for await (const line of readLines(input)) {
-        const p = t.line(line);
-        if (p) await p;
-        if (opts.onProgress && (stats.lines & 0x3ff) === 0 && Date.now() - lastProgress > 1000) {
+      let lineNo = 0;
+      for await (const batch of readLineBatches(input)) {
+        for (const text of batch) {
+          const p = t.line({ lineNo: ++lineNo, text });
+          if (p) await p;
+        }
+        if (opts.onProgress && Date.now() - lastProgress > 1000) {
           lastProgress = Date.now();
           opts.onProgress(stats);
         }
