@@ -6,7 +6,7 @@ import { TABLES } from '../src/schema/tables.js';
 import { testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';
 import { CsvCollectionWriter } from '../src/csv/collection.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,8 +31,26 @@ t.test('the reader gets back each source with its files and counts', async (t) =
   for (let i = 0; i < bytes.length; i += 777) input.write(bytes.subarray(i, i + 777));
   input.end();
   const got: { name: string; files: Record<string, number>; quarters: string[] }[] = [];
-  for await (const s of readRowStream(input)) {
-    got.push({ name: s.source.name, files: Object.fromEntries(s.files.map((f) => [f.table.name, f.rows])), quarters: s.quarters });
+  // Tiny segments: each table's rows come in several pieces, in stream order.
+  for await (const s of readRowStream(input, { segmentBytes: 2000 })) {
+    const files: Record<string, number> = {};
+    const announced: string[] = [];
+    let segments = 0;
+    for await (const ev of s.events) {
+      if (ev.kind === 'quarter') announced.push(ev.quarter);
+      else if (ev.kind === 'segment') {
+        segments++;
+        files[ev.segment.table.name] = (files[ev.segment.table.name] ?? 0) + readFileSync(ev.segment.path, 'utf8').split('\n').length - 1;
+        t.equal(ev.segment.rows, readFileSync(ev.segment.path, 'utf8').split('\n').length - 1, 'a segment holds the rows it says');
+        s.release(ev.segment);
+      } else {
+        t.same(ev.rows, files, 'the end counts are the rows of the segments');
+        got.push({ name: s.source.name, files, quarters: ev.quarters });
+      }
+    }
+    t.ok(segments > 4, 'more than one segment per table');
+    t.same(announced, got.at(-1)!.quarters, 'quarters are announced in the stream');
+    await s.cleanup();
   }
   t.same(got, [
     { name: a.name, files: { Answer: 24, EventIp: 120, LoadInfo: 1, EdxTrackEvent: 120 }, quarters: ['winter2014'] },

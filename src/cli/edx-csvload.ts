@@ -25,6 +25,8 @@ Options:
   --edx-db NAME          database for Edx tables (default: Edx)
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
   --tmpdir DIR           where the row stream is spooled per source (default: $TMPDIR or /tmp)
+  --segment-size BYTES   row stream: each table's rows are loaded in pieces of about this size
+                         while the stream still arrives; k/M suffixes (default: 4M)
   --quiet                no progress lines and no summary
   -h, --help             this text
 
@@ -46,18 +48,26 @@ import { runCsvload } from '../mysql/csvload.js';
 
 const TOOL = 'edx-csvload';
 
+/** `4096`, `64k`, `4M` → bytes. */
+function byteSize(text: string): number {
+  const m = /^(\d+)([kKmM]?)$/.exec(text);
+  if (!m || Number(m[1]) <= 0) throw new UsageError(`--segment-size: not a size: ${JSON.stringify(text)}`);
+  return Number(m[1]) * (m[2] ? (m[2].toLowerCase() === 'k' ? 1024 : 1 << 20) : 1);
+}
+
 export async function main(argv: string[]): Promise<number> {
   return runTool(
     TOOL,
     USAGE,
     argv,
     {
-      string: ['forum-key-file', 'defaults-file', 'edx-db', 'private-db', 'tmpdir'],
+      string: ['forum-key-file', 'defaults-file', 'edx-db', 'private-db', 'tmpdir', 'segment-size'],
       boolean: ['init', 'replace', 'force', 'dry-run', 'quiet'],
     },
     async (args) => {
       if (args.replace && !args.init) throw new UsageError('--replace goes with --init');
       if (args['forum-key-file'] && !args.init) throw new UsageError('--forum-key-file goes with --init');
+      const segmentBytes = args['segment-size'] === undefined ? undefined : byteSize(String(args['segment-size']));
       const inputs = args._.map(String);
       const stdin = inputs.length === 0 ? !args.init : inputs.includes('-');
       if (stdin && inputs.length > 1) throw new UsageError("'-' (stdin) cannot be mixed with collections");
@@ -72,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
           dryRun: args['dry-run'],
           defaultsFile: args['defaults-file'],
           tmpdir: args.tmpdir,
+          segmentBytes,
           quiet: args.quiet,
           collections: stdin ? [] : inputs,
           stdin,

@@ -68,10 +68,14 @@ const QUARTER_COLUMN = columnIndex(EdxTrackEvent).quarter;
 /** Collects the quarters of a source's EdxTrackEvent rows (the partitions its load needs). */
 export class QuarterSet {
   private readonly seen = new Set<string>();
-  add(table: TableDef, values: readonly Value[]): void {
-    if (table !== EdxTrackEvent) return;
-    const q = values[QUARTER_COLUMN];
-    this.seen.add(typeof q === 'string' ? q : '');
+  /** Adds the row's quarter; returns it when this set had not seen it before (else undefined). */
+  add(table: TableDef, values: readonly Value[]): string | undefined {
+    if (table !== EdxTrackEvent) return undefined;
+    const v = values[QUARTER_COLUMN];
+    const q = typeof v === 'string' ? v : '';
+    if (this.seen.has(q)) return undefined;
+    this.seen.add(q);
+    return q;
   }
   list(): string[] {
     return [...this.seen].sort();

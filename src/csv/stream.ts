@@ -2,7 +2,8 @@
 // `edx-json2sql log.gz --rows | edx-csvload` needs no files. It is line-framed text:
 //
 //   #edx-pipes-rows/1                                           once, first line
-//   #source {"name":…,"loadFile":…,"loadInfoId":…}              start of a source
+//   #source {"name":…,"loadFile":…,"loadInfoId":…,"announcesQuarters":true}   start of a source
+//   #quarter {"quarter":"spring2014"}                           before the first row of each quarter
 //   <Table>,<one CSV row in the dialect of encode.ts>            any number, tables interleaved
 //   #end {"loadInfoId":…,"rows":{"<Table>":n,…},"quarters":[…]}  end of that source, with its counts
 //
@@ -10,9 +11,18 @@
 // carries the writer's own counts: the reader checks them, so a stream cut short (transform killed)
 // or garbled never loads; a source without its end line is not loaded at all.
 //
-// The reader spools each source's rows into one temporary file per table (constant memory, the
-// bytes after `<Table>,` are copied as they are) and hands the source to the loader when its end
-// line arrives; the loader then loads it in one transaction, exactly as a collection.
+// `#quarter` lines (and `announcesQuarters` in `#source`) were added so that the loader can load
+// EdxTrackEvent rows while the source still streams: it must add a quarter's partition before its
+// rows arrive, because ADD PARTITION commits and cannot happen inside the source's transaction.
+// Streams without them (older writers) still read; their sources load only once they have ended.
+//
+// The reader runs ahead of the loader on its own: it hands each source over at its `#source` line
+// and spools its rows into segment files per table (the bytes after `<Table>,` copied as they
+// are) of about `segmentBytes` each. A segment is handed to the loader as soon as it is full, so
+// the loader can load it while later rows still arrive. Every segment stays on disk until the
+// source is done (the loader may have to load the source again from the start). Backpressure:
+// when the segments handed over but not yet released by the loader exceed `pendingBytes`, the
+// reader stops reading its input, so a slow database slows the writer; memory stays constant.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,10 +32,14 @@ import { ALL_TABLES, TABLES, type TableDef } from '../schema/tables.js';
 import type { Row, RowWriter, Source } from '../transform/rows.js';
 import { write, finish } from '../cli/common.js';
 import { encodeRow, isQuarter, QuarterSet } from './encode.js';
-import type { LoadableSource } from './collection.js';
 
 export const STREAM_HEADER = '#edx-pipes-rows/1';
 const FLUSH_AT = 1 << 16;
+
+interface SourceRecord extends Source {
+  /** The writer puts a `#quarter` line before the first row of each quarter. */
+  announcesQuarters?: boolean;
+}
 
 interface EndRecord {
   loadInfoId: string;
@@ -55,14 +69,15 @@ export class RowStreamWriter implements RowWriter {
     }
     this.counts = {};
     this.quarters = new QuarterSet();
-    const s: Source = { name: source.name, loadFile: source.loadFile, loadInfoId: source.loadInfoId };
+    const s: SourceRecord = { name: source.name, loadFile: source.loadFile, loadInfoId: source.loadInfoId, announcesQuarters: true };
     this.pending += `#source ${JSON.stringify(s)}\n`;
   }
 
   write(row: Row): Promise<void> | void {
     const name = row.table.name;
     this.counts[name] = (this.counts[name] ?? 0) + 1;
-    this.quarters.add(row.table, row.values);
+    const newQuarter = this.quarters.add(row.table, row.values);
+    if (newQuarter !== undefined) this.pending += `#quarter ${JSON.stringify({ quarter: newQuarter })}\n`;
     this.pending += name + ',' + encodeRow(row.values);
     if (this.pending.length >= FLUSH_AT) return this.flush();
   }
@@ -82,147 +97,363 @@ export class RowStreamWriter implements RowWriter {
 
 export class StreamFormatError extends Error {}
 
-interface Spool {
+/** A spooled piece of one table's rows of a source: a file in the CSV dialect. */
+export interface Segment {
   table: TableDef;
   path: string;
-  stream?: WriteStream;
   rows: number;
+  bytes: number;
+}
+
+/** What the loader learns about a source, in stream order. */
+export type SourceEvent =
+  | { kind: 'quarter'; quarter: string }
+  | { kind: 'segment'; segment: Segment }
+  | { kind: 'end'; rows: Record<string, number>; quarters: string[] };
+
+/** An unbounded queue with one consumer; `close(error)` makes the consumer throw after the items. */
+class Channel<T> {
+  private items: T[] = [];
+  private wake?: () => void;
+  private closed = false;
+  private failure?: Error;
+
+  push(item: T): void {
+    this.items.push(item);
+    this.notify();
+  }
+
+  close(failure?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failure = failure;
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Items in order; iterating again (after a break) continues where the last iteration stopped. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (;;) {
+      if (this.items.length) {
+        yield this.items.shift()!;
+        continue;
+      }
+      if (this.failure) throw this.failure;
+      if (this.closed) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
+
+/**
+ * A source of the row stream, handed over at its `#source` line. The loader iterates `events()`
+ * (segments as they fill, quarters as they first appear, then the checked end), `release()`s each
+ * segment once loaded, and calls `cleanup()` when done. If the stream breaks inside the source,
+ * `events()` throws a StreamFormatError.
+ */
+export class StreamedSource {
+  readonly origin = 'stdin';
+  readonly events: Channel<SourceEvent> = new Channel();
+  /** Set by the reader: whether rows still go to disk. */
+  spooling: boolean;
+  /** Set by the reader when it has read the source's end line. */
+  ended = false;
+  dir?: string;
+
+  constructor(
+    readonly source: Source,
+    /** Each quarter comes as a `quarter` event before its first row (else they are known only at the end). */
+    readonly announcesQuarters: boolean,
+    spooling: boolean,
+    private readonly reader: RowStreamReader,
+  ) {
+    this.spooling = spooling;
+  }
+
+  /** The loader is done with this segment for now (it stays on disk until cleanup). */
+  release(segment: Segment): void {
+    this.reader.release(segment.bytes);
+  }
+
+  /** Rows of this source are not needed (already loaded, or failed): stop writing them to disk. */
+  stopSpooling(): void {
+    this.reader.stopSpooling(this);
+  }
+
+  /** Remove the spooled segments. */
+  async cleanup(): Promise<void> {
+    const dir = this.dir;
+    this.dir = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface OpenSegment {
+  path: string;
+  stream: WriteStream;
+  rows: number;
+  bytes: number;
   parts: Buffer[];
   size: number;
   error?: Error;
 }
 
-/** A source read from the stream; `cleanup()` removes its spooled files (also done when iteration moves on). */
-export type StreamedSource = LoadableSource;
+/** One table's rows of the current source. */
+interface TableSpool {
+  table: TableDef;
+  rows: number;
+  segments: number;
+  open?: OpenSegment;
+}
 
-/**
- * Read a row stream. Yields each source once its end line has arrived and its counts check out.
- * With `spool: false` (dry run) nothing is written anywhere; the files then have no usable path.
- */
-export async function* readRowStream(
-  input: Readable,
-  opts: { spool?: boolean; tmp?: string } = {},
-): AsyncGenerator<StreamedSource> {
-  const spoolToDisk = opts.spool ?? true;
-  let lineNo = 0;
-  let sawHeader = false;
-  let source: Source | undefined;
-  let dir: string | undefined;
-  let spools = new Map<TableDef, Spool>();
-  const fail = (msg: string): never => {
-    throw new StreamFormatError(`row stream line ${lineNo}: ${msg}`);
-  };
+export interface RowStreamOptions {
+  /** Write rows to disk (false: dry run, rows are only counted). Default true. */
+  spool?: boolean;
+  /** Directory for the spooled segments (default the system's). */
+  tmp?: string;
+  /** A table's segment is handed over when it holds this many bytes (default 4 MiB). */
+  segmentBytes?: number;
+  /** The reader pauses while this many bytes are handed over and not released (default 64 MiB). */
+  pendingBytes?: number;
+}
 
-  const flushSpool = (s: Spool): Promise<void> | void => {
-    if (!s.parts.length) return;
-    const chunk = s.parts.length === 1 ? s.parts[0] : Buffer.concat(s.parts, s.size);
-    s.parts = [];
-    s.size = 0;
-    if (s.error) throw s.error;
-    if (s.stream) return write(s.stream, chunk);
-  };
-  const discard = async () => {
-    for (const s of spools.values()) s.stream?.destroy();
-    spools = new Map();
-    if (dir) await rm(dir, { recursive: true, force: true });
-    dir = undefined;
-  };
+export const DEFAULT_SEGMENT_BYTES = 4 << 20;
+const DEFAULT_PENDING_BYTES = 64 << 20;
 
-  let carry: Buffer | undefined;
-  try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, start);
-        if (nl < 0) break;
-        lineNo++;
-        if (buf[start] === 0x23 /* # */) {
-          const line = buf.toString('utf8', start, nl);
-          start = nl + 1;
-          if (line === STREAM_HEADER) {
-            sawHeader = true;
+class RowStreamReader {
+  readonly sources: Channel<StreamedSource> = new Channel();
+  private readonly spoolToDisk: boolean;
+  private readonly segmentBytes: number;
+  private readonly pendingLimit: number;
+  private pending = 0;
+  private roomWaiter?: () => void;
+  private stopped = false;
+  private readonly dirs = new Set<StreamedSource>();
+
+  private lineNo = 0;
+  private sawHeader = false;
+  private current?: StreamedSource;
+  private spools = new Map<TableDef, TableSpool>();
+
+  constructor(private readonly input: Readable, private readonly opts: RowStreamOptions) {
+    this.spoolToDisk = opts.spool ?? true;
+    this.segmentBytes = Math.max(1, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
+    this.pendingLimit = opts.pendingBytes ?? DEFAULT_PENDING_BYTES;
+  }
+
+  release(bytes: number): void {
+    this.pending -= bytes;
+    if (this.pending <= this.pendingLimit) this.wakeWriter();
+  }
+
+  private wakeWriter(): void {
+    const w = this.roomWaiter;
+    this.roomWaiter = undefined;
+    w?.();
+  }
+
+  private async room(): Promise<void> {
+    while (this.pending > this.pendingLimit && !this.stopped) await new Promise<void>((r) => (this.roomWaiter = r));
+  }
+
+  /** The reader itself closes the source's open segments at their next row (it may be writing one now). */
+  stopSpooling(src: StreamedSource): void {
+    src.spooling = false;
+  }
+
+  /** The consumer went away: stop reading, wake a waiting reader. */
+  stop(): void {
+    this.stopped = true;
+    this.wakeWriter();
+    this.input.destroy();
+  }
+
+  async removeAll(): Promise<void> {
+    for (const s of this.spools.values()) s.open?.stream.destroy();
+    await Promise.all([...this.dirs].map((src) => src.cleanup()));
+  }
+
+  private fail(msg: string): never {
+    throw new StreamFormatError(`row stream line ${this.lineNo}: ${msg}`);
+  }
+
+  private flushSegment(seg: OpenSegment): Promise<void> | void {
+    if (seg.error) throw seg.error;
+    if (!seg.parts.length) return;
+    const chunk = seg.parts.length === 1 ? seg.parts[0] : Buffer.concat(seg.parts, seg.size);
+    seg.parts = [];
+    seg.size = 0;
+    return write(seg.stream, chunk);
+  }
+
+  /** Close the table's open segment and hand it to the loader; wait while too much is pending. */
+  private async seal(src: StreamedSource, spool: TableSpool): Promise<void> {
+    const seg = spool.open;
+    if (!seg) return;
+    spool.open = undefined;
+    if (!src.spooling) {
+      seg.stream.end(); // not wanted any more; cleanup removes it
+      return;
+    }
+    await this.flushSegment(seg);
+    await finish(seg.stream);
+    if (seg.error) throw seg.error;
+    this.pending += seg.bytes;
+    src.events.push({ kind: 'segment', segment: { table: spool.table, path: seg.path, rows: seg.rows, bytes: seg.bytes } });
+    await this.room();
+  }
+
+  private async openSegment(src: StreamedSource, spool: TableSpool): Promise<OpenSegment> {
+    if (!src.dir) {
+      src.dir = await mkdtemp(join(this.opts.tmp ?? tmpdir(), 'edx-csvload-'));
+      this.dirs.add(src);
+    }
+    const path = join(src.dir, `${spool.table.name}.${++spool.segments}.csv`);
+    const seg: OpenSegment = { path, stream: createWriteStream(path), rows: 0, bytes: 0, parts: [], size: 0 };
+    seg.stream.on('error', (e) => (seg.error ??= e));
+    return seg;
+  }
+
+  private control(line: string): Promise<void> | void {
+    if (line === STREAM_HEADER) {
+      this.sawHeader = true;
+      return;
+    }
+    if (!this.sawHeader) this.fail(`not a row stream (expected ${STREAM_HEADER} first)`);
+    const sp = line.indexOf(' ');
+    const tag = sp < 0 ? line : line.slice(0, sp);
+    let body: unknown;
+    try {
+      body = JSON.parse(line.slice(sp + 1));
+    } catch {
+      this.fail(`unreadable ${tag} line`);
+    }
+    if (tag === '#source') return this.startSource(body as SourceRecord);
+    if (tag === '#quarter') {
+      const q = (body as { quarter?: unknown } | null)?.quarter;
+      if (!this.current) this.fail('#quarter outside a source');
+      if (!isQuarter(q)) this.fail('#quarter: not a quarter');
+      this.current!.events.push({ kind: 'quarter', quarter: q as string });
+      return;
+    }
+    if (tag === '#end') return this.endSource(body as EndRecord);
+    this.fail(`unknown control line ${tag}`);
+  }
+
+  private startSource(s: SourceRecord): void {
+    if (this.current) this.fail(`source ${this.current.source.name} has no #end line before the next source`);
+    if (!s || typeof s.loadFile !== 'string' || !/^[0-9a-f]{40}$/.test(s.loadInfoId ?? '')) this.fail('#source without a valid loadInfoId');
+    const source: Source = { name: String(s.name), loadFile: s.loadFile, loadInfoId: s.loadInfoId };
+    this.current = new StreamedSource(source, s.announcesQuarters === true, this.spoolToDisk, this);
+    this.spools = new Map();
+    this.sources.push(this.current);
+  }
+
+  private async endSource(end: EndRecord): Promise<void> {
+    const src = this.current;
+    if (!src) this.fail('#end without #source');
+    if (end?.loadInfoId !== src!.source.loadInfoId) this.fail(`#end of another source than ${src!.source.name}`);
+    if (!Array.isArray(end.quarters) || !end.quarters.every(isQuarter)) this.fail('#end: bad quarter list');
+    for (const t of ALL_TABLES) {
+      const got = this.spools.get(t)?.rows ?? 0;
+      const want = end.rows?.[t.name] ?? 0;
+      if (got !== want) this.fail(`source ${src!.source.name}: ${got} ${t.name} rows in the stream, the writer counted ${want}`);
+    }
+    src!.ended = true;
+    // EdxTrackEvent last: the other tables' remainders are small and load quickly.
+    for (const t of [...ALL_TABLES.filter((x) => x !== TABLES.EdxTrackEvent), TABLES.EdxTrackEvent]) {
+      const spool = this.spools.get(t);
+      if (spool) await this.seal(src!, spool);
+    }
+    const rows: Record<string, number> = {};
+    for (const [t, s] of this.spools) rows[t.name] = s.rows;
+    this.current = undefined;
+    this.spools = new Map();
+    src!.events.push({ kind: 'end', rows, quarters: end.quarters });
+    src!.events.close();
+  }
+
+  /** Reads the whole input; throws StreamFormatError (or an I/O error) where it breaks. */
+  async pump(): Promise<void> {
+    let carry: Buffer | undefined;
+    try {
+      for await (const chunk of this.input as AsyncIterable<Buffer>) {
+        if (this.stopped) return;
+        const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+        let start = 0;
+        for (;;) {
+          const nl = buf.indexOf(10, start);
+          if (nl < 0) break;
+          this.lineNo++;
+          if (buf[start] === 0x23 /* # */) {
+            const line = buf.toString('utf8', start, nl);
+            start = nl + 1;
+            await this.control(line);
             continue;
           }
-          if (!sawHeader) fail(`not a row stream (expected ${STREAM_HEADER} first)`);
-          const sp = line.indexOf(' ');
-          const tag = sp < 0 ? line : line.slice(0, sp);
-          let body: unknown;
-          try {
-            body = JSON.parse(line.slice(sp + 1));
-          } catch {
-            fail(`unreadable ${tag} line`);
+          // A data line: <Table>,<csv row>
+          const src = this.current;
+          if (!src) this.fail(this.sawHeader ? 'row outside a source' : `not a row stream (expected ${STREAM_HEADER} first)`);
+          const comma = buf.indexOf(44, start);
+          if (comma < 0 || comma > nl) this.fail('row without a table name');
+          const table = TABLES[buf.toString('latin1', start, comma) as keyof typeof TABLES];
+          if (!table) this.fail(`unknown table ${JSON.stringify(buf.toString('utf8', start, Math.min(comma, start + 40)))}`);
+          let spool = this.spools.get(table);
+          if (!spool) {
+            spool = { table, rows: 0, segments: 0 };
+            this.spools.set(table, spool);
           }
-          if (tag === '#source') {
-            if (source) fail(`source ${source.name} has no #end line before the next source`);
-            const s = body as Source;
-            if (!s || typeof s.loadFile !== 'string' || !/^[0-9a-f]{40}$/.test(s.loadInfoId ?? '')) fail('#source without a valid loadInfoId');
-            source = { name: String(s.name), loadFile: s.loadFile, loadInfoId: s.loadInfoId };
-            if (spoolToDisk) dir = await mkdtemp(join(opts.tmp ?? tmpdir(), 'edx-csvload-'));
-          } else if (tag === '#end') {
-            const end = body as EndRecord;
-            if (!source) fail('#end without #source');
-            if (end?.loadInfoId !== source!.loadInfoId) fail(`#end of another source than ${source!.name}`);
-            if (!Array.isArray(end.quarters) || !end.quarters.every(isQuarter)) fail('#end: bad quarter list');
-            for (const s of spools.values()) {
-              await flushSpool(s);
-              if (s.stream) await finish(s.stream);
-              if (s.error) throw s.error;
-            }
-            for (const t of ALL_TABLES) {
-              const got = spools.get(t)?.rows ?? 0;
-              const want = end.rows?.[t.name] ?? 0;
-              if (got !== want) fail(`source ${source!.name}: ${got} ${t.name} rows in the stream, the writer counted ${want}`);
-            }
-            const loadable: StreamedSource = {
-              source: source!,
-              files: ALL_TABLES.filter((t) => spools.has(t)).map((t) => ({ table: t, path: spools.get(t)!.path, rows: spools.get(t)!.rows })),
-              quarters: end.quarters,
-              origin: 'stdin',
-            };
-            source = undefined;
-            yield loadable;
-            await discard();
+          spool.rows++;
+          if (!src!.spooling) {
+            if (spool.open) await this.seal(src!, spool);
           } else {
-            fail(`unknown control line ${tag}`);
+            const seg = (spool.open ??= await this.openSegment(src!, spool));
+            const part = buf.subarray(comma + 1, nl + 1);
+            seg.parts.push(part);
+            seg.size += part.length;
+            seg.bytes += part.length;
+            seg.rows++;
+            if (seg.bytes >= this.segmentBytes) await this.seal(src!, spool);
+            else if (seg.size >= FLUSH_AT * 4) await this.flushSegment(seg);
           }
-          continue;
+          start = nl + 1;
         }
-        // A data line: <Table>,<csv row>
-        if (!source) fail(sawHeader ? 'row outside a source' : `not a row stream (expected ${STREAM_HEADER} first)`);
-        const comma = buf.indexOf(44, start);
-        if (comma < 0 || comma > nl) fail('row without a table name');
-        const table = TABLES[buf.toString('latin1', start, comma) as keyof typeof TABLES];
-        if (!table) fail(`unknown table ${JSON.stringify(buf.toString('utf8', start, Math.min(comma, start + 40)))}`);
-        let s = spools.get(table);
-        if (!s) {
-          const path = dir ? join(dir, `${table.name}.csv`) : '';
-          s = { table, path, rows: 0, parts: [], size: 0 };
-          if (dir) {
-            const spool = s;
-            s.stream = createWriteStream(path);
-            s.stream.on('error', (e) => (spool.error ??= e));
-          }
-          spools.set(table, s);
-        }
-        s.rows++;
-        if (s.stream) {
-          const part = buf.subarray(comma + 1, nl + 1);
-          s.parts.push(part);
-          s.size += part.length;
-          if (s.size >= FLUSH_AT * 4) await flushSpool(s);
-        }
-        start = nl + 1;
+        carry = start < buf.length ? buf.subarray(start) : undefined;
       }
-      carry = start < buf.length ? buf.subarray(start) : undefined;
+      if (this.stopped) return;
+      if (carry?.length) {
+        this.lineNo++;
+        this.fail('the stream ends in the middle of a line');
+      }
+      if (this.current) this.fail(`the stream ended inside source ${this.current.source.name} (no #end line: the writer did not finish)`);
+      if (!this.sawHeader) throw new StreamFormatError(`row stream: empty input (expected ${STREAM_HEADER})`);
+      this.sources.close();
+    } catch (e) {
+      this.current?.events.close(e as Error);
+      this.sources.close(e as Error);
     }
-    if (carry?.length) {
-      lineNo++;
-      fail('the stream ends in the middle of a line');
-    }
-    if (source) fail(`the stream ended inside source ${source.name} (no #end line: the writer did not finish)`);
-    if (!sawHeader) throw new StreamFormatError(`row stream: empty input (expected ${STREAM_HEADER})`);
+  }
+}
+
+/**
+ * Read a row stream. Yields each source at its `#source` line; its rows, quarters and end come
+ * through `events()` while the reader goes on reading. The next source is yielded when the
+ * consumer asks for it (normally after the previous one is done). Throws a StreamFormatError
+ * after the last good source when the stream is cut short or garbled.
+ */
+export async function* readRowStream(input: Readable, opts: RowStreamOptions = {}): AsyncGenerator<StreamedSource> {
+  const reader = new RowStreamReader(input, opts);
+  const pumping = reader.pump();
+  try {
+    yield* reader.sources;
   } finally {
-    await discard();
+    reader.stop();
+    await pumping;
+    await reader.removeAll();
   }
 }

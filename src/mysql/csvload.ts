@@ -19,6 +19,8 @@ export interface CsvloadOptions {
   dryRun?: boolean;
   defaultsFile?: string;
   tmpdir?: string;
+  /** Row stream: load a table's rows in pieces of about this many bytes while they arrive. */
+  segmentBytes?: number;
   quiet?: boolean;
   collections: string[];
   stdin: boolean;
@@ -68,7 +70,8 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     try {
       if (o.stdin) {
         try {
-          for await (const src of readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir })) await loader.load(src);
+          const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes });
+          for await (const src of sources) await loader.loadStream(src);
         } catch (e) {
           streamError = e as Error;
         }

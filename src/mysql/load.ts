@@ -15,11 +15,24 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ensureQuarterPartition } from '../schema/ddl.js';
 import { partitionName } from '../schema/quarters.js';
-import { EdxTrackEvent, LoadInfo, qualifiedName, type DatabaseNames } from '../schema/tables.js';
+import { EdxTrackEvent, LoadInfo, qualifiedName, type DatabaseNames, type TableDef } from '../schema/tables.js';
 import { loadStatement } from '../csv/encode.js';
 import type { LoadableSource } from '../csv/collection.js';
+import { StreamFormatError, type Segment, type SourceEvent, type StreamedSource } from '../csv/stream.js';
+import type { Source } from '../transform/rows.js';
 
 export class LoadError extends Error {}
+
+const SEASONS = ['winter', 'spring', 'summer', 'fall'] as const;
+
+/** A quarter and the quarters just before and after it (`fall2013` → winter2014 follows). */
+export function withNeighbours(quarter: string): string[] {
+  const m = /^(winter|spring|summer|fall)(\d{4})$/.exec(quarter);
+  if (!m) return [quarter];
+  const index = Number(m[2]) * 4 + SEASONS.indexOf(m[1] as (typeof SEASONS)[number]);
+  const at = (i: number) => `${SEASONS[i % 4]}${Math.floor(i / 4)}`;
+  return [at(index - 1), quarter, at(index + 1)];
+}
 
 export type Outcome = 'loaded' | 'skipped' | 'failed' | 'would load' | 'would skip';
 
@@ -213,47 +226,233 @@ export class Loader {
   private async transaction(src: LoadableSource): Promise<Map<string, number>> {
     const conn = this.conn!;
     const per = new Map<string, number>();
-    const progress = this.opts.progress;
     await conn.query('START TRANSACTION');
     try {
       for (const f of src.files) {
         if (f.table === LoadInfo) continue; // recorded below, with the time of this load
-        const before = progress?.rows ?? 0;
-        let res: ResultSetHeader;
-        try {
-          [res] = await conn.query<ResultSetHeader>({
-            sql: loadStatement(f.table, f.path, this.opts.names),
-            infileStreamFactory: () =>
-              createReadStream(f.path).pipe(new LineCounter((n) => progress && (progress.rows += n))),
-          });
-        } catch (e) {
-          throw new LoadError(`${f.table.name}: ${(e as Error).message}`);
-        }
-        const info = loadInfo(res.info ?? '');
-        if (res.warningStatus > 0 || info.warnings > 0 || info.skipped > 0) {
-          const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 5');
-          const text = warnings.map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
-          throw new LoadError(`${f.table.name}: ${res.warningStatus || info.warnings} warning(s), ${info.skipped || 0} skipped: ${text}`);
-        }
-        if (info.records !== f.rows) {
-          throw new LoadError(`${f.table.name}: the server read ${info.records} rows, the file should hold ${f.rows}`);
-        }
-        if (progress) progress.rows = before + f.rows;
-        per.set(f.table.name, f.rows);
+        await this.loadFile(f.table, f.path, f.rows);
+        per.set(f.table.name, (per.get(f.table.name) ?? 0) + f.rows);
       }
-      // LoadInfo last: a source is recorded only together with all of its rows.
-      const [res] = await conn.query<ResultSetHeader>(
-        `REPLACE INTO ${qualifiedName(LoadInfo, this.opts.names)} (load_info_id, load_date_time, load_file) VALUES (?, UTC_TIMESTAMP(6), ?)`,
-        [src.source.loadInfoId, src.source.loadFile],
-      );
-      if (res.warningStatus > 0) throw new LoadError('LoadInfo: the server warned');
-      await conn.query('COMMIT');
+      await this.recordAndCommit(src.source);
       per.set(LoadInfo.name, 1);
       return per;
     } catch (e) {
       await conn.query('ROLLBACK').catch(() => undefined);
       throw e;
     }
+  }
+
+  /** LOAD DATA LOCAL INFILE of one file in the CSV dialect; the server must read `rows` rows, without warnings. */
+  private async loadFile(table: TableDef, path: string, rows: number): Promise<void> {
+    const conn = this.conn!;
+    const progress = this.opts.progress;
+    const before = progress?.rows ?? 0;
+    let res: ResultSetHeader;
+    try {
+      [res] = await conn.query<ResultSetHeader>({
+        sql: loadStatement(table, path, this.opts.names),
+        infileStreamFactory: () => createReadStream(path).pipe(new LineCounter((n) => progress && (progress.rows += n))),
+      });
+    } catch (e) {
+      throw new LoadError(`${table.name}: ${(e as Error).message}`);
+    }
+    const info = loadInfo(res.info ?? '');
+    if (res.warningStatus > 0 || info.warnings > 0 || info.skipped > 0) {
+      const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 5');
+      const text = warnings.map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
+      throw new LoadError(`${table.name}: ${res.warningStatus || info.warnings} warning(s), ${info.skipped || 0} skipped: ${text}`);
+    }
+    if (info.records !== rows) {
+      throw new LoadError(`${table.name}: the server read ${info.records} rows, the file should hold ${rows}`);
+    }
+    if (progress) progress.rows = before + rows;
+  }
+
+  /** LoadInfo last: a source is recorded only together with all of its rows. Then COMMIT. */
+  private async recordAndCommit(source: Source): Promise<void> {
+    const conn = this.conn!;
+    const [res] = await conn.query<ResultSetHeader>(
+      `REPLACE INTO ${qualifiedName(LoadInfo, this.opts.names)} (load_info_id, load_date_time, load_file) VALUES (?, UTC_TIMESTAMP(6), ?)`,
+      [source.loadInfoId, source.loadFile],
+    );
+    if (res.warningStatus > 0) throw new LoadError('LoadInfo: the server warned');
+    await conn.query('COMMIT');
+  }
+
+  /**
+   * Load a source of the row stream while it still arrives. The source's rows come as segments
+   * (files of one table's rows, in stream order); each is loaded as soon as it is full, inside the
+   * source's one transaction, so the database works while the writer is still writing.
+   *
+   * Partitions: ADD PARTITION commits implicitly, so every partition the source needs must exist
+   * before its transaction starts. The writer announces each quarter before its first row; the
+   * transaction starts at the first segment, after adding the partitions of the quarters seen by
+   * then and of their neighbouring quarters (a daily log spans one or two adjacent quarters). When
+   * a quarter without a partition turns up later (a client with a broken clock), the transaction is
+   * rolled back, the partition added, and the segments loaded so far are loaded again from the
+   * spool; then loading goes on. Streams that do not announce quarters load at their end line.
+   */
+  async loadStream(src: StreamedSource): Promise<SourceReport> {
+    const t0 = Date.now();
+    const rep: SourceReport = { name: src.source.name, origin: src.origin, outcome: 'failed', rows: 0, seconds: 0 };
+    this.report.sources.push(rep);
+    const progress = this.opts.progress;
+    if (progress) progress.current = src.source.name;
+    try {
+      if (this.opts.dryRun) {
+        const end = await this.untilEnd(src);
+        const rows = Object.entries(end.rows).filter(([t]) => t !== LoadInfo.name);
+        const loaded = this.conn ? await this.isLoaded(src.source.loadInfoId) : false;
+        rep.outcome = loaded && !this.opts.force ? 'would skip' : 'would load';
+        rep.rows = rows.reduce((a, [, n]) => a + n, 0);
+        const parts = this.conn ? await this.knownPartitions() : new Set<string>();
+        const missing = [...new Set(end.quarters.map(partitionName))].filter((p) => !parts.has(p));
+        rep.message =
+          rep.outcome === 'would skip'
+            ? 'already in LoadInfo'
+            : `${rows.map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}` + (missing.length && this.conn ? `; would add partitions ${missing.join(', ')}` : '');
+        return rep;
+      }
+      const conn = this.conn!;
+      const lock = this.lockName(src.source.loadInfoId);
+      const [got] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 3600) AS ok', [lock]);
+      if (Number(got[0]?.ok) !== 1) throw new LoadError('another loader holds this source for more than an hour');
+      try {
+        if (!this.opts.force && (await this.isLoaded(src.source.loadInfoId))) {
+          src.stopSpooling();
+          await this.untilEnd(src);
+          rep.outcome = 'skipped';
+          rep.message = 'already in LoadInfo';
+          return rep;
+        }
+        const loaded = src.announcesQuarters ? await this.streamingTransaction(src, rep) : await this.transactionAtEnd(src, rep);
+        for (const [t, n] of loaded) this.report.tables.set(t, (this.report.tables.get(t) ?? 0) + n);
+        rep.outcome = 'loaded';
+      } finally {
+        await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+      }
+    } catch (e) {
+      rep.outcome = 'failed';
+      rep.message = e instanceof StreamFormatError ? 'the row stream broke inside this source' : (e as Error).message;
+    } finally {
+      // Whatever happened, read the source to its end (or break) so that the reader moves on.
+      src.stopSpooling();
+      await this.untilEnd(src).catch(() => undefined);
+      await src.cleanup();
+      rep.seconds = (Date.now() - t0) / 1000;
+      if (progress) {
+        progress.sourcesDone++;
+        progress.current = '';
+      }
+    }
+    return rep;
+  }
+
+  /** Consume a source's remaining events (releasing segments); its end, or the stream's error. */
+  private async untilEnd(src: StreamedSource): Promise<Extract<SourceEvent, { kind: 'end' }>> {
+    let end: Extract<SourceEvent, { kind: 'end' }> | undefined;
+    for await (const ev of src.events) {
+      if (ev.kind === 'segment') src.release(ev.segment);
+      else if (ev.kind === 'end') end = ev;
+    }
+    if (!end) throw new LoadError('the source has already been read');
+    return end;
+  }
+
+  private async streamingTransaction(src: StreamedSource, rep: SourceReport): Promise<Map<string, number>> {
+    const conn = this.conn!;
+    const quarters = new Set<string>();
+    const loaded: Segment[] = [];
+    let per = new Map<string, number>();
+    const notes: string[] = [];
+    let open = false;
+    /** Rows whose LOAD began before the reader had the source's end line. */
+    let streamedRows = 0;
+
+    const begin = async (needed: Iterable<string>) => {
+      const added = await this.ensurePartitions([...needed].flatMap(withNeighbours));
+      if (added.length) notes.push(`added partitions ${added.join(', ')}`);
+      await conn.query('START TRANSACTION');
+      open = true;
+    };
+    const load = async (seg: Segment) => {
+      await this.loadFile(seg.table, seg.path, seg.rows);
+      per.set(seg.table.name, (per.get(seg.table.name) ?? 0) + seg.rows);
+    };
+    /** Quarters whose partition is missing: start over (see loadStream). */
+    const restartFor = async (missing: string[]) => {
+      await conn.query('ROLLBACK');
+      open = false;
+      per = new Map();
+      const added = await this.ensurePartitions(missing);
+      await conn.query('START TRANSACTION');
+      open = true;
+      const again = loaded.filter((s) => s.table !== LoadInfo).reduce((a, s) => a + s.rows, 0);
+      notes.push(`quarter ${missing.join(', ')} arrived mid-load: rolled back, added partitions ${added.join(', ')}, reloaded ${fmt(again)} rows`);
+      for (const seg of loaded) await load(seg);
+    };
+    const missingOf = async (qs: Iterable<string>) => {
+      const known = await this.knownPartitions();
+      return [...qs].filter((q) => !known.has(partitionName(q)));
+    };
+
+    try {
+      for await (const ev of src.events) {
+        if (ev.kind === 'quarter') {
+          quarters.add(ev.quarter);
+          if (open && (await missingOf([ev.quarter])).length) await restartFor([ev.quarter]);
+        } else if (ev.kind === 'segment') {
+          if (!open) await begin(quarters);
+          if (ev.segment.table !== LoadInfo) {
+            if (!src.ended) streamedRows += ev.segment.rows;
+            await load(ev.segment);
+          }
+          loaded.push(ev.segment);
+          src.release(ev.segment);
+        } else {
+          // The end line: every segment has come. Quarters the writer did not announce get their partitions too.
+          const total = Object.entries(ev.rows).filter(([t]) => t !== LoadInfo.name).reduce((a, [, n]) => a + n, 0);
+          if (!open) await begin([...quarters, ...ev.quarters]);
+          const missing = await missingOf(ev.quarters);
+          if (missing.length) await restartFor(missing);
+          await this.recordAndCommit(src.source);
+          open = false;
+          per.set(LoadInfo.name, 1);
+          rep.rows = total;
+          notes.push(`${fmt(streamedRows)} of ${fmt(total)} rows loaded while the source streamed`);
+          rep.message = notes.join('; ');
+          return per;
+        }
+      }
+      throw new LoadError('the row stream ended inside this source');
+    } catch (e) {
+      if (open) await conn.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** A stream without quarter announcements: its partitions are known at its end; load it then. */
+  private async transactionAtEnd(src: StreamedSource, rep: SourceReport): Promise<Map<string, number>> {
+    const segments: Segment[] = [];
+    let end: Extract<SourceEvent, { kind: 'end' }> | undefined;
+    for await (const ev of src.events) {
+      if (ev.kind === 'segment') {
+        segments.push(ev.segment);
+        src.release(ev.segment); // stays on disk; nothing to hold the reader back for
+      } else if (ev.kind === 'end') end = ev;
+    }
+    if (!end) throw new LoadError('the row stream ended inside this source');
+    const added = await this.ensurePartitions(end.quarters);
+    if (added.length) rep.message = `added partitions ${added.join(', ')}`;
+    const rows = segments.filter((s) => s.table !== LoadInfo).reduce((a, s) => a + s.rows, 0);
+    const per = await this.transaction({
+      source: src.source,
+      files: segments.map((s) => ({ table: s.table, path: s.path, rows: s.rows })),
+      quarters: end.quarters,
+      origin: src.origin,
+    });
+    rep.rows = rows;
+    return per;
   }
 
   finish(): LoadReport {
