@@ -7,7 +7,7 @@
 // One SHA-1 per line; each row's id is that digest with its (table, position) tag mixed into
 // bytes the layout leaves to the hash, so ids of one line differ from each other by
 // construction and ids of different lines collide no more often than 74 random bits do.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Tags of the tables whose rows get ids (0 is event_id itself). */
 const TABLE_TAG: Record<string, number> = {
@@ -19,36 +19,58 @@ const TABLE_TAG: Record<string, number> = {
   Account: 6,
 };
 
-export interface EventIds {
-  eventId: string;
-  /** Id of the row at `position` of `table` made from this event (position 0 = first). */
-  rowId(table: string, position: number): string;
+/** ASCII codes of the hex digits, and of the '_' that follows bytes 3, 5, 7 and 9. */
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const UNDERSCORE = 0x5f;
+/** The id text is assembled here byte by byte (cheaper than hex text cut into five slices). */
+const idText = Buffer.alloc(36);
+
+/** The 16 bytes as 8-4-4-4-12 lowercase hex digits joined by '_'. */
+function formatId(bytes: Uint8Array): string {
+  let j = 0;
+  for (let i = 0; i < 16; i++) {
+    const b = bytes[i];
+    idText[j++] = HEX_DIGITS[b >>> 4];
+    idText[j++] = HEX_DIGITS[b & 0x0f];
+    if (i === 3 || i === 5 || i === 7 || i === 9) idText[j++] = UNDERSCORE;
+  }
+  return idText.toString('latin1', 0, 36);
 }
 
 const scratch = Buffer.alloc(16);
 
-function format(base: Buffer, tag: number, position: number): string {
-  base.copy(scratch, 0, 0, 16);
-  // bytes 6-7: version 7 + 12 hash bits; byte 8: variant + 6 bits; bytes 9-15 hash.
-  scratch[6] = 0x70 | ((scratch[6] ^ tag) & 0x0f);
-  scratch[8] = 0x80 | ((scratch[8] ^ (position >>> 16)) & 0x3f);
-  scratch[9] ^= (position >>> 8) & 0xff;
-  scratch[10] ^= position & 0xff;
-  const h = scratch.toString('hex');
-  return `${h.slice(0, 8)}_${h.slice(8, 12)}_${h.slice(12, 16)}_${h.slice(16, 20)}_${h.slice(20)}`;
+/** The ids of one event (one input line). */
+export class EventIds {
+  readonly eventId: string;
+  /** SHA-1 of the line with the time in its first 6 bytes. */
+  private readonly digest: Buffer;
+
+  constructor(rawLine: string, timeMs: number) {
+    this.digest = hash('sha1', rawLine, 'buffer');
+    const t = Math.max(0, Math.min(Math.floor(timeMs), 2 ** 48 - 1));
+    this.digest.writeUIntBE(t, 0, 6);
+    this.eventId = this.format(0, 0);
+  }
+
+  /** Id of the row at `position` of `table` made from this event (position 0 = first). */
+  rowId(table: string, position: number): string {
+    const tag = TABLE_TAG[table];
+    if (tag === undefined) throw new Error(`no ids for table ${table}`);
+    return this.format(tag, position);
+  }
+
+  private format(tag: number, position: number): string {
+    // Positions beyond 2^22 in one line would wrap; no line fans out that far (the cut at 64 MiB lines).
+    this.digest.copy(scratch, 0, 0, 16);
+    // bytes 6-7: version 7 + 12 hash bits; byte 8: variant + 6 bits; bytes 9-15 hash.
+    scratch[6] = 0x70 | ((scratch[6] ^ tag) & 0x0f);
+    scratch[8] = 0x80 | ((scratch[8] ^ (position >>> 16)) & 0x3f);
+    scratch[9] ^= (position >>> 8) & 0xff;
+    scratch[10] ^= position & 0xff;
+    return formatId(scratch);
+  }
 }
 
 export function eventIds(rawLine: string, timeMs: number): EventIds {
-  const digest = createHash('sha1').update(rawLine, 'utf8').digest();
-  const t = Math.max(0, Math.min(Math.floor(timeMs), 2 ** 48 - 1));
-  digest.writeUIntBE(t, 0, 6);
-  // Positions beyond 2^22 in one line would wrap; no line fans out that far (the cut at 64 MiB lines).
-  return {
-    eventId: format(digest, 0, 0),
-    rowId: (table, position) => {
-      const tag = TABLE_TAG[table];
-      if (tag === undefined) throw new Error(`no ids for table ${table}`);
-      return format(digest, tag, position);
-    },
-  };
+  return new EventIds(rawLine, timeMs);
 }

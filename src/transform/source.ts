@@ -11,7 +11,7 @@ import { courseColumns } from './course.js';
 import { dispatch } from './dispatch.js';
 import { TrackEvent } from './event.js';
 import type { CountryLookup } from './geoip.js';
-import { eventIds } from './ids.js';
+import { eventIds, type EventIds } from './ids.js';
 import type { Modulestore } from './modulestore.js';
 import { RowBuilder } from './row.js';
 import type { RowWriter, Source } from './rows.js';
@@ -184,7 +184,7 @@ export class SourceTransformer {
     }
   }
 
-  private trackEvent(record: Record<string, unknown>, type: string, main: RowBuilder, ids: ReturnType<typeof eventIds>, course: string | null, anon: string) {
+  private trackEvent(record: Record<string, unknown>, type: string, main: RowBuilder, ids: EventIds, course: string | null, anon: string) {
     return new TrackEvent(record, type, main, ids, this.opts.modulestore, course, anon, this.rawLine);
   }
 }
