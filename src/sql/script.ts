@@ -21,15 +21,76 @@ export interface SqlScriptOptions {
   banner?: string;
 }
 
-interface Pending {
-  head: string;
-  tail: string;
-  tuples: string[];
-  bytes: number;
+/** A statement is encoded in chunks of this size (or one tuple's worst case, when bigger). */
+const CHUNK_BYTES = 256 * 1024;
+/** ASCII of the separator between tuples: `),\n(`. */
+const TUPLE_SEPARATOR = [0x29, 0x2c, 0x0a, 0x28];
+
+/**
+ * An INSERT statement being built, as UTF-8 bytes: each tuple is encoded as soon as it is made,
+ * so its string dies young instead of waiting (and being moved by the GC, then joined and encoded
+ * again) until the statement is complete.
+ */
+class PendingStatement {
+  private full: Buffer[] = [];
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+  /** Tuples so far. */
+  tuples = 0;
+  /** The tuples' length so far in UTF-16 units, parentheses and separators included (statements are cut by it). */
+  length = 0;
+
+  constructor(
+    /** `INSERT … VALUES\n(`: the first tuple's opening parenthesis included. */
+    private readonly head: string,
+    /** The last tuple's closing parenthesis, then `ON DUPLICATE KEY …`. */
+    private readonly tail: string,
+  ) {}
+
+  /** Add a tuple: its values' literals joined by ',' (the parentheses come with the separators). */
+  add(values: string): void {
+    if (this.tuples === 0) this.append(this.head);
+    this.room(values.length * 3 + TUPLE_SEPARATOR.length); // UTF-8 needs at most 3 bytes per UTF-16 unit
+    if (this.tuples > 0) for (const byte of TUPLE_SEPARATOR) this.chunk[this.used++] = byte;
+    this.used += this.chunk.write(values, this.used, 'utf8');
+    this.tuples++;
+    this.length += values.length + 4; // with its parentheses and the separator
+  }
+
+  /** The complete statement's bytes, in order; the statement starts over empty. */
+  take(): Buffer[] {
+    this.append(this.tail);
+    const out = this.full;
+    out.push(this.chunk.subarray(0, this.used));
+    this.full = [];
+    this.discard();
+    return out;
+  }
+
+  discard(): void {
+    this.full.length = 0;
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    this.tuples = 0;
+    this.length = 0;
+  }
+
+  private append(text: string): void {
+    this.room(text.length * 3);
+    this.used += this.chunk.write(text, this.used, 'utf8');
+  }
+
+  /** Make sure the current chunk has `bytes` free. */
+  private room(bytes: number): void {
+    if (this.chunk.length - this.used >= bytes) return;
+    if (this.used > 0) this.full.push(this.chunk.subarray(0, this.used));
+    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    this.used = 0;
+  }
 }
 
 export class SqlScriptWriter implements RowWriter {
-  private pending = new Map<TableDef, Pending>();
+  private pending = new Map<TableDef, PendingStatement>();
   private quarters = new Set<string>();
   private names: DatabaseNames;
   private started = false;
@@ -95,31 +156,27 @@ export class SqlScriptWriter implements RowWriter {
       // LoadInfo.load_date_time is the time of the load, not of the transform.
       else parts[i] = v === null && table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
     }
-    const tuple = `(${parts.join(',')})`;
     let p = this.pending.get(table);
     if (!p) {
       const cols = table.columns.map((c) => c.name).join(',');
       const key = table.primaryKey[0];
-      p = {
-        head: `INSERT INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n`,
-        tail: `\nON DUPLICATE KEY UPDATE ${key}=${key};\n`,
-        tuples: [],
-        bytes: 0,
-      };
+      p = new PendingStatement(
+        `INSERT INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n(`,
+        `)\nON DUPLICATE KEY UPDATE ${key}=${key};\n`,
+      );
       this.pending.set(table, p);
     }
-    p.tuples.push(tuple);
-    p.bytes += tuple.length + 2;
-    if (p.bytes >= MAX_STATEMENT_BYTES) return this.flush(table);
+    p.add(parts.join(','));
+    if (p.length >= MAX_STATEMENT_BYTES) return this.flush(table);
   }
 
   private flush(table: TableDef): Promise<void> | void {
     const p = this.pending.get(table);
-    if (!p || p.tuples.length === 0) return;
-    const statement = p.head + p.tuples.join(',\n') + p.tail;
-    p.tuples = [];
-    p.bytes = 0;
-    return write(this.out, statement);
+    if (!p || p.tuples === 0) return;
+    const chunks = p.take();
+    // Backpressure is waited for once, after the last chunk of the statement.
+    for (let i = 0; i < chunks.length - 1; i++) this.out.write(chunks[i]);
+    return write(this.out, chunks[chunks.length - 1]);
   }
 
   private async flushAll(): Promise<void> {
@@ -132,10 +189,7 @@ export class SqlScriptWriter implements RowWriter {
   }
 
   async abortSource(source: Source, error: Error): Promise<void> {
-    for (const p of this.pending.values()) {
-      p.tuples = [];
-      p.bytes = 0;
-    }
+    for (const p of this.pending.values()) p.discard();
     await write(this.out, `-- ${source.name} failed: ${error.message.replace(/[\r\n]/g, ' ')}\nROLLBACK;\n`);
   }
 
