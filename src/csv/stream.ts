@@ -198,8 +198,9 @@ interface OpenSegment {
   stream: WriteStream;
   rows: number;
   bytes: number;
-  parts: Buffer[];
-  size: number;
+  /** Rows not yet written: copied here (one copy, no object per row), written when full. */
+  buffer: Buffer;
+  used: number;
   error?: Error;
 }
 
@@ -224,6 +225,17 @@ export interface RowStreamOptions {
 
 export const DEFAULT_SEGMENT_BYTES = 4 << 20;
 const DEFAULT_PENDING_BYTES = 64 << 20;
+const WRITE_BUFFER = 256 << 10;
+
+// Table names differ in their first letter or length, so (first byte, length) finds the only
+// candidate and one byte comparison confirms it: no string per row.
+const TABLE_BY_SHAPE = new Map(Object.values(TABLES).map((t) => [t.name.charCodeAt(0) * 256 + t.name.length, { table: t, name: Buffer.from(t.name, 'latin1') }]));
+if (TABLE_BY_SHAPE.size !== Object.keys(TABLES).length) throw new Error('stream.ts: two table names share a first letter and length');
+
+function tableAt(buf: Buffer, start: number, end: number): TableDef | undefined {
+  const c = TABLE_BY_SHAPE.get(buf[start] * 256 + (end - start));
+  return c && buf.compare(c.name, 0, c.name.length, start, end) === 0 ? c.table : undefined;
+}
 
 class RowStreamReader {
   readonly sources: Channel<StreamedSource> = new Channel();
@@ -284,10 +296,10 @@ class RowStreamReader {
 
   private flushSegment(seg: OpenSegment): Promise<void> | void {
     if (seg.error) throw seg.error;
-    if (!seg.parts.length) return;
-    const chunk = seg.parts.length === 1 ? seg.parts[0] : Buffer.concat(seg.parts, seg.size);
-    seg.parts = [];
-    seg.size = 0;
+    if (!seg.used) return;
+    const chunk = seg.buffer.subarray(0, seg.used);
+    seg.buffer = Buffer.allocUnsafe(WRITE_BUFFER); // the written one belongs to the file stream now
+    seg.used = 0;
     return write(seg.stream, chunk);
   }
 
@@ -314,7 +326,7 @@ class RowStreamReader {
       this.dirs.add(src);
     }
     const path = join(src.dir, `${spool.table.name}.${++spool.segments}.csv`);
-    const seg: OpenSegment = { path, stream: createWriteStream(path), rows: 0, bytes: 0, parts: [], size: 0 };
+    const seg: OpenSegment = { path, stream: createWriteStream(path), rows: 0, bytes: 0, buffer: Buffer.allocUnsafe(WRITE_BUFFER), used: 0 };
     seg.stream.on('error', (e) => (seg.error ??= e));
     return seg;
   }
@@ -401,7 +413,7 @@ class RowStreamReader {
           if (!src) this.fail(this.sawHeader ? 'row outside a source' : `not a row stream (expected ${STREAM_HEADER} first)`);
           const comma = buf.indexOf(44, start);
           if (comma < 0 || comma > nl) this.fail('row without a table name');
-          const table = TABLES[buf.toString('latin1', start, comma) as keyof typeof TABLES];
+          const table = tableAt(buf, start, comma);
           if (!table) this.fail(`unknown table ${JSON.stringify(buf.toString('utf8', start, Math.min(comma, start + 40)))}`);
           let spool = this.spools.get(table);
           if (!spool) {
@@ -413,13 +425,13 @@ class RowStreamReader {
             if (spool.open) await this.seal(src!, spool);
           } else {
             const seg = (spool.open ??= await this.openSegment(src!, spool));
-            const part = buf.subarray(comma + 1, nl + 1);
-            seg.parts.push(part);
-            seg.size += part.length;
-            seg.bytes += part.length;
+            const length = nl + 1 - (comma + 1);
+            if (seg.used + length > seg.buffer.length) await this.flushSegment(seg);
+            if (length > seg.buffer.length) await write(seg.stream, Buffer.from(buf.subarray(comma + 1, nl + 1)));
+            else seg.used += buf.copy(seg.buffer, seg.used, comma + 1, nl + 1);
+            seg.bytes += length;
             seg.rows++;
             if (seg.bytes >= this.segmentBytes) await this.seal(src!, spool);
-            else if (seg.size >= FLUSH_AT * 4) await this.flushSegment(seg);
           }
           start = nl + 1;
         }
