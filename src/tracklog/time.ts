@@ -27,7 +27,32 @@ function fromMicros(micros: number): EventTime {
   };
 }
 
+/** What the LMS writes, `2014-03-01T00:00:00.054105+00:00`: read by position, without a regex's captures. */
+const LMS_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
+
+/** The decimal number written by the ASCII digits from..to-1 of s. */
+function digitsAt(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+  return n;
+}
+
+/** An event time in the LMS's own form, already UTC; undefined for anything else. */
+function parseLmsTime(v: string): EventTime | undefined {
+  if (!LMS_FORM.test(v)) return undefined;
+  const year = digitsAt(v, 0, 4), month = digitsAt(v, 5, 7), day = digitsAt(v, 8, 10);
+  const hour = digitsAt(v, 11, 13), minute = digitsAt(v, 14, 16), second = digitsAt(v, 17, 19);
+  // Out-of-range fields and leap seconds are left to the general parser.
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const base = Date.UTC(year, month - 1, day, hour, minute, second);
+  return { utc: `${v.slice(0, 10)} ${v.slice(11, 26)}`, micros: base * 1000 + digitsAt(v, 20, 26), year, month };
+}
+
 export function parseEventTime(v: unknown): EventTime | undefined {
+  if (typeof v === 'string') {
+    const lms = parseLmsTime(v);
+    if (lms) return lms;
+  }
   if (typeof v === 'object' && v !== null && '$date' in v) v = (v as { $date: unknown }).$date;
   if (typeof v === 'number' && Number.isFinite(v)) return fromMicros(Math.round(v * 1000));
   if (typeof v !== 'string') return undefined;
