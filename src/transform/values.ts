@@ -1,6 +1,6 @@
 // Value helpers that decide what is stored, kept compatible with the reference (decisions.md
 // "Stored values stay compatible"): sanitize(), Python-2 str() of JSON values, and the hash H.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import unidecode from 'unidecode';
 
 /**
@@ -23,7 +23,7 @@ const hashCache = new Map<string, string>();
 export function H(s: string): string {
   let h = hashCache.get(s);
   if (h === undefined) {
-    h = createHash('ripemd160').update(s, 'utf8').digest('hex');
+    h = hash('ripemd160', s, 'hex');
     if (hashCache.size > 20_000) hashCache.clear(); // usernames repeat; bound the memory
     hashCache.set(s, h);
   }
