@@ -40,12 +40,21 @@ class PendingStatement {
   /** The tuples' length so far in UTF-16 units, parentheses and separators included (statements are cut by it). */
   length = 0;
 
+  /**
+   * The literals of the tuple being made, reused for every tuple of the table: joining one array
+   * makes a flat string (no rope of 65 pieces to collect).
+   */
+  readonly literals: string[];
+
   constructor(
+    columns: number,
     /** `INSERT … VALUES\n(`: the first tuple's opening parenthesis included. */
     private readonly head: string,
     /** The last tuple's closing parenthesis, then `ON DUPLICATE KEY …`. */
     private readonly tail: string,
-  ) {}
+  ) {
+    this.literals = new Array<string>(columns).fill('');
+  }
 
   /** Add a tuple: its values' literals joined by ',' (the parentheses come with the separators). */
   add(values: string): void {
@@ -142,32 +151,31 @@ export class SqlScriptWriter implements RowWriter {
     await write(this.out, ensureQuarterPartition(table, quarter, this.names) + '\n');
   }
 
-  /** Reused for every tuple: joining one array makes a flat string (no rope of 65 pieces to collect). */
-  private parts: string[] = [];
-
   private add(table: TableDef, row: Row): Promise<void> | void {
+    const p = this.pending.get(table) ?? this.startStatements(table);
     const values = row.values;
-    const parts = this.parts;
-    parts.length = values.length;
+    const literals = p.literals;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (v === '') parts[i] = "''";
-      else if (typeof v === 'number') parts[i] = String(v);
+      if (v === '') literals[i] = "''";
+      else if (typeof v === 'number') literals[i] = String(v);
       // LoadInfo.load_date_time is the time of the load, not of the transform.
-      else parts[i] = v === null && table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
+      else literals[i] = v === null && table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
     }
-    let p = this.pending.get(table);
-    if (!p) {
-      const cols = table.columns.map((c) => c.name).join(',');
-      const key = table.primaryKey[0];
-      p = new PendingStatement(
-        `INSERT INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n(`,
-        `)\nON DUPLICATE KEY UPDATE ${key}=${key};\n`,
-      );
-      this.pending.set(table, p);
-    }
-    p.add(parts.join(','));
+    p.add(literals.join(','));
     if (p.length >= MAX_STATEMENT_BYTES) return this.flush(table);
+  }
+
+  private startStatements(table: TableDef): PendingStatement {
+    const cols = table.columns.map((c) => c.name).join(',');
+    const key = table.primaryKey[0];
+    const p = new PendingStatement(
+      table.columns.length,
+      `INSERT INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n(`,
+      `)\nON DUPLICATE KEY UPDATE ${key}=${key};\n`,
+    );
+    this.pending.set(table, p);
+    return p;
   }
 
   private flush(table: TableDef): Promise<void> | void {

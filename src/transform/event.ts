@@ -8,14 +8,9 @@ import { RowBuilder } from './row.js';
 import { firstHash, sanitize } from './values.js';
 import { decodeEventField, type DecodedEvent } from './decode-event.js';
 
-export interface EmittedRow {
-  table: TableDef;
-  row: RowBuilder;
-}
-
 export class TrackEvent {
   /** Rows of other tables, in the order handlers made them. */
-  readonly aux: EmittedRow[] = [];
+  readonly aux: RowBuilder[] = [];
   /** Main rows; when a handler emits none, the common row is emitted once. */
   readonly mainRows: RowBuilder[] = [];
   readonly warnings: string[] = [];
@@ -68,7 +63,7 @@ export class TrackEvent {
     const id = this.ids.rowId(table.name, n);
     row.set(table.columns[0].name, id);
     fill(row);
-    this.aux.push({ table, row });
+    this.aux.push(row);
     return id;
   }
 
@@ -77,7 +72,7 @@ export class TrackEvent {
     const row = new RowBuilder(table);
     row.set(table.columns[0].name, this.mainId);
     fill(row);
-    this.aux.push({ table, row });
+    this.aux.push(row);
   }
 
   /** Display name of the first modulestore hash in `s`, sanitized, if known and non-empty. */

@@ -1,36 +1,45 @@
 // Building a row of one table by column name, with the reference's rule that an absent value
 // (null/undefined) stores the column's empty value (transform.md §3.1).
-import { TYPES, emptyRow, type TableDef } from '../schema/tables.js';
-
-const maps = new Map<TableDef, Map<string, number>>();
-function columnMap(t: TableDef): Map<string, number> {
-  let m = maps.get(t);
-  if (!m) maps.set(t, (m = new Map(t.columns.map((c, i) => [c.name, i]))));
-  return m;
-}
+import { TYPES, type TableDef } from '../schema/tables.js';
 import type { Value } from '../schema/fit.js';
+
+/** What building rows of a table needs, worked out once per table. */
+interface Layout {
+  /** Column name → position. */
+  index: ReadonlyMap<string, number>;
+  /** Each column's empty value, in column order. */
+  empty: readonly Value[];
+}
+
+const layouts = new Map<TableDef, Layout>();
+function layoutOf(t: TableDef): Layout {
+  let layout = layouts.get(t);
+  if (!layout) {
+    layout = { index: new Map(t.columns.map((c, i) => [c.name, i])), empty: t.columns.map((c) => TYPES[c.type].empty) };
+    layouts.set(t, layout);
+  }
+  return layout;
+}
 
 export class RowBuilder {
   readonly values: Value[];
-  private readonly index: ReadonlyMap<string, number>;
 
-  constructor(readonly table: TableDef, values?: Value[]) {
-    this.index = columnMap(table);
-    this.values = values ? values.slice() : emptyRow(table);
+  constructor(readonly table: TableDef, values?: Value[], private readonly layout: Layout = layoutOf(table)) {
+    this.values = values ? values.slice() : layout.empty.slice();
   }
 
   set(column: string, v: Value | undefined): this {
-    const i = this.index.get(column);
+    const i = this.layout.index.get(column);
     if (i === undefined) throw new Error(`${this.table.name} has no column ${column}`);
-    this.values[i] = v === undefined || v === null ? TYPES[this.table.columns[i].type].empty : v;
+    this.values[i] = v === undefined || v === null ? this.layout.empty[i] : v;
     return this;
   }
 
   get(column: string): Value {
-    return this.values[this.index.get(column)!];
+    return this.values[this.layout.index.get(column)!];
   }
 
   clone(): RowBuilder {
-    return new RowBuilder(this.table, this.values);
+    return new RowBuilder(this.table, this.values, this.layout);
   }
 }

@@ -64,14 +64,15 @@ export class SourceTransformer {
     // script or edx-csvload), so that the transform's output is the same every run.
     const info = new RowBuilder(LoadInfo).set('load_info_id', this.source.loadInfoId).set('load_file', this.source.loadFile);
     info.set('load_date_time', null);
-    await this.write(LoadInfo, info);
+    await this.write(info);
   }
 
   async finish(): Promise<void> {
     await this.opts.writer.endSource(this.source, { rows: { ...this.counts } });
   }
 
-  private write(table: TableDef, row: RowBuilder): Promise<void> | void {
+  private write(row: RowBuilder): Promise<void> | void {
+    const table = row.table;
     this.counts[table.name] = (this.counts[table.name] ?? 0) + 1;
     this.opts.stats.rows[table.name]++;
     return this.opts.writer.write({ table, values: fitRow(table, row.values, this.opts.stats.fit) });
@@ -170,16 +171,16 @@ export class SourceTransformer {
 
     if (this.opts.onWarning) for (const w of ev.warnings) this.opts.onWarning(this.source.name, lineNo, w);
     stats.events++;
-    const rows: [TableDef, RowBuilder][] = ev.aux.map(({ table, row }) => [table, row]);
-    for (const row of ev.mainRows) rows.push([EdxTrackEvent, row]);
-    rows.push([EventIp, new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip)]);
+    const rows = ev.aux;
+    for (const row of ev.mainRows) rows.push(row);
+    rows.push(new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip));
     return this.writeAll(rows);
   }
 
   /** Write rows in order, waiting only when the writer asks to (backpressure). */
-  private writeAll(rows: [TableDef, RowBuilder][], from = 0): Promise<void> | void {
+  private writeAll(rows: readonly RowBuilder[], from = 0): Promise<void> | void {
     for (let i = from; i < rows.length; i++) {
-      const p = this.write(rows[i][0], rows[i][1]);
+      const p = this.write(rows[i]);
       if (p) return p.then(() => this.writeAll(rows, i + 1));
     }
   }
