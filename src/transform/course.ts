@@ -27,6 +27,7 @@ export function courseFromProblemEvent(event: unknown): string | null {
 
 /** org/course/run of the course a hash in `s` belongs to, from the modulestore, or ''. */
 export function courseDisplayFromHash(s: string, modulestore: Modulestore): string {
+  if (modulestore.size === 0) return ''; // none given: no courses to find
   const hash = firstHash(s);
   return (hash && modulestore.courseOf(hash)) || '';
 }

@@ -15,7 +15,8 @@ export class TrackEvent {
   readonly mainRows: RowBuilder[] = [];
   readonly warnings: string[] = [];
   private decoded?: DecodedEvent;
-  private auxCounters = new Map<string, number>();
+  /** Rows made so far per auxiliary table (most events make none, so made when needed). */
+  private auxCounters?: Map<string, number>;
 
   constructor(
     readonly record: Record<string, unknown>,
@@ -57,6 +58,7 @@ export class TrackEvent {
 
   /** Add a row to an auxiliary table; its first column gets a derived id, which is returned. */
   addAux(table: TableDef, fill: (row: RowBuilder) => void): string {
+    this.auxCounters ??= new Map();
     const n = this.auxCounters.get(table.name) ?? 0;
     this.auxCounters.set(table.name, n + 1);
     const row = new RowBuilder(table);
@@ -77,6 +79,7 @@ export class TrackEvent {
 
   /** Display name of the first modulestore hash in `s`, sanitized, if known and non-empty. */
   displayNameOf(s: unknown): string | undefined {
+    if (this.modulestore.size === 0) return undefined; // none given: no names to find
     const hash = firstHash(s);
     if (!hash) return undefined;
     const name = this.modulestore.displayName(hash);
