@@ -64,29 +64,41 @@ export function fitValue(table: TableDef, col: Column, v: Value, counters: FitCo
   }
 }
 
-/** Per column, the longest string that surely fits without measuring (0 for non-text columns). */
-function fastLimits(table: TableDef): Int32Array {
+/**
+ * Per column, what surely fits without a closer look: for text, the longest string that cannot
+ * exceed the limit (0 for other columns); for integers, the range.
+ */
+interface FastLimits {
+  textLength: Int32Array;
+  intMin: Float64Array;
+  intMax: Float64Array;
+}
+
+function fastLimits(table: TableDef): FastLimits {
   let limits = fastLimitCache.get(table);
   if (!limits) {
-    limits = Int32Array.from(table.columns, (c) => {
-      const limit = TYPES[c.type].limit;
-      if (!limit) return 0;
-      return limit.unit === 'bytes' ? Math.floor(limit.max / 3) : limit.max;
-    });
+    const types = table.columns.map((c) => TYPES[c.type]);
+    limits = {
+      textLength: Int32Array.from(types, ({ limit }) => (!limit ? 0 : limit.unit === 'bytes' ? Math.floor(limit.max / 3) : limit.max)),
+      // NaN for columns that are not integers: no number is within that range.
+      intMin: Float64Array.from(types, ({ range }) => (range ? range[0] : NaN)),
+      intMax: Float64Array.from(types, ({ range }) => (range ? range[1] : NaN)),
+    };
     fastLimitCache.set(table, limits);
   }
   return limits;
 }
-const fastLimitCache = new Map<TableDef, Int32Array>();
+const fastLimitCache = new Map<TableDef, FastLimits>();
 
 /** Fit every value of a row in place; returns the row. */
 export function fitRow(table: TableDef, values: Value[], counters: FitCounters): Value[] {
   const columns = table.columns;
-  const fast = fastLimits(table);
+  const { textLength, intMin, intMax } = fastLimits(table);
   for (let i = 0; i < columns.length; i++) {
     const v = values[i];
-    // The common case, short text in a text column, needs no work.
-    if (typeof v === 'string' && v.length <= fast[i]) continue;
+    // The common cases need no work: short text in a text column, an integer in range in an
+    // integer column.
+    if (typeof v === 'string' ? v.length <= textLength[i] : typeof v === 'number' && Number.isInteger(v) && v >= intMin[i] && v <= intMax[i]) continue;
     values[i] = fitValue(table, columns[i], v, counters);
   }
   return values;
