@@ -1,7 +1,7 @@
 // The transform of one source (input file): every line becomes rows or a reject (decisions.md
 // §1), with the common columns of transform.md §4, the downtime/heartbeat rule of §4.5, and
 // dispatch to the event-family handlers (§6).
-import { EdxTrackEvent, EventIp, LoadInfo, type TableDef } from '../schema/tables.js';
+import { EdxTrackEvent, EventIp, LoadInfo } from '../schema/tables.js';
 import { fitRow } from '../schema/fit.js';
 import { quarterOf } from '../schema/quarters.js';
 import type { InputLine } from '../tracklog/read.js';
@@ -171,6 +171,7 @@ export class SourceTransformer {
 
     if (this.opts.onWarning) for (const w of ev.warnings) this.opts.onWarning(this.source.name, lineNo, w);
     stats.events++;
+    // The event is done: its list of aux rows becomes the list of all its rows, in write order.
     const rows = ev.aux;
     for (const row of ev.mainRows) rows.push(row);
     rows.push(new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip));
