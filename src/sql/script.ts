@@ -4,7 +4,8 @@
 // ids are derived, and duplicates are ignored by primary key without warnings.
 import type { Writable } from 'node:stream';
 import { createAllTables, createDatabases, dropAllTables, ensureQuarterPartition } from '../schema/ddl.js';
-import { columnIndex, qualifiedName, DEFAULT_DATABASES, LoadInfo, type DatabaseNames, type TableDef } from '../schema/tables.js';
+import { columnIndex, qualifiedName, DEFAULT_DATABASES, LoadInfo, TYPES, type DatabaseNames, type TableDef } from '../schema/tables.js';
+import type { Value } from '../schema/fit.js';
 import type { Row, RowWriter, Source } from '../transform/rows.js';
 import { write } from '../io/write.js';
 import { sqlLiteral } from './escape.js';
@@ -27,6 +28,60 @@ const CHUNK_BYTES = 256 * 1024;
 const TUPLE_SEPARATOR = [0x29, 0x2c, 0x0a, 0x28];
 
 /**
+ * The text of a table's tuples: each value's literal, joined by ','. Most columns of a row hold
+ * their empty value (an EdxTrackEvent row sets about a dozen of its 65), so each run of them is
+ * one piece, made once per (first, end) column pair and reused: far fewer pieces to join.
+ */
+class TupleText {
+  private readonly empty: readonly Value[];
+  private readonly emptyLiterals: readonly string[];
+  /** Runs of empty values by first column * 1024 + end column. */
+  private readonly runs = new Map<number, string>();
+  /** Reused for every tuple: joining one array makes a flat string (no rope to collect). */
+  private readonly pieces: string[] = [];
+
+  constructor(private readonly table: TableDef) {
+    this.empty = table.columns.map((c) => TYPES[c.type].empty);
+    this.emptyLiterals = this.empty.map((v, i) => this.literal(v, i));
+  }
+
+  of(values: readonly Value[]): string {
+    const pieces = this.pieces;
+    let count = 0;
+    let runStart = 0; // first column of the current run of empty values
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === this.empty[i]) continue;
+      if (runStart < i) pieces[count++] = this.run(runStart, i);
+      pieces[count++] = this.literal(v, i);
+      runStart = i + 1;
+    }
+    if (runStart < values.length) pieces[count++] = this.run(runStart, values.length);
+    pieces.length = count;
+    return pieces.join(',');
+  }
+
+  /** The literal of a value of column i. */
+  private literal(v: Value, i: number): string {
+    if (v === '') return "''";
+    if (typeof v === 'number') return String(v);
+    // LoadInfo.load_date_time is the time of the load, not of the transform.
+    return v === null && this.table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
+  }
+
+  /** The empty values' literals of columns from..end-1, joined by ','. */
+  private run(from: number, end: number): string {
+    const key = from * 1024 + end; // no table has 1024 columns
+    let text = this.runs.get(key);
+    if (text === undefined) {
+      text = this.emptyLiterals.slice(from, end).join(',');
+      this.runs.set(key, text);
+    }
+    return text;
+  }
+}
+
+/**
  * An INSERT statement being built, as UTF-8 bytes: each tuple is encoded as soon as it is made,
  * so its string dies young instead of waiting (and being moved by the GC, then joined and encoded
  * again) until the statement is complete.
@@ -40,21 +95,14 @@ class PendingStatement {
   /** The tuples' length so far in UTF-16 units, parentheses and separators included (statements are cut by it). */
   length = 0;
 
-  /**
-   * The literals of the tuple being made, reused for every tuple of the table: joining one array
-   * makes a flat string (no rope of 65 pieces to collect).
-   */
-  readonly literals: string[];
-
   constructor(
-    columns: number,
+    /** Makes the text of the table's tuples. */
+    readonly tupleText: TupleText,
     /** `INSERT … VALUES\n(`: the first tuple's opening parenthesis included. */
     private readonly head: string,
     /** The last tuple's closing parenthesis, then `ON DUPLICATE KEY …`. */
     private readonly tail: string,
-  ) {
-    this.literals = new Array<string>(columns).fill('');
-  }
+  ) {}
 
   /** Add a tuple: its values' literals joined by ',' (the parentheses come with the separators). */
   add(values: string): void {
@@ -153,16 +201,7 @@ export class SqlScriptWriter implements RowWriter {
 
   private add(table: TableDef, row: Row): Promise<void> | void {
     const p = this.pending.get(table) ?? this.startStatements(table);
-    const values = row.values;
-    const literals = p.literals;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v === '') literals[i] = "''";
-      else if (typeof v === 'number') literals[i] = String(v);
-      // LoadInfo.load_date_time is the time of the load, not of the transform.
-      else literals[i] = v === null && table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
-    }
-    p.add(literals.join(','));
+    p.add(p.tupleText.of(row.values));
     if (p.length >= MAX_STATEMENT_BYTES) return this.flush(table);
   }
 
@@ -170,7 +209,7 @@ export class SqlScriptWriter implements RowWriter {
     const cols = table.columns.map((c) => c.name).join(',');
     const key = table.primaryKey[0];
     const p = new PendingStatement(
-      table.columns.length,
+      new TupleText(table),
       `INSERT INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n(`,
       `)\nON DUPLICATE KEY UPDATE ${key}=${key};\n`,
     );
