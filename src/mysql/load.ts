@@ -179,27 +179,14 @@ export class Loader {
     if (progress) progress.current = src.source.name;
     try {
       if (this.opts.dryRun) {
-        const loaded = this.conn ? await this.isLoaded(src.source.loadInfoId) : false;
-        rep.outcome = loaded && !this.opts.force ? 'would skip' : 'would load';
-        rep.rows = rows;
-        const parts = this.conn ? [...(await this.knownPartitions())] : [];
-        const missing = [...new Set(src.quarters.map(partitionName))].filter((p) => !parts.includes(p));
-        rep.message =
-          rep.outcome === 'would skip'
-            ? 'already in LoadInfo'
-            : `${src.files.map((f) => `${f.table.name} ${fmt(f.rows)}`).join(', ')}` +
-              (missing.length && this.conn ? `; would add partitions ${missing.join(', ')}` : '');
-        return rep;
+        const perTable = src.files.filter((f) => f.table !== LoadInfo).map((f): [string, number] => [f.table.name, f.rows]);
+        return await this.dryRun(rep, src.source.loadInfoId, perTable, src.quarters);
       }
-      const conn = this.conn!;
-      const lock = this.lockName(src.source.loadInfoId);
-      const [got] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 3600) AS ok', [lock]);
-      if (Number(got[0]?.ok) !== 1) throw new LoadError('another loader holds this source for more than an hour');
-      try {
+      await this.withSourceLock(src.source.loadInfoId, async () => {
         if (!this.opts.force && (await this.isLoaded(src.source.loadInfoId))) {
           rep.outcome = 'skipped';
           rep.message = 'already in LoadInfo';
-          return rep;
+          return;
         }
         const added = await this.ensurePartitions(src.quarters);
         if (added.length) rep.message = `added partitions ${added.join(', ')}`;
@@ -207,9 +194,7 @@ export class Loader {
         for (const [t, n] of loadedPerTable) this.report.tables.set(t, (this.report.tables.get(t) ?? 0) + n);
         rep.outcome = 'loaded';
         rep.rows = rows;
-      } finally {
-        await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
-      }
+      });
     } catch (e) {
       rep.outcome = 'failed';
       rep.message = (e as Error).message;
@@ -301,36 +286,21 @@ export class Loader {
     try {
       if (this.opts.dryRun) {
         const end = await this.untilEnd(src);
-        const rows = Object.entries(end.rows).filter(([t]) => t !== LoadInfo.name);
-        const loaded = this.conn ? await this.isLoaded(src.source.loadInfoId) : false;
-        rep.outcome = loaded && !this.opts.force ? 'would skip' : 'would load';
-        rep.rows = rows.reduce((a, [, n]) => a + n, 0);
-        const parts = this.conn ? await this.knownPartitions() : new Set<string>();
-        const missing = [...new Set(end.quarters.map(partitionName))].filter((p) => !parts.has(p));
-        rep.message =
-          rep.outcome === 'would skip'
-            ? 'already in LoadInfo'
-            : `${rows.map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}` + (missing.length && this.conn ? `; would add partitions ${missing.join(', ')}` : '');
-        return rep;
+        const perTable = Object.entries(end.rows).filter(([t]) => t !== LoadInfo.name);
+        return await this.dryRun(rep, src.source.loadInfoId, perTable, end.quarters);
       }
-      const conn = this.conn!;
-      const lock = this.lockName(src.source.loadInfoId);
-      const [got] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 3600) AS ok', [lock]);
-      if (Number(got[0]?.ok) !== 1) throw new LoadError('another loader holds this source for more than an hour');
-      try {
+      await this.withSourceLock(src.source.loadInfoId, async () => {
         if (!this.opts.force && (await this.isLoaded(src.source.loadInfoId))) {
           src.stopSpooling();
           await this.untilEnd(src);
           rep.outcome = 'skipped';
           rep.message = 'already in LoadInfo';
-          return rep;
+          return;
         }
         const loaded = src.announcesQuarters ? await this.streamingTransaction(src, rep) : await this.transactionAtEnd(src, rep);
         for (const [t, n] of loaded) this.report.tables.set(t, (this.report.tables.get(t) ?? 0) + n);
         rep.outcome = 'loaded';
-      } finally {
-        await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
-      }
+      });
     } catch (e) {
       rep.outcome = 'failed';
       rep.message = e instanceof StreamFormatError ? 'the row stream broke inside this source' : (e as Error).message;
@@ -346,6 +316,33 @@ export class Loader {
       }
     }
     return rep;
+  }
+
+  /** What a dry run says of a source: would it load or be skipped, its rows, the partitions it would add. */
+  private async dryRun(rep: SourceReport, loadInfoId: string, perTable: [string, number][], quarters: string[]): Promise<SourceReport> {
+    const loaded = this.conn ? await this.isLoaded(loadInfoId) : false;
+    rep.outcome = loaded && !this.opts.force ? 'would skip' : 'would load';
+    rep.rows = perTable.reduce((a, [, n]) => a + n, 0);
+    const parts = this.conn ? await this.knownPartitions() : new Set<string>();
+    const missing = [...new Set(quarters.map(partitionName))].filter((p) => !parts.has(p));
+    rep.message =
+      rep.outcome === 'would skip'
+        ? 'already in LoadInfo'
+        : perTable.map(([t, n]) => `${t} ${fmt(n)}`).join(', ') + (missing.length && this.conn ? `; would add partitions ${missing.join(', ')}` : '');
+    return rep;
+  }
+
+  /** Run `fn` holding the source's named lock, so that two loaders never interleave on one source. */
+  private async withSourceLock(loadInfoId: string, fn: () => Promise<void>): Promise<void> {
+    const conn = this.conn!;
+    const lock = this.lockName(loadInfoId);
+    const [got] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 3600) AS ok', [lock]);
+    if (Number(got[0]?.ok) !== 1) throw new LoadError('another loader holds this source for more than an hour');
+    try {
+      await fn();
+    } finally {
+      await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+    }
   }
 
   /** Consume a source's remaining events (releasing segments); its end, or the stream's error. */
