@@ -15,6 +15,8 @@ export interface OptionSpec {
   boolean?: string[];
   alias?: Record<string, string>;
   default?: Record<string, unknown>;
+  /** String options that may be given more than once (minimist then makes an array). */
+  multi?: string[];
 }
 
 export type ParsedArgs = minimist.ParsedArgs;
@@ -37,7 +39,7 @@ export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
     },
   });
   for (const name of spec.string ?? []) {
-    if (Array.isArray(args[name]) && !(spec as { multi?: string[] }).multi?.includes(name)) {
+    if (Array.isArray(args[name]) && !spec.multi?.includes(name)) {
       throw new UsageError(`--${name} given more than once`);
     }
   }

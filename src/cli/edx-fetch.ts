@@ -45,5 +45,5 @@ export async function main(argv: string[]): Promise<number> {
     string: [...S3_STRING_OPTIONS, 'jobs', 'retries', 'retry-delay', '_'],
     boolean: ['stdout'],
     multi: ['_'],
-  } as Parameters<typeof runTool>[3], runFetch);
+  }, runFetch);
 }
