@@ -1,4 +1,5 @@
-// One measured run in a fresh process: the parse floor, or the transform writing SQL to /dev/null.
+// One measured run in a fresh process: the parse floor, the work floor, or the transform writing
+// SQL to /dev/null.
 // Prints {mode, seconds, lines, maxRssMiB} as JSON.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -11,6 +12,23 @@ if (mode === 'floor') {
   for await (const line of rl) {
     lines++;
     try { JSON.parse(line); } catch { /* broken lines cost the same to find */ }
+  }
+} else if (mode === 'work') {
+  // The work floor: what every event needs whatever the design, done in one loop with nothing
+  // else: the line parsed, its event text parsed, the line hashed for the ids, its IP looked up.
+  const { readLineBatches } = await import('../dist/tracklog/read.js');
+  const { CountryLookup } = await import('../dist/transform/geoip.js');
+  const { hash } = await import('node:crypto');
+  const geo = new CountryLookup();
+  for await (const batch of readLineBatches(file)) {
+    for (const line of batch) {
+      lines++;
+      let record;
+      try { record = JSON.parse(line); } catch { continue; }
+      if (typeof record?.event === 'string') { try { JSON.parse(record.event); } catch { /* text event */ } }
+      hash('sha1', line, 'binary');
+      geo.country(typeof record?.ip === 'string' ? record.ip : '');
+    }
   }
 } else {
   const { runTransform } = await import('../dist/transform/run.js');
