@@ -6,7 +6,7 @@ import { fitRow } from '../schema/fit.js';
 import { quarterOf } from '../schema/quarters.js';
 import type { InputLine } from '../tracklog/read.js';
 import { decodeLine } from '../tracklog/decode.js';
-import { parseEventTime, formatGap } from '../tracklog/time.js';
+import { parseEventTime, formatGap, type EventTime } from '../tracklog/time.js';
 import { courseColumns } from './course.js';
 import { dispatch } from './dispatch.js';
 import { TrackEvent } from './event.js';
@@ -37,6 +37,17 @@ export interface TransformOptions {
 
 /** A gap above this many seconds marks downtime (and lets a heartbeat through), as the reference. */
 const DOWNTIME_SECONDS = 360;
+
+/**
+ * Types the reference rewrote and finished without a handler or downtime step (transform.md §4,
+ * event_type): the stored type, or undefined for every other type.
+ */
+function finishedType(eventType: string): string | undefined {
+  if (eventType.length >= 6 && eventType.startsWith('/') && eventType.endsWith('/about')) return 'about';
+  if (eventType.startsWith('/password_reset_confirm')) return 'password_reset_confirm';
+  if (eventType === '/networking/') return 'networking';
+  return undefined;
+}
 
 /** LoadInfo.load_file for a path as given (transform.md §4.1), or a URL as it is. */
 export function loadFileOf(name: string): string {
@@ -131,25 +142,10 @@ export class SourceTransformer {
     ev ??= this.trackEvent(record, eventTypeRaw, main, ids, course.currentCourseId, anon);
     ev.currentCourseId = course.currentCourseId;
 
-    // Types the reference rewrote and finished without a handler or downtime step (§4 event_type).
-    let finished = true;
-    if (eventType.length >= 6 && eventType.startsWith('/') && eventType.endsWith('/about')) main.set('event_type', 'about');
-    else if (eventType.startsWith('/password_reset_confirm')) main.set('event_type', 'password_reset_confirm');
-    else if (eventType === '/networking/') main.set('event_type', 'networking');
-    else finished = false;
-
-    if (!finished) {
-      let recordHeartbeat = true;
-      if (time) {
-        const previous = this.lastSeen.get(ip);
-        this.lastSeen.set(ip, time.micros);
-        if (previous === undefined) main.set('downtime_for', '0:00:00');
-        else {
-          const gap = time.micros - previous;
-          if (gap > DOWNTIME_SECONDS * 1e6 || gap < 0) main.set('downtime_for', formatGap(gap));
-          else recordHeartbeat = false;
-        }
-      }
+    const finishedAs = finishedType(eventType);
+    if (finishedAs !== undefined) main.set('event_type', finishedAs);
+    else {
+      const recordHeartbeat = this.downtime(main, ip, time);
       if (eventType.endsWith('/heartbeat') && !recordHeartbeat) {
         stats.filtered.heartbeat++;
         return;
@@ -176,6 +172,27 @@ export class SourceTransformer {
     for (const row of ev.mainRows) rows.push(row);
     rows.push(new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip));
     return this.writeAll(rows);
+  }
+
+  /**
+   * Sets downtime_for from the gap since this IP's previous event in the source (transform.md
+   * §4.5): `0:00:00` for its first, the gap when above 360 s (or negative: out of order), else
+   * NULL. Returns whether a heartbeat at this point is kept.
+   */
+  private downtime(main: RowBuilder, ip: string, time: EventTime | undefined): boolean {
+    if (!time) return true;
+    const previous = this.lastSeen.get(ip);
+    this.lastSeen.set(ip, time.micros);
+    if (previous === undefined) {
+      main.set('downtime_for', '0:00:00');
+      return true;
+    }
+    const gap = time.micros - previous;
+    if (gap > DOWNTIME_SECONDS * 1e6 || gap < 0) {
+      main.set('downtime_for', formatGap(gap));
+      return true;
+    }
+    return false;
   }
 
   /** Write rows in order, waiting only when the writer asks to (backpressure). */
