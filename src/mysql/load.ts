@@ -131,11 +131,18 @@ export class Loader {
   }
 
   private async isLoaded(loadInfoId: string): Promise<boolean> {
-    const [rows] = await this.conn!.query<RowDataPacket[]>(
-      `SELECT 1 FROM ${qualifiedName(LoadInfo, this.opts.names)} WHERE load_info_id = ?`,
-      [loadInfoId],
-    );
-    return rows.length > 0;
+    try {
+      const [rows] = await this.conn!.query<RowDataPacket[]>(
+        `SELECT 1 FROM ${qualifiedName(LoadInfo, this.opts.names)} WHERE load_info_id = ?`,
+        [loadInfoId],
+      );
+      return rows.length > 0;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ER_NO_SUCH_TABLE' && (e as { code?: string }).code !== 'ER_BAD_DB_ERROR') throw e;
+      // A warehouse that does not exist yet has loaded nothing; a load then needs --init first.
+      if (this.opts.dryRun) return false;
+      throw new LoadError(`${qualifiedName(LoadInfo, this.opts.names)} does not exist: create the warehouse first with edx-csvload --init`);
+    }
   }
 
   private async knownPartitions(): Promise<Set<string>> {
