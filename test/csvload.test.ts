@@ -154,6 +154,18 @@ t.test('--dry-run says what it would do and changes nothing', async (t) => {
   t.equal(Number((p as { n: number }[])[0].n), 0, 'no partition added');
 });
 
+t.test('a warehouse that does not exist yet: the load fails and says to run --init; a dry run says what would load', async (t) => {
+  const col = await collection('noinit', { idSpace: 'noinit', count: 5 });
+  const bare = await throwawayWarehouse('noinit');
+  t.teardown(bare.drop);
+  const dry = await run(CSVLOAD, [...bare.args, '--dry-run', col.dir]);
+  t.equal(dry.code, 0, dry.stderr);
+  t.match(dry.stderr, /would load .*EdxTrackEvent 5/);
+  const r = await run(CSVLOAD, [...bare.args, col.dir]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /LoadInfo does not exist: create the warehouse first with edx-csvload --init/);
+});
+
 t.test('usage errors and missing inputs', async (t) => {
   const r = await run(CSVLOAD, ['--no-such-option']);
   t.equal(r.code, 2);
