@@ -176,14 +176,28 @@ export class Loader {
     return 'edx-pipes:' + createHash('sha1').update(`${this.opts.names.Edx}\0${loadInfoId}`).digest('hex');
   }
 
+  /** A source's line in the report (failed until it succeeds), and the progress line's current source. */
+  private startReport(src: { source: { name: string }; origin: SourceReport['origin'] }): SourceReport {
+    const rep: SourceReport = { name: src.source.name, origin: src.origin, outcome: 'failed', rows: 0, seconds: 0 };
+    this.report.sources.push(rep);
+    if (this.opts.progress) this.opts.progress.current = src.source.name;
+    return rep;
+  }
+
+  private finishReport(rep: SourceReport, startedMs: number): void {
+    rep.seconds = (Date.now() - startedMs) / 1000;
+    const progress = this.opts.progress;
+    if (progress) {
+      progress.sourcesDone++;
+      progress.current = '';
+    }
+  }
+
   /** Load one source; records the outcome in the report. Never throws for a failed source. */
   async load(src: LoadableSource): Promise<SourceReport> {
     const t0 = Date.now();
     const rows = src.files.filter((f) => f.table !== LoadInfo).reduce((a, f) => a + f.rows, 0);
-    const rep: SourceReport = { name: src.source.name, origin: src.origin, outcome: 'failed', rows: 0, seconds: 0 };
-    this.report.sources.push(rep);
-    const progress = this.opts.progress;
-    if (progress) progress.current = src.source.name;
+    const rep = this.startReport(src);
     try {
       if (this.opts.dryRun) {
         const perTable = src.files.filter((f) => f.table !== LoadInfo).map((f): [string, number] => [f.table.name, f.rows]);
@@ -206,11 +220,7 @@ export class Loader {
       rep.outcome = 'failed';
       rep.message = (e as Error).message;
     } finally {
-      rep.seconds = (Date.now() - t0) / 1000;
-      if (progress) {
-        progress.sourcesDone++;
-        progress.current = '';
-      }
+      this.finishReport(rep, t0);
     }
     return rep;
   }
@@ -286,10 +296,7 @@ export class Loader {
    */
   async loadStream(src: StreamedSource): Promise<SourceReport> {
     const t0 = Date.now();
-    const rep: SourceReport = { name: src.source.name, origin: src.origin, outcome: 'failed', rows: 0, seconds: 0 };
-    this.report.sources.push(rep);
-    const progress = this.opts.progress;
-    if (progress) progress.current = src.source.name;
+    const rep = this.startReport(src);
     try {
       if (this.opts.dryRun) {
         const end = await this.untilEnd(src);
@@ -316,11 +323,7 @@ export class Loader {
       src.stopSpooling();
       await this.untilEnd(src).catch(() => undefined);
       await src.cleanup();
-      rep.seconds = (Date.now() - t0) / 1000;
-      if (progress) {
-        progress.sourcesDone++;
-        progress.current = '';
-      }
+      this.finishReport(rep, t0);
     }
     return rep;
   }

@@ -71,24 +71,22 @@ const SEASON = (d: string) =>
 
 const LOG_DATE = "SUBSTRING(load_file, LOCATE('log-', load_file) + 4, 8)";
 
+/** latestLog / earliestLog: the newest or oldest log by its date, with the load time of that same row. */
+function logEdge(name: string, order: 'ASC' | 'DESC'): Routine {
+  return {
+    database: 'Edx',
+    kind: 'FUNCTION',
+    name,
+    definition: `() RETURNS VARCHAR(255) READS SQL DATA
+      RETURN (SELECT CONCAT('Loaded: ', load_date_time, '; collected: ', ${LOG_DATE}) FROM {{Edx}}.LoadInfo
+              WHERE LOCATE('log-', load_file) > 0 ORDER BY ${LOG_DATE} ${order}, load_date_time ${order} LIMIT 1)`,
+  };
+}
+
 export const ROUTINES: readonly Routine[] = [
   // --- load bookkeeping (§6.2) ---
-  {
-    database: 'Edx',
-    kind: 'FUNCTION',
-    name: 'latestLog',
-    definition: `() RETURNS VARCHAR(255) READS SQL DATA
-      RETURN (SELECT CONCAT('Loaded: ', load_date_time, '; collected: ', ${LOG_DATE}) FROM {{Edx}}.LoadInfo
-              WHERE LOCATE('log-', load_file) > 0 ORDER BY ${LOG_DATE} DESC, load_date_time DESC LIMIT 1)`,
-  },
-  {
-    database: 'Edx',
-    kind: 'FUNCTION',
-    name: 'earliestLog',
-    definition: `() RETURNS VARCHAR(255) READS SQL DATA
-      RETURN (SELECT CONCAT('Loaded: ', load_date_time, '; collected: ', ${LOG_DATE}) FROM {{Edx}}.LoadInfo
-              WHERE LOCATE('log-', load_file) > 0 ORDER BY ${LOG_DATE} ASC, load_date_time ASC LIMIT 1)`,
-  },
+  logEdge('latestLog', 'DESC'),
+  logEdge('earliestLog', 'ASC'),
   // --- event and content helpers (§6.5) ---
   {
     database: 'Edx',
