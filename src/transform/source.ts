@@ -37,6 +37,8 @@ export interface TransformOptions {
 
 /** A gap above this many seconds marks downtime (and lets a heartbeat through), as the reference. */
 const DOWNTIME_SECONDS = 360;
+/** downtime(): the gap is short; a heartbeat here is noise. */
+const FILTERED = Symbol('filtered');
 
 /**
  * Types the reference rewrote and finished without a handler or downtime step (transform.md §4,
@@ -115,8 +117,26 @@ export class SourceTransformer {
     const eventTypeRaw = typeof record.event_type === 'string' ? record.event_type : typeof record.name === 'string' ? record.name : '';
     const eventType = sanitize(eventTypeRaw);
     const time = parseEventTime(record.time);
-    const ids = eventIds(rawLine.includes('\0') ? rawLine.replace(/\0+/g, '').trim() : rawLine.trim(), time ? time.micros / 1000 : 0);
     const ip = typeof record.ip === 'string' ? record.ip : '';
+
+    // The noise filter first (transform.md §4.5): a filtered ping or heartbeat still moves its
+    // IP's last-seen time, but needs none of the columns below (a fifth of a busy day's lines).
+    const finishedAs = finishedType(eventType);
+    let downtimeFor: string | null = null;
+    if (finishedAs === undefined) {
+      const gap = this.downtime(ip, time);
+      if (gap === FILTERED && eventType.endsWith('/heartbeat')) {
+        stats.filtered.heartbeat++;
+        return;
+      }
+      if (eventType === '/') {
+        stats.filtered.ping++;
+        return;
+      }
+      if (gap !== FILTERED) downtimeFor = gap;
+    }
+
+    const ids = eventIds(rawLine.includes('\0') ? rawLine.replace(/\0+/g, '').trim() : rawLine.trim(), time ? time.micros / 1000 : 0);
     const page = sanitize(record.page);
     const anon = 'username' in record && record.username !== null && record.username !== undefined ? H(sanitize(record.username)) : '';
 
@@ -125,14 +145,15 @@ export class SourceTransformer {
       .set('event_id', ids.eventId)
       .set('agent', sanitize(record.agent))
       .set('event_source', sanitize(record.event_source))
-      .set('event_type', eventType)
+      .set('event_type', finishedAs ?? eventType)
       .set('ip_country', geo.country(ip))
       .set('page', page)
       .set('session', sanitize(record.session))
       .set('time', time ? time.utc : null)
       .set('quarter', time ? quarterOf(time.year, time.month) : '')
       .set('anon_screen_name', anon)
-      .set('load_info_fk', this.source.loadInfoId);
+      .set('load_info_fk', this.source.loadInfoId)
+      .set('downtime_for', downtimeFor);
 
     let ev: TrackEvent | undefined;
     const decodeEvent = () => (ev ??= this.trackEvent(record, eventTypeRaw, main, ids, null, anon)).event;
@@ -142,18 +163,7 @@ export class SourceTransformer {
     ev ??= this.trackEvent(record, eventTypeRaw, main, ids, course.currentCourseId, anon);
     ev.currentCourseId = course.currentCourseId;
 
-    const finishedAs = finishedType(eventType);
-    if (finishedAs !== undefined) main.set('event_type', finishedAs);
-    else {
-      const recordHeartbeat = this.downtime(main, ip, time);
-      if (eventType.endsWith('/heartbeat') && !recordHeartbeat) {
-        stats.filtered.heartbeat++;
-        return;
-      }
-      if (eventType === '/') {
-        stats.filtered.ping++;
-        return;
-      }
+    if (finishedAs === undefined) {
       if (!dispatch(ev)) stats.unknownTypes++;
       const decodedEvent = ev.decodedEvent;
       if (decodedEvent.problem && typeof record.event === 'string') {
@@ -162,7 +172,7 @@ export class SourceTransformer {
         ev.warn(decodedEvent.problem);
       }
     }
-    if (ev.mainRows.length === 0) ev.emitMain();
+    if (ev.mainRows.length === 0) ev.emitCommon();
     if (badlyFormatted !== undefined) for (const row of ev.mainRows) row.set('badly_formatted', badlyFormatted);
 
     if (this.opts.onWarning) for (const w of ev.warnings) this.opts.onWarning(this.source.name, lineNo, w);
@@ -175,24 +185,18 @@ export class SourceTransformer {
   }
 
   /**
-   * Sets downtime_for from the gap since this IP's previous event in the source (transform.md
-   * §4.5): `0:00:00` for its first, the gap when above 360 s (or negative: out of order), else
-   * NULL. Returns whether a heartbeat at this point is kept.
+   * The gap since this IP's previous event in the source (transform.md §4.5), as downtime_for:
+   * `0:00:00` for its first, the gap when above 360 s (or negative: out of order), null without
+   * a time; FILTERED when the gap is short (the column stays NULL, and a heartbeat is dropped).
    */
-  private downtime(main: RowBuilder, ip: string, time: EventTime | undefined): boolean {
-    if (!time) return true;
+  private downtime(ip: string, time: EventTime | undefined): string | null | typeof FILTERED {
+    if (!time) return null;
     const previous = this.lastSeen.get(ip);
     this.lastSeen.set(ip, time.micros);
-    if (previous === undefined) {
-      main.set('downtime_for', '0:00:00');
-      return true;
-    }
+    if (previous === undefined) return '0:00:00';
     const gap = time.micros - previous;
-    if (gap > DOWNTIME_SECONDS * 1e6 || gap < 0) {
-      main.set('downtime_for', formatGap(gap));
-      return true;
-    }
-    return false;
+    if (gap > DOWNTIME_SECONDS * 1e6 || gap < 0) return formatGap(gap);
+    return FILTERED;
   }
 
   /** Write rows in order, waiting only when the writer asks to (backpressure). */
