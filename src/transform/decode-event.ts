@@ -3,7 +3,7 @@
 // reference's fix-ups. An event string that still cannot be decoded is kept as text (so string
 // events such as unquoted `input_…=…&…` pass through) and, when it looked like JSON, marked
 // undecodable so the row can carry it in badly_formatted instead of losing the line.
-import { closeTruncated } from '../tracklog/decode.js';
+import { closeTruncated, tryParse as parse } from '../tracklog/decode.js';
 
 export interface DecodedEvent {
   value: unknown;
@@ -13,18 +13,21 @@ export interface DecodedEvent {
   repaired?: boolean;
 }
 
-function parse(text: string): { ok: boolean; value?: unknown } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
-}
+/** Characters a JSON text can start with (after white space); a backslash may be removed below. */
+const JSON_START = /^[\s]*[{["\-0-9tfn\\]/;
+/** A backslash that starts no valid JSON escape (pairs of backslashes skipped): parsing must fail. */
+const INVALID_ESCAPE = /(?<!\\)(?:\\\\)*\\(?:[^"\\/bfnrtu]|u(?![0-9a-fA-F]{4}))/;
 
 export function decodeEventField(event: unknown): DecodedEvent {
   if (typeof event !== 'string') return { value: event ?? null };
-  let r = parse(event);
-  if (r.ok) return { value: r.value };
+  // Text no step below can read (a query string, plain words) is kept as it is without trying:
+  // each failed parse throws, and throwing costs more than parsing.
+  if (!JSON_START.test(event)) return { value: event };
+  let r: ReturnType<typeof parse> | undefined;
+  if (!(event.includes('\\') && INVALID_ESCAPE.test(event))) {
+    r = parse(event);
+    if (r.ok) return { value: r.value };
+  }
   // The reference's JSON fix-up: backslashes before anything but / and " doubled. (Text it
   // leaves as it is would only fail again: a failed parse costs microseconds.)
   const fixed = event.replace(/\\(?=[^/"])/g, '\\\\');

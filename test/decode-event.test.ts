@@ -1,0 +1,54 @@
+// Decoding the `event` field (transform.md §5): what each kind of text becomes. The decoder
+// skips parse attempts that cannot succeed; these cases pin that the results stay the same.
+import t from 'tap';
+import { decodeEventField } from '../src/transform/decode-event.js';
+import { tryParse } from '../src/tracklog/decode.js';
+
+t.test('objects are used as they are, JSON text is decoded once', async (t) => {
+  const obj = { POST: {}, GET: {} };
+  t.equal(decodeEventField(obj).value, obj);
+  t.same(decodeEventField(null), { value: null });
+  t.same(decodeEventField('{"POST": {}, "GET": {"next": ["/dashboard"]}}'), { value: { POST: {}, GET: { next: ['/dashboard'] } } });
+  t.same(decodeEventField('  [1, 2]'), { value: [1, 2] });
+  t.same(decodeEventField('"a string"'), { value: 'a string' });
+  t.same(decodeEventField('42'), { value: 42 });
+});
+
+t.test('text that is not JSON stays text, with no problem reported', async (t) => {
+  const query = 'input_i4x-Org-Course-problem-abc_2_1=choice_0&input_i4x-Org-Course-problem-abc_3_1=42';
+  t.same(decodeEventField(query), { value: query });
+  t.same(decodeEventField(''), { value: '' });
+  t.same(decodeEventField('play'), { value: 'play' });
+});
+
+t.test('invalid escapes are read with the reference fix-up, escapes kept as text', async (t) => {
+  // \0 is no JSON escape: the fix-up doubles the backslash, so the stored text keeps "\0612".
+  const r = decodeEventField(String.raw`{"POST": {"mailing_address": ["Stra\u00dfe 6\0612"]}}`);
+  t.same(r, { value: { POST: { mailing_address: [String.raw`Stra\u00dfe 6\0612`] } } });
+  // An escaped backslash before a digit is valid JSON and decoded normally.
+  t.same(decodeEventField(String.raw`{"a": "x\\0"}`), { value: { a: String.raw`x\0` } });
+  // A \u without four hex digits is no escape either.
+  t.same(decodeEventField(String.raw`{"a": "\u00"}`), { value: { a: String.raw`\u00` } });
+});
+
+t.test('double-escaped events are read with the backslashes removed', async (t) => {
+  t.same(decodeEventField(String.raw`{\"old\": 2, \"new\": 3}`), { value: { old: 2, new: 3 } });
+});
+
+t.test('a truncated object is closed and reported; broken JSON is kept as text and reported', async (t) => {
+  const cut = decodeEventField('{"POST": {"feedback": ["a long answer that was cu');
+  t.same(cut.value, { POST: { feedback: ['a long answer that was cu'] } });
+  t.equal(cut.repaired, true);
+  t.equal(cut.problem, 'event text truncated');
+  const broken = decodeEventField('{"a": 1} trailing');
+  t.same(broken, { value: '{"a": 1} trailing', problem: 'event text is not valid JSON' });
+});
+
+t.test('tryParse reports the error and leaves the stack trace limit as it was', async (t) => {
+  const before = Error.stackTraceLimit;
+  const r = tryParse('{"a": ');
+  t.equal(r.ok, false);
+  t.match(!r.ok && r.error, /JSON/);
+  t.equal(Error.stackTraceLimit, before);
+  t.same(tryParse('[1]'), { ok: true, value: [1] });
+});
