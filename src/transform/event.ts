@@ -15,6 +15,7 @@ export class TrackEvent {
   readonly mainRows: RowBuilder[] = [];
   readonly warnings: string[] = [];
   private decoded?: DecodedEvent;
+  private firstMainId?: string;
   /** Rows made so far per auxiliary table (most events make none, so made when needed). */
   private auxCounters?: Map<string, number>;
 
@@ -35,7 +36,7 @@ export class TrackEvent {
 
   /** Id of the first main row: EventIp, ABExperiment and OpenAssessment rows are keyed by it. */
   get mainId(): string {
-    return this.ids.rowId('EdxTrackEvent', 0);
+    return (this.firstMainId ??= this.ids.rowId('EdxTrackEvent', 0));
   }
 
   /** The `event` field decoded as the reference era did (transform.md §5), once. */
@@ -48,10 +49,19 @@ export class TrackEvent {
     return this.decoded;
   }
 
+  /**
+   * After the handler, when it emitted no main row: the common row itself is the event's one
+   * main row (no copy; nothing changes it any more).
+   */
+  emitCommon(): void {
+    this.main.set('_id', this.mainId);
+    this.mainRows.push(this.main);
+  }
+
   /** Emit a main row (a copy of `row`, default the common row) and return the copy. */
   emitMain(row: RowBuilder = this.main): RowBuilder {
     const copy = row.clone();
-    copy.set('_id', this.ids.rowId(EdxTrackEvent.name, this.mainRows.length));
+    copy.set('_id', this.mainRows.length === 0 ? this.mainId : this.ids.rowId(EdxTrackEvent.name, this.mainRows.length));
     this.mainRows.push(copy);
     return copy;
   }
