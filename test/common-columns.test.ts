@@ -1,9 +1,12 @@
 // The common columns of every event (transform.md §4, decisions.md).
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { H, sanitize, pyFloat, pystr } from '../src/transform/values.js';
 import { quarterOf, partitionName } from '../src/schema/quarters.js';
 import { shortCourseId, courseFromProblemEvent } from '../src/transform/course.js';
-import { CountryLookup } from '../src/transform/geoip.js';
+import { BUNDLED_GEOIP, CountryLookup } from '../src/transform/geoip.js';
+import { Reader } from 'maxmind';
+import isoCountries from 'i18n-iso-countries';
 import { Modulestore } from '../src/transform/modulestore.js';
 import { eventIds } from '../src/transform/ids.js';
 import { transform, event } from './helpers/transform.js';
@@ -67,6 +70,34 @@ t.test('IP → country: alpha-3, ZZZ for reserved, zzz for empty, IPv6', async (
   t.equal(geo.country('unknown'), 'ZZZ');
   t.match(geo.country('2001:4860:4860::8888'), /^[A-Z]{3}$/);
   t.equal(geo.country('::ffff:171.64.10.20'), 'USA', 'IPv4-mapped IPv6');
+});
+
+t.test('IP → country: answers from the /16 table equal the database, address by address', async (t) => {
+  // Each address is asked of a lookup that has seen many before it (its table filled from wide
+  // networks) and of the database itself. Addresses are drawn (seeded, repeatable) from first
+  // bytes that hold no special-purpose block, where the database's answer is the expected one.
+  const filled = new CountryLookup();
+  const db = new Reader<{ country_code?: string }>(readFileSync(BUNDLED_GEOIP()));
+  const firstBytes = Array.from({ length: 223 }, (_, i) => i + 1).filter((a) => ![10, 100, 127, 169, 172, 192, 198, 203].includes(a));
+  let seed = 7;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
+  let differ = 0;
+  const met = new Set<string>();
+  for (let i = 0; i < 5000; i++) {
+    const ip = [firstBytes[random() % firstBytes.length], random(), random(), random()].join('.');
+    const got = filled.country(ip);
+    const alpha2 = db.get(ip)?.country_code;
+    const expected = (alpha2 && isoCountries.alpha2ToAlpha3(alpha2)) || 'ZZZ';
+    if (got !== expected) differ++;
+    met.add(got);
+  }
+  t.equal(differ, 0, 'no address answered differently');
+  t.ok(met.size > 20, `${met.size} countries met`);
+  // Special-purpose blocks inside wide networks stay ZZZ once their neighbours filled the table.
+  for (const [neighbour, ip] of [['192.169.1.1', '192.168.1.1'], ['100.128.0.1', '100.64.0.1'], ['172.32.0.1', '172.16.5.5'], ['198.20.0.1', '198.18.0.1']]) {
+    filled.country(neighbour);
+    t.equal(filled.country(ip), 'ZZZ', `${ip} stays special-purpose after ${neighbour}`);
+  }
 });
 
 t.test('ids are deterministic, time-ordered and distinct per row', async (t) => {
