@@ -57,6 +57,33 @@ t.test('course ids from paths, URLs and problem ids', async (t) => {
   t.equal(courseFromProblemEvent('nothing here'), null);
 });
 
+t.test('the course of a problem event object is read from as much of its JSON text as the rule needs', async (t) => {
+  // The rule (first '-', then up to the next ':') applied to the whole JSON.stringify text is
+  // the oracle; objects of every shape must give the same answer.
+  const oracle = (event: unknown): string | null => {
+    const text = JSON.stringify(event);
+    const dash = text.indexOf('-');
+    if (dash < 0) return null;
+    const colon = text.indexOf(':', dash);
+    const parts = text.slice(dash, colon < 0 ? undefined : colon).split('-');
+    return parts.length >= 3 ? `${parts[1]}-${parts[2]}` : null;
+  };
+  const events: unknown[] = [
+    { answers: { 'i4x-Medicine-HRP258-problem-abc_2_1': 'x' }, state: { seed: 1 } },
+    { problem_id: 'i4x://Education/EDUC115N/problem/7cf6', grade: 1 }, // '-' only later
+    { a: -1, b: 'x-y-z', c: [{ 'd-e-f': 2 }] }, // a '-' in a number first
+    { a: [1, 2, [3, 'p-q']], b: { c: 'no colon after' } },
+    { a: 'x-y' }, // no ':' after the '-': the whole text
+    { a: 'é-ü-"quoted"', b: '\u2028-line-sep' }, // escapes as JSON.stringify writes them
+    [{ 'i4x-A-B-problem-1_2_1': ['choice_0', 'choice_1'] }],
+    { a: null, b: true, c: 1.5e300, d: { e: {} }, f: [] },
+    {},
+    [],
+    null,
+  ];
+  events.forEach((e, i) => t.equal(courseFromProblemEvent(e), oracle(e), `event ${i}`));
+});
+
 t.test('IP → country: alpha-3, ZZZ for reserved, zzz for empty, IPv6', async (t) => {
   const geo = new CountryLookup();
   t.equal(geo.country('171.64.10.20'), 'USA');

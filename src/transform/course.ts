@@ -17,12 +17,55 @@ export function shortCourseId(s: string): string {
 
 /** `Org-Course` from the first `i4x-Org-Course-…` id in a problem event's text (the reference's rule). */
 export function courseFromProblemEvent(event: unknown): string | null {
-  const text = typeof event === 'string' ? event : JSON.stringify(event ?? null);
+  const text = typeof event === 'string' ? event : jsonTextToColonAfterDash(event ?? null);
   const dash = text.indexOf('-');
   if (dash < 0) return null;
   const colon = text.indexOf(':', dash);
   const parts = text.slice(dash, colon < 0 ? undefined : colon).split('-');
   return parts.length >= 3 ? `${parts[1]}-${parts[2]}` : null;
+}
+
+/**
+ * JSON.stringify(value), but only as far as the rule above reads it: up to the first ':' after
+ * the first '-' (or all of it when there is none). A problem event's state can run to many
+ * kilobytes; the id is in its first key.
+ */
+function jsonTextToColonAfterDash(value: unknown): string {
+  let text = '';
+  let dash = -1;
+  let scanned = 0;
+  /** Append; true once the text holds a ':' after its first '-'. */
+  const emit = (piece: string): boolean => {
+    text += piece;
+    if (dash < 0) {
+      dash = text.indexOf('-', scanned);
+      scanned = text.length;
+      if (dash < 0) return false;
+      scanned = dash;
+    }
+    const found = text.indexOf(':', scanned) >= 0;
+    scanned = text.length;
+    return found;
+  };
+  // Values come from JSON.parse: objects, arrays and JSON primitives only, keys in stringify's order.
+  const walk = (v: unknown): boolean => {
+    if (v === null || typeof v !== 'object') return emit(JSON.stringify(v) ?? 'null');
+    if (Array.isArray(v)) {
+      if (emit('[')) return true;
+      for (let i = 0; i < v.length; i++) if ((i > 0 && emit(',')) || walk(v[i])) return true;
+      return emit(']');
+    }
+    if (emit('{')) return true;
+    let first = true;
+    for (const [k, item] of Object.entries(v)) {
+      if (item === undefined) continue;
+      if (emit(`${first ? '' : ','}${JSON.stringify(k)}:`) || walk(item)) return true;
+      first = false;
+    }
+    return emit('}');
+  };
+  walk(value);
+  return text;
 }
 
 /** org/course/run of the course a hash in `s` belongs to, from the modulestore, or ''. */
