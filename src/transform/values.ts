@@ -9,8 +9,12 @@ import unidecode from 'unidecode';
  * deleted. (The reference then wrote quotes as \' for its SQL; our writers escape everything,
  * so the stored text is the same.)
  */
+/** Anything sanitize() changes: text without these (nearly all) is returned after one test. */
+const NEEDS_SANITIZING = /[\u0081-\uffff\n\r\\]/;
+
 export function sanitize(v: unknown): string {
   if (typeof v !== 'string' || v === '') return '';
+  if (!NEEDS_SANITIZING.test(v)) return v;
   let s = v;
   if (/[\u0081-\uffff]/.test(s)) s = unidecode(s);
   if (/[\n\r\\]/.test(s)) s = s.replace(/[\n\r]/g, '; ').replace(/\\/g, '');
