@@ -2,7 +2,7 @@
 // skips parse attempts that cannot succeed; these cases pin that the results stay the same.
 import t from 'tap';
 import { decodeEventField } from '../src/transform/decode-event.js';
-import { tryParse } from '../src/tracklog/decode.js';
+import { closeTruncated, tryParse } from '../src/tracklog/decode.js';
 
 t.test('objects are used as they are, JSON text is decoded once', async (t) => {
   const obj = { POST: {}, GET: {} };
@@ -51,4 +51,41 @@ t.test('tryParse reports the error and leaves the stack trace limit as it was', 
   t.match(!r.ok && r.error, /JSON/);
   t.equal(Error.stackTraceLimit, before);
   t.same(tryParse('[1]'), { ok: true, value: [1] });
+});
+
+t.test('the shortcuts never change a result: random texts against the plain sequence of attempts', async (t) => {
+  // The decoder without shortcuts: every attempt made in order, as transform.md §5 describes.
+  const parse = (s: string): { ok: boolean; value?: unknown } => {
+    try {
+      return { ok: true, value: JSON.parse(s) };
+    } catch {
+      return { ok: false };
+    }
+  };
+  const plain = (event: string) => {
+    let r = parse(event);
+    if (r.ok) return { value: r.value };
+    const fixed = event.replace(/\\(?=[^/"])/g, '\\\\');
+    if (fixed !== event && (r = parse(fixed)).ok) return { value: r.value };
+    if (event.includes('\\') && (r = parse(event.replace(/\\/g, ''))).ok) return { value: r.value };
+    const trimmed = event.trimStart();
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      const closed = closeTruncated(trimmed);
+      if (closed !== undefined && (r = parse(closed)).ok) return { value: r.value, repaired: true, problem: 'event text truncated' };
+      return { value: event, problem: 'event text is not valid JSON' };
+    }
+    return { value: event };
+  };
+  const pieces = ['{', '}', '[', ']', '"', '\\', '\\\\', '\\"', '\\u00e9', '\\u00', '\\0', 'a', '1', ':', ',', ' ', 'n', 'u', '-', 'true', '\n'];
+  let seed = 11;
+  const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  let differ = 0;
+  for (let i = 0; i < 20000; i++) {
+    let text = random(3) === 0 ? '{"a": "' : '';
+    for (let k = random(12); k > 0; k--) text += pieces[random(pieces.length)];
+    if (JSON.stringify(decodeEventField(text)) !== JSON.stringify(plain(text))) differ++;
+  }
+  t.equal(differ, 0, 'same value, same problem, for every text');
+  t.same(decodeEventField('{"a": "x\\\\\\q"}'), plain('{"a": "x\\\\\\q"}'), 'a pair of backslashes, then an invalid escape');
+  t.same(decodeEventField('{"a": 1}\\'), plain('{"a": 1}\\'), 'a backslash at the end');
 });

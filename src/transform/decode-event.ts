@@ -15,8 +15,23 @@ export interface DecodedEvent {
 
 /** Characters a JSON text can start with (after white space); a backslash may be removed below. */
 const JSON_START = /^[\s]*[{["\-0-9tfn\\]/;
-/** A backslash that starts no valid JSON escape (pairs of backslashes skipped): parsing must fail. */
-const INVALID_ESCAPE = /(?<!\\)(?:\\\\)*\\(?:[^"\\/bfnrtu]|u(?![0-9a-fA-F]{4}))/;
+/** Characters a JSON escape may start with after its backslash, except u. */
+const SIMPLE_ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+/**
+ * Whether the text has a backslash that starts no valid JSON escape, escapes read from the left
+ * as JSON reads them: then parsing must fail (a backslash outside a string fails anyway).
+ */
+function hasInvalidEscape(text: string): boolean {
+  for (let i = text.indexOf('\\'); i >= 0; i = text.indexOf('\\', i)) {
+    const next = text[i + 1];
+    if (SIMPLE_ESCAPES.has(next)) i += 2;
+    else if (next === 'u' && HEX4.test(text.slice(i + 2, i + 6))) i += 6;
+    else return true;
+  }
+  return false;
+}
 
 export function decodeEventField(event: unknown): DecodedEvent {
   if (typeof event !== 'string') return { value: event ?? null };
@@ -24,7 +39,7 @@ export function decodeEventField(event: unknown): DecodedEvent {
   // each failed parse throws, and throwing costs more than parsing.
   if (!JSON_START.test(event)) return { value: event };
   let r: ReturnType<typeof parse> | undefined;
-  if (!(event.includes('\\') && INVALID_ESCAPE.test(event))) {
+  if (!hasInvalidEscape(event)) {
     r = parse(event);
     if (r.ok) return { value: r.value };
   }
