@@ -5,7 +5,7 @@ import { H, sanitize, pyFloat, pystr } from '../src/transform/values.js';
 import { quarterOf, partitionName } from '../src/schema/quarters.js';
 import { shortCourseId, courseFromProblemEvent } from '../src/transform/course.js';
 import { BUNDLED_GEOIP, CountryLookup } from '../src/transform/geoip.js';
-import { Reader } from 'maxmind';
+import { Reader, type CountryResponse } from 'maxmind';
 import isoCountries from 'i18n-iso-countries';
 import { Modulestore } from '../src/transform/modulestore.js';
 import { eventIds } from '../src/transform/ids.js';
@@ -104,7 +104,7 @@ t.test('IP → country: answers from the /16 table equal the database, address b
   // networks) and of the database itself. Addresses are drawn (seeded, repeatable) from first
   // bytes that hold no special-purpose block, where the database's answer is the expected one.
   const filled = new CountryLookup();
-  const db = new Reader<{ country_code?: string }>(readFileSync(BUNDLED_GEOIP()));
+  const db = new Reader<CountryResponse & { country_code?: string }>(readFileSync(BUNDLED_GEOIP()));
   const firstBytes = Array.from({ length: 223 }, (_, i) => i + 1).filter((a) => ![10, 100, 127, 169, 172, 192, 198, 203].includes(a));
   let seed = 7;
   const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
