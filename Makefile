@@ -27,6 +27,7 @@ dist/.built: node_modules/.installed tsconfig.json $(SRC)
 build: dist/.built
 
 test: build
+	npx tsc -p test/tsconfig.json
 	npx tap
 
 conformance: build
