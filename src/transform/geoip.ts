@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { Reader, type CountryResponse } from 'maxmind';
 import countries from 'i18n-iso-countries';
 import ipaddr from 'ipaddr.js';
+import { ipv4Number } from './ipv4.js';
 
 const require = createRequire(import.meta.url);
 
@@ -37,10 +38,10 @@ export class CountryLookup {
   country(ip: string): string {
     if (ip === '') return 'zzz';
     // A plain IPv4 address in a block the table knows needs no cache: it is as quick to find.
-    const abc = firstThreeBytes(ip);
-    if (abc >= 0) {
-      if (!isGlobalIPv4(abc >>> 16, (abc >>> 8) & 0xff, abc & 0xff)) return 'ZZZ';
-      const known = this.byBlock16[abc >>> 8];
+    const address = ipv4Number(ip);
+    if (address >= 0) {
+      if (!isGlobalIPv4(address >>> 24, (address >>> 16) & 0xff, (address >>> 8) & 0xff)) return 'ZZZ';
+      const known = this.byBlock16[address >>> 16];
       if (known !== 0) return this.codes[known - 1];
     }
     let code = this.cache.get(ip);
@@ -55,11 +56,11 @@ export class CountryLookup {
     // X-Forwarded-For style lists: the first address is the client.
     const ip = raw.includes(',') ? raw.split(',')[0].trim() : raw.trim();
     try {
-      const abc = firstThreeBytes(ip);
-      if (abc >= 0) {
+      const address = ipv4Number(ip);
+      if (address >= 0) {
         // The common case, checked without building an address object.
-        if (!isGlobalIPv4(abc >>> 16, (abc >>> 8) & 0xff, abc & 0xff)) return 'ZZZ';
-        return this.lookupV4(ip, abc >>> 8);
+        if (!isGlobalIPv4(address >>> 24, (address >>> 16) & 0xff, (address >>> 8) & 0xff)) return 'ZZZ';
+        return this.lookupV4(ip, address >>> 16);
       }
       const addr = ipaddr.process(ip.replace(/^\[|\]$/g, '')); // also unwraps ::ffff:a.b.c.d
       // Private, loopback, documentation, multicast … ranges belong to no country, whatever a
@@ -95,30 +96,6 @@ function codeOf(rec: CountryRecord | null): string {
   if (!alpha2) return 'ZZZ';
   return countries.alpha2ToAlpha3(alpha2.toUpperCase()) ?? 'ZZZ';
 }
-
-/**
- * The first three bytes of a dotted-quad IPv4 address as one number (a << 16 | b << 8 | c), or
- * -1 for anything else (leading zeros, parts above 255, spaces, …), read without a regular
- * expression's captures.
- */
-function firstThreeBytes(ip: string): number {
-  let packed = 0, parts = 0, value = 0, digits = 0;
-  for (let i = 0; i <= ip.length; i++) {
-    const c = i < ip.length ? ip.charCodeAt(i) : 0x2e; // the end closes the last part like a dot
-    if (c >= 0x30 && c <= 0x39) {
-      if (digits === 1 && value === 0) return -1; // a leading zero
-      value = value * 10 + c - 0x30;
-      if (++digits > 3 || value > 255) return -1;
-    } else if (c === 0x2e && digits > 0) {
-      if (parts < 3) packed = (packed << 8) | value;
-      if (++parts > 4) return -1;
-      value = 0;
-      digits = 0;
-    } else return -1;
-  }
-  return parts === 4 ? packed : -1;
-}
-
 
 /**
  * False for the special-purpose IPv4 blocks (RFC 6890: this network, private, shared, loopback,

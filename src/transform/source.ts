@@ -17,6 +17,7 @@ import { RowBuilder } from './row.js';
 import type { RowWriter, Source } from './rows.js';
 import type { RunStats } from './stats.js';
 import { H, sanitize } from './values.js';
+import { LastSeen } from './last-seen.js';
 
 export interface Reject {
   file: string;
@@ -64,7 +65,7 @@ export function makeSource(name: string, loadFile = loadFileOf(name)): Source {
 
 export class SourceTransformer {
   /** ip → time (µs) of its last event in this source (transform.md §4.5). */
-  private lastSeen = new Map<string, number>();
+  private lastSeen = new LastSeen();
   private counts: Record<string, number> = {};
   private rawLine = '';
 
@@ -191,8 +192,7 @@ export class SourceTransformer {
    */
   private downtime(ip: string, time: EventTime | undefined): string | null | typeof FILTERED {
     if (!time) return null;
-    const previous = this.lastSeen.get(ip);
-    this.lastSeen.set(ip, time.micros);
+    const previous = this.lastSeen.swap(ip, time.micros);
     if (previous === undefined) return '0:00:00';
     const gap = time.micros - previous;
     if (gap > DOWNTIME_SECONDS * 1e6 || gap < 0) return formatGap(gap);
