@@ -13,11 +13,15 @@ export function sequenceMove(ev: TrackEvent): void {
 
 /** /login_ajax: the reference hashed the e-mail into anon_screen_name (kept for compatibility). */
 export function loginAjax(ev: TrackEvent): void {
-  const event = ev.event;
+  const emails = loginAjaxEmails(ev.event);
+  if (emails !== undefined) ev.main.set('anon_screen_name', H(emails));
+}
+
+/** The posted e-mail(s) of a decoded /login_ajax event, several joined by '; ' (the text hashed). */
+export function loginAjaxEmails(event: unknown): string | undefined {
   const post = isObject(event) && isObject(event.POST) ? event.POST : undefined;
-  if (!post || post.email === undefined) return;
-  const emails = Array.isArray(post.email) ? post.email.map(text).join('; ') : text(post.email);
-  ev.main.set('anon_screen_name', H(emails));
+  if (!post || post.email === undefined) return undefined;
+  return Array.isArray(post.email) ? post.email.map(text).join('; ') : text(post.email);
 }
 
 /** edx.ui.lms.sequence.* / outline / link_clicked / jump_nav: where the learner went. */

@@ -1,0 +1,163 @@
+// edx-screennames: screen names of tracking logs → their anon_screen_name, as CSV
+// (replaces listCourseScreenNames.sh, makeAnonScreenName.py and makeScreenNameToAnonTable.sh).
+import { runTool, write, finish, say, UsageError, ToolError, type ParsedArgs } from './common.js';
+import { ScreenNameCollector, InputError, anonScreenName, namesFrom, summaryLine } from '../screennames/collect.js';
+import { HEADER, csvLine } from '../screennames/csv.js';
+
+const TOOL = 'edx-screennames';
+const USAGE = `\
+Usage: edx-screennames [--match TEXT | --regex RE] [--login-emails] [--quiet] [FILE...]
+       edx-screennames --hash NAME...      (--hash -: the names on stdin, one per line)
+
+Map the screen names (usernames) of Open edX tracking logs to their anon_screen_name, as CSV on
+stdout: the header screen_name,anon_screen_name, then one line per distinct name, sorted by code
+point (as LC_ALL=C sort); fields with a comma, quote or line break are quoted as RFC 4180 says.
+Reads the FILEs, or stdin when none (or '-') is given; plain or gzip, recognised by content.
+
+The hash is the one edx-json2sql stores in EdxTrackEvent.anon_screen_name for the user's events:
+lowercase hex RIPEMD-160, no salt, of the name after the transform's cleaning (non-ASCII letters
+transliterated to ASCII, CR/LF to '; ', backslashes dropped; other names are hashed as they are).
+Lines are read as edx-json2sql reads them (logger prefixes, NUL padding, broken or truncated lines
+whose username can be rescued), and the username is taken from every event, wherever its key is.
+Events without a username, or with an empty one, give nothing. Lines nothing can be read from
+are reported on stderr as FILE:LINE: reason (the first 20, then a count); a summary line follows.
+Names seen only in events the transform drops as noise (heartbeats, '/' pings) are listed too.
+
+/login_ajax events: edx-json2sql keys their row by the hash of the posted e-mail, not of the
+username, so no name is taken from them; --login-emails lists that e-mail (several joined by
+'; ') with the hash stored for it. E-mail addresses are personal data: keep the output private.
+
+Options:
+  --match TEXT     only lines containing TEXT (a plain string, as grep -F), e.g. a course id
+  --regex RE       only lines a JavaScript regular expression finds (a search, not anchored)
+  --login-emails   also list the e-mail of each /login_ajax event with the hash of its row
+  --hash           no log is read: the same CSV for the NAMEs given, in their order; '-'
+                   reads names from stdin, one per line, the line end not part of the name.
+                   Empty names are skipped; names starting with '-' go after '--'.
+  --quiet          no summary on stderr
+  -h, --help       this text
+
+Examples:
+  edx-screennames --match Demo/CS101/Spring2014 tracking.log-2014*.gz > cs101-names.csv
+  edx-screennames --hash alice bob
+  edx-screennames --hash - < names.txt
+
+Exit status: 0 done (unreadable lines do not make it fail), 1 an input could not be read to its
+end (then no CSV is printed from logs) or output failed, 2 usage error.
+`;
+
+const SPEC = {
+  // '_' as a string: names and file names such as 007 stay text (minimist makes numbers of them).
+  string: ['match', 'regex', '_'],
+  multi: ['_'],
+  boolean: ['hash', 'login-emails', 'quiet'],
+};
+
+/** Unreadable lines reported on stderr before the rest are only counted. */
+const UNREADABLE_ON_STDERR = 20;
+/** Output is gathered into pieces of about this size: one write per name would be slow. */
+const CHUNK = 64 * 1024;
+
+/**
+ * CSV lines to stdout with backpressure, a chunk at a time. An error of stdout (EPIPE when the
+ * reader went away, as with | head) is thrown by the next call, and runTool then ends quietly;
+ * the listener stays, or an error reported after the last write would end the process with a
+ * stack trace.
+ */
+class Output {
+  private buffer = '';
+  private error: Error | undefined;
+
+  constructor() {
+    process.stdout.on('error', (e) => { this.error ??= e; });
+  }
+
+  async line(text: string): Promise<void> {
+    this.buffer += text;
+    if (this.buffer.length >= CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const chunk = this.buffer;
+    this.buffer = '';
+    if (chunk) await write(process.stdout, chunk);
+    if (this.error) throw this.error;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await finish(process.stdout);
+    if (this.error) throw this.error;
+  }
+}
+
+function matcher(args: ParsedArgs): ((line: string) => boolean) | undefined {
+  const text = args.match as string | undefined;
+  const re = args.regex as string | undefined;
+  if (text !== undefined && re !== undefined) throw new UsageError('--match and --regex exclude each other');
+  if (text !== undefined) {
+    if (text === '') throw new UsageError('--match needs a text');
+    return (line) => line.includes(text);
+  }
+  if (re !== undefined) {
+    let regex: RegExp;
+    try {
+      regex = new RegExp(re);
+    } catch (e) {
+      throw new UsageError(`--regex: ${(e as Error).message}`);
+    }
+    return (line) => regex.test(line);
+  }
+  return undefined;
+}
+
+async function hashNames(args: ParsedArgs, names: string[]): Promise<number> {
+  for (const o of ['match', 'regex']) if (args[o] !== undefined) throw new UsageError(`--${o} does not go with --hash`);
+  if (args['login-emails']) throw new UsageError('--login-emails does not go with --hash');
+  if (names.length === 0) throw new UsageError("--hash needs names (or '-' for names on stdin)");
+  if (names.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
+  const out = new Output();
+  try {
+    await out.line(HEADER);
+    for (const name of names) {
+      const list: AsyncIterable<string> | string[] = name === '-' ? namesFrom('-') : [name];
+      for await (const n of list) if (n !== '') await out.line(csvLine(n, anonScreenName(n)));
+    }
+    await out.close();
+  } finally {
+    // When stdout failed before stdin's end: a gunzip in front of stdin does not close it.
+    if (names.includes('-')) process.stdin.destroy();
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  return runTool(TOOL, USAGE, argv, SPEC, async (args) => {
+    const positional = (args._ as unknown[]).map(String);
+    try {
+      if (args.hash) return await hashNames(args, positional);
+      const inputs = positional.length ? positional : ['-'];
+      if (positional.length === 0 && process.stdin.isTTY) throw new UsageError("no FILE given and stdin is a terminal (use '-' to read it anyway)");
+      if (inputs.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
+      let shown = 0;
+      const collector = new ScreenNameCollector({
+        match: matcher(args),
+        loginEmails: args['login-emails'],
+        onUnreadable: (file, line, reason) => {
+          if (shown++ < UNREADABLE_ON_STDERR) say(TOOL, `${file}:${line}: ${reason}`);
+        },
+      });
+      for (const input of inputs) await collector.addInput(input);
+      if (shown > UNREADABLE_ON_STDERR) say(TOOL, `… ${shown - UNREADABLE_ON_STDERR} more unreadable lines`);
+      const out = new Output();
+      await out.line(HEADER);
+      for (const [name, anon] of collector.sorted()) await out.line(csvLine(name, anon));
+      await out.close();
+      if (!args.quiet) say(TOOL, summaryLine(collector.stats, collector.names.size, Boolean(args.match || args.regex)));
+      return 0;
+    } catch (e) {
+      if (e instanceof InputError) throw new ToolError(e.message);
+      throw e;
+    }
+  });
+}
