@@ -6,16 +6,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRow, loadStatement } from '../src/csv/encode.js';
 import { CsvCollectionWriter, collectionBase, readManifest, findManifests } from '../src/csv/collection.js';
-import { TABLES } from '../src/schema/tables.js';
+import { TABLES, type ColumnType, type TableDef } from '../src/schema/tables.js';
 import { makeRows, makeSource, writeSources } from './csvload-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csv-collection-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** A table of the given column types, for encoding tests. */
+const tableOf = (...types: ColumnType[]): TableDef =>
+  ({ name: 'Answer', database: 'Edx', columns: types.map((type, i) => ({ name: `c${i}`, type })), primaryKey: ['c0'], indexes: [] });
+
 t.test('every value is escaped; NULL is \\N; one line per row', async (t) => {
-  t.equal(encodeRow(['a', '', null, 5, -1]), '"a","",\\N,5,-1\n');
-  t.equal(encodeRow(['q"b\\s', 'l1\nl2\r', 'n\0z\x1a', 'tab\t,']), '"q\\"b\\\\s","l1\\nl2\\r","n\\0z\\Z","tab\t,"\n');
-  t.equal(encodeRow(['\\N', 'NULL']), '"\\\\N","NULL"\n', 'the text \\N is not NULL');
+  const mixed = tableOf('TEXT', 'TEXT', 'DATETIME', 'INT', 'INT');
+  t.equal(encodeRow(mixed, ['a', '', null, 5, -1]), '"a","",\\N,5,-1');
+  t.equal(encodeRow(mixed, ['', '', null, -1, -1]), '"","",\\N,-1,-1', 'a row of empty values');
+  t.equal(encodeRow(mixed, ['', 'b', '2014-03-01 00:00:00.000000', -1, 7]), '"","b","2014-03-01 00:00:00.000000",-1,7');
+  const text4 = tableOf('TEXT', 'TEXT', 'TEXT', 'TEXT');
+  t.equal(encodeRow(text4, ['q"b\\s', 'l1\nl2\r', 'n\0z\x1a', 'tab\t,']), '"q\\"b\\\\s","l1\\nl2\\r","n\\0z\\Z","tab\t,"');
+  t.equal(encodeRow(tableOf('TEXT', 'TEXT'), ['\\N', 'NULL']), '"\\\\N","NULL"', 'the text \\N is not NULL');
   t.match(loadStatement(TABLES.LoadInfo, "it's.csv", { Edx: 'E', EdxPrivate: 'P' }),
     /^LOAD DATA LOCAL INFILE 'it\\'s.csv' REPLACE INTO TABLE `E`.`LoadInfo` CHARACTER SET utf8mb4 .* \(`load_info_id`,`load_date_time`,`load_file`\)$/);
 });

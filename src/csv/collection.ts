@@ -12,7 +12,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ALL_TABLES, DEFAULT_DATABASES, TABLES, type DatabaseNames, type TableDef, type TableName } from '../schema/tables.js';
 import type { Row, RowWriter, Source, SourceCounts } from '../transform/rows.js';
 import { write, finish } from '../cli/common.js';
-import { encodeRow, isQuarter, loadStatement, QuarterSet, DIALECT_CLAUSE } from './encode.js';
+import { encodeRow, isQuarter, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
+import { TextChunks } from '../io/text-chunks.js';
 
 export const MANIFEST_FORMAT = 'edx-pipes-collection/1';
 export const MANIFEST_SUFFIX = '.manifest.json';
@@ -54,7 +55,7 @@ interface OpenFile {
   stream: WriteStream;
   tmp: string;
   rows: number;
-  pending: string;
+  pending: TextChunks;
   error?: Error;
 }
 
@@ -84,7 +85,7 @@ export class CsvCollectionWriter implements RowWriter {
     let f = this.files.get(row.table);
     if (!f) {
       const tmp = join(this.dir, `.${fileName(collectionBase(this.current), row.table)}.partial`);
-      f = { table: row.table, stream: createWriteStream(tmp), tmp, rows: 0, pending: '' };
+      f = { table: row.table, stream: createWriteStream(tmp), tmp, rows: 0, pending: new TextChunks() };
       const opened = f;
       f.stream.on('error', (e) => (opened.error ??= e));
       this.files.set(row.table, f);
@@ -92,12 +93,9 @@ export class CsvCollectionWriter implements RowWriter {
     if (f.error) throw f.error;
     this.quarters.add(row.table, row.values);
     f.rows++;
-    f.pending += encodeRow(row.values);
-    if (f.pending.length >= FLUSH_AT) {
-      const chunk = f.pending;
-      f.pending = '';
-      return write(f.stream, chunk);
-    }
+    f.pending.append(encodeRow(row.table, row.values));
+    f.pending.appendAscii(ROW_END);
+    if (f.pending.bytes >= FLUSH_AT) return f.pending.writeTo(f.stream);
   }
 
   async endSource(source: Source, _counts: SourceCounts): Promise<void> {
@@ -105,8 +103,7 @@ export class CsvCollectionWriter implements RowWriter {
     const manifestPath = join(this.dir, base + MANIFEST_SUFFIX);
     const written = ALL_TABLES.map((t) => this.files.get(t)).filter((f): f is OpenFile => !!f);
     for (const f of written) {
-      if (f.pending) await write(f.stream, f.pending);
-      f.pending = '';
+      await f.pending.writeTo(f.stream);
       await finish(f.stream);
       if (f.error) throw f.error;
     }

@@ -17,6 +17,7 @@
 import { columnIndex, qualifiedName, type DatabaseNames, type TableDef, EdxTrackEvent } from '../schema/tables.js';
 import { DEFAULT_DATABASES } from '../schema/tables.js';
 import type { Value } from '../schema/fit.js';
+import { RowText } from '../schema/row-text.js';
 
 const SPECIAL = /[\\"\n\r\0\x1a]/;
 const SPECIAL_ALL = /[\\"\n\r\0\x1a]/g;
@@ -36,12 +37,17 @@ export function encodeValue(v: Value): string {
   return SPECIAL.test(v) ? `"${v.replace(SPECIAL_ALL, escapeChar)}"` : `"${v}"`;
 }
 
-/** One row as one line, '\n' included. */
-export function encodeRow(values: readonly Value[]): string {
-  let line = encodeValue(values[0]);
-  for (let i = 1; i < values.length; i++) line += ',' + encodeValue(values[i]);
-  return line + '\n';
+const rowTexts = new Map<TableDef, RowText>();
+
+/** One row of a table as one line, without its '\n'. */
+export function encodeRow(table: TableDef, values: readonly Value[]): string {
+  let text = rowTexts.get(table);
+  if (text === undefined) rowTexts.set(table, (text = new RowText(table, encodeValue)));
+  return text.of(values);
 }
+
+/** The byte that ends every row. */
+export const ROW_END = [0x0a];
 
 /** The clause that describes the dialect to LOAD DATA (written with SQL string escapes). */
 export const DIALECT_CLAUSE =

@@ -31,10 +31,18 @@ import type { Readable } from 'node:stream';
 import { ALL_TABLES, TABLES, type TableDef } from '../schema/tables.js';
 import type { Row, RowWriter, Source } from '../transform/rows.js';
 import { write, finish } from '../cli/common.js';
-import { encodeRow, isQuarter, QuarterSet } from './encode.js';
+import { encodeRow, isQuarter, QuarterSet, ROW_END } from './encode.js';
+import { TextChunks } from '../io/text-chunks.js';
 
 export const STREAM_HEADER = '#edx-pipes-rows/1';
 const FLUSH_AT = 1 << 16;
+/** The bytes before a row's values: its table's name and ','. */
+const prefixes = new Map<TableDef, number[]>();
+const rowPrefix = (t: TableDef): number[] => {
+  let p = prefixes.get(t);
+  if (p === undefined) prefixes.set(t, (p = [...Buffer.from(`${t.name},`, 'latin1')]));
+  return p;
+};
 
 interface SourceRecord extends Source {
   /** The writer puts a `#quarter` line before the first row of each quarter. */
@@ -48,7 +56,7 @@ interface EndRecord {
 }
 
 export class RowStreamWriter implements RowWriter {
-  private pending = '';
+  private pending = new TextChunks();
   private headerWritten = false;
   private counts: Record<string, number> = {};
   private quarters = new QuarterSet();
@@ -56,40 +64,39 @@ export class RowStreamWriter implements RowWriter {
   constructor(private readonly out: NodeJS.WritableStream) {}
 
   private flush(): Promise<void> | void {
-    if (!this.pending) return;
-    const chunk = this.pending;
-    this.pending = '';
-    return write(this.out as unknown as import('node:stream').Writable, chunk);
+    return this.pending.writeTo(this.out as unknown as import('node:stream').Writable);
   }
 
   startSource(source: Source): Promise<void> | void {
     if (!this.headerWritten) {
-      this.pending += STREAM_HEADER + '\n';
+      this.pending.append(STREAM_HEADER + '\n');
       this.headerWritten = true;
     }
     this.counts = {};
     this.quarters = new QuarterSet();
     const s: SourceRecord = { name: source.name, loadFile: source.loadFile, loadInfoId: source.loadInfoId, announcesQuarters: true };
-    this.pending += `#source ${JSON.stringify(s)}\n`;
+    this.pending.append(`#source ${JSON.stringify(s)}\n`);
   }
 
   write(row: Row): Promise<void> | void {
     const name = row.table.name;
     this.counts[name] = (this.counts[name] ?? 0) + 1;
     const newQuarter = this.quarters.add(row.table, row.values);
-    if (newQuarter !== undefined) this.pending += `#quarter ${JSON.stringify({ quarter: newQuarter })}\n`;
-    this.pending += name + ',' + encodeRow(row.values);
-    if (this.pending.length >= FLUSH_AT) return this.flush();
+    if (newQuarter !== undefined) this.pending.append(`#quarter ${JSON.stringify({ quarter: newQuarter })}\n`);
+    this.pending.appendAscii(rowPrefix(row.table));
+    this.pending.append(encodeRow(row.table, row.values));
+    this.pending.appendAscii(ROW_END);
+    if (this.pending.bytes >= FLUSH_AT) return this.flush();
   }
 
   endSource(source: Source): Promise<void> | void {
     const end: EndRecord = { loadInfoId: source.loadInfoId, rows: this.counts, quarters: this.quarters.list() };
-    this.pending += `#end ${JSON.stringify(end)}\n`;
+    this.pending.append(`#end ${JSON.stringify(end)}\n`);
     return this.flush();
   }
 
   close(): Promise<void> | void {
-    if (!this.headerWritten) this.pending += STREAM_HEADER + '\n'; // an empty run is still a valid stream
+    if (!this.headerWritten) this.pending.append(STREAM_HEADER + '\n'); // an empty run is still a valid stream
     this.headerWritten = true;
     return this.flush();
   }

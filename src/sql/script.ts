@@ -4,10 +4,11 @@
 // ids are derived, and duplicates are ignored by primary key without warnings.
 import type { Writable } from 'node:stream';
 import { createAllTables, createDatabases, dropAllTables, ensureQuarterPartition } from '../schema/ddl.js';
-import { columnIndex, qualifiedName, DEFAULT_DATABASES, LoadInfo, TYPES, type DatabaseNames, type TableDef } from '../schema/tables.js';
-import type { Value } from '../schema/fit.js';
+import { columnIndex, qualifiedName, DEFAULT_DATABASES, LoadInfo, type DatabaseNames, type TableDef } from '../schema/tables.js';
+import { RowText, type Literal } from '../schema/row-text.js';
 import type { Row, RowWriter, Source } from '../transform/rows.js';
 import { write } from '../io/write.js';
+import { TextChunks } from '../io/text-chunks.js';
 import { sqlLiteral } from './escape.js';
 
 /** Statements stay well under the servers' default max_allowed_packet (16 MiB MariaDB, 64 MiB MySQL). */
@@ -22,63 +23,17 @@ export interface SqlScriptOptions {
   banner?: string;
 }
 
-/** A statement is encoded in chunks of this size (or one tuple's worst case, when bigger). */
-const CHUNK_BYTES = 256 * 1024;
 /** ASCII of the separator between tuples: `),\n(`. */
 const TUPLE_SEPARATOR = [0x29, 0x2c, 0x0a, 0x28];
 
-/**
- * The text of a table's tuples: each value's literal, joined by ','. Most columns of a row hold
- * their empty value (an EdxTrackEvent row sets about a dozen of its 65), so each run of them is
- * one piece, made once per (first, end) column pair and reused: far fewer pieces to join.
- */
-class TupleText {
-  private readonly empty: readonly Value[];
-  private readonly emptyLiterals: readonly string[];
-  /** Runs of empty values by first column * 1024 + end column. */
-  private readonly runs = new Map<number, string>();
-  /** Reused for every tuple: joining one array makes a flat string (no rope to collect). */
-  private readonly pieces: string[] = [];
-
-  constructor(private readonly table: TableDef) {
-    this.empty = table.columns.map((c) => TYPES[c.type].empty);
-    this.emptyLiterals = this.empty.map((v, i) => this.literal(v, i));
-  }
-
-  of(values: readonly Value[]): string {
-    const pieces = this.pieces;
-    let count = 0;
-    let runStart = 0; // first column of the current run of empty values
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v === this.empty[i]) continue;
-      if (runStart < i) pieces[count++] = this.run(runStart, i);
-      pieces[count++] = this.literal(v, i);
-      runStart = i + 1;
-    }
-    if (runStart < values.length) pieces[count++] = this.run(runStart, values.length);
-    pieces.length = count;
-    return pieces.join(',');
-  }
-
-  /** The literal of a value of column i. */
-  private literal(v: Value, i: number): string {
+/** The literal of a value of column i of a table's tuples. */
+function sqlLiteralIn(table: TableDef): Literal {
+  return (v, i) => {
     if (v === '') return "''";
     if (typeof v === 'number') return String(v);
     // LoadInfo.load_date_time is the time of the load, not of the transform.
-    return v === null && this.table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
-  }
-
-  /** The empty values' literals of columns from..end-1, joined by ','. */
-  private run(from: number, end: number): string {
-    const key = from * 1024 + end; // no table has 1024 columns
-    let text = this.runs.get(key);
-    if (text === undefined) {
-      text = this.emptyLiterals.slice(from, end).join(',');
-      this.runs.set(key, text);
-    }
-    return text;
-  }
+    return v === null && table === LoadInfo && i === 1 ? 'CURRENT_TIMESTAMP' : sqlLiteral(v);
+  };
 }
 
 /**
@@ -87,9 +42,7 @@ class TupleText {
  * again) until the statement is complete.
  */
 class PendingStatement {
-  private full: Buffer[] = [];
-  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  private used = 0;
+  private readonly text = new TextChunks();
   /** Tuples so far. */
   tuples = 0;
   /** The tuples' length so far in UTF-16 units, parentheses and separators included (statements are cut by it). */
@@ -97,7 +50,7 @@ class PendingStatement {
 
   constructor(
     /** Makes the text of the table's tuples. */
-    readonly tupleText: TupleText,
+    readonly tupleText: RowText,
     /** `INSERT … VALUES\n(`: the first tuple's opening parenthesis included. */
     private readonly head: string,
     /** The last tuple's closing parenthesis, then `ON DUPLICATE KEY …`. */
@@ -106,43 +59,25 @@ class PendingStatement {
 
   /** Add a tuple: its values' literals joined by ',' (the parentheses come with the separators). */
   add(values: string): void {
-    if (this.tuples === 0) this.append(this.head);
-    this.room(values.length * 3 + TUPLE_SEPARATOR.length); // UTF-8 needs at most 3 bytes per UTF-16 unit
-    if (this.tuples > 0) for (const byte of TUPLE_SEPARATOR) this.chunk[this.used++] = byte;
-    this.used += this.chunk.write(values, this.used, 'utf8');
+    if (this.tuples === 0) this.text.append(this.head);
+    else this.text.appendAscii(TUPLE_SEPARATOR);
+    this.text.append(values);
     this.tuples++;
     this.length += values.length + 4; // with its parentheses and the separator
   }
 
-  /** The complete statement's bytes, in order; the statement starts over empty. */
-  take(): Buffer[] {
-    this.append(this.tail);
-    const out = this.full;
-    out.push(this.chunk.subarray(0, this.used));
-    this.full = [];
-    this.discard();
-    return out;
+  /** Write the complete statement; the statement starts over empty. */
+  writeTo(out: Writable): Promise<void> | void {
+    this.text.append(this.tail);
+    this.tuples = 0;
+    this.length = 0;
+    return this.text.writeTo(out);
   }
 
   discard(): void {
-    this.full.length = 0;
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    this.used = 0;
+    this.text.discard();
     this.tuples = 0;
     this.length = 0;
-  }
-
-  private append(text: string): void {
-    this.room(text.length * 3);
-    this.used += this.chunk.write(text, this.used, 'utf8');
-  }
-
-  /** Make sure the current chunk has `bytes` free. */
-  private room(bytes: number): void {
-    if (this.chunk.length - this.used >= bytes) return;
-    if (this.used > 0) this.full.push(this.chunk.subarray(0, this.used));
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
-    this.used = 0;
   }
 }
 
@@ -209,7 +144,7 @@ export class SqlScriptWriter implements RowWriter {
     const cols = table.columns.map((c) => c.name).join(',');
     const key = table.primaryKey[0];
     const p = new PendingStatement(
-      new TupleText(table),
+      new RowText(table, sqlLiteralIn(table)),
       `INSERT INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n(`,
       `)\nON DUPLICATE KEY UPDATE ${key}=${key};\n`,
     );
@@ -220,10 +155,7 @@ export class SqlScriptWriter implements RowWriter {
   private flush(table: TableDef): Promise<void> | void {
     const p = this.pending.get(table);
     if (!p || p.tuples === 0) return;
-    const chunks = p.take();
-    // Backpressure is waited for once, after the last chunk of the statement.
-    for (let i = 0; i < chunks.length - 1; i++) this.out.write(chunks[i]);
-    return write(this.out, chunks[chunks.length - 1]);
+    return p.writeTo(this.out);
   }
 
   private async flushAll(): Promise<void> {
