@@ -34,7 +34,7 @@ t.test('kill -9 during LOAD DATA, rerun, same rows as a clean load', async (t) =
     if (!seen) await new Promise((r) => setTimeout(r, 20));
   }
   t.ok(seen, 'caught the loader inside LOAD DATA');
-  const exited = new Promise((r) => p.on('close', (code, signal) => r(signal)));
+  const exited = new Promise((r) => p.on('close', (_code, signal) => r(signal)));
   p.kill('SIGKILL');
   t.equal(await exited, 'SIGKILL');
   // The server rolls the transaction back when it notices the connection is gone.

@@ -11,7 +11,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { basename, dirname, join, resolve } from 'node:path';
 import { ALL_TABLES, DEFAULT_DATABASES, TABLES, type DatabaseNames, type TableDef, type TableName } from '../schema/tables.js';
 import type { Row, RowWriter, Source, SourceCounts } from '../transform/rows.js';
-import { write, finish } from '../cli/common.js';
+import { finish } from '../cli/common.js';
 import { encodeRow, isQuarter, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 

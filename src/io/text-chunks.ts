@@ -1,7 +1,7 @@
 // Text kept as UTF-8 bytes from the moment it is appended: a writer that gathers many small rows
 // before a write encodes each one into a chunk at once, so its string dies young; gathered as
 // one string (+=), the rows form a rope that Buffer.from must walk and flatten at every write,
-// and that waited in the heap until then (measured: a quarter of a CSV run).
+// and that waited in the heap until then (measured: a sixth of an `edx-json2sql --rows` run).
 import type { Writable } from 'node:stream';
 import { write } from './write.js';
 

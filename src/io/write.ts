@@ -3,8 +3,8 @@ import type { Writable } from 'node:stream';
 
 /**
  * Up to this many bytes may wait in a stream's buffer before a writer waits for 'drain'. Above
- * the streams' own 16 KiB mark, so that the work goes on while the last megabyte is written out
- * (waiting at every statement left the transform idle a twentieth of its time); still a bound.
+ * the streams' own 16 KiB mark, so that the work goes on while the last statement (up to 1 MiB)
+ * is written out instead of stopping for every one; still a bound.
  */
 const MAX_BUFFERED_BYTES = 4 << 20;
 
