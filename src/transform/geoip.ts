@@ -37,7 +37,7 @@ export class CountryLookup {
 
   country(ip: string): string {
     if (ip === '') return 'zzz';
-    // A plain IPv4 address in a block the table knows needs no cache: it is as quick to find.
+    // A plain IPv4 address (nearly all) is read once; in a block the table knows it needs no more.
     const address = ipv4Number(ip);
     if (address >= 0) {
       if (!isGlobalIPv4(address >>> 24, (address >>> 16) & 0xff, (address >>> 8) & 0xff)) return 'ZZZ';
@@ -46,19 +46,19 @@ export class CountryLookup {
     }
     let code = this.cache.get(ip);
     if (code !== undefined) return code;
-    code = this.lookup(ip);
+    code = address >= 0 ? this.lookupV4(ip, address >>> 16) : this.lookupText(ip);
     if (this.cache.size > 20_000) this.cache.clear(); // real logs reuse few addresses; bound the rest
     this.cache.set(ip, code);
     return code;
   }
 
-  private lookup(raw: string): string {
+  /** Anything but a plain dotted quad: a list, spaces, brackets, IPv6, or no address at all. */
+  private lookupText(raw: string): string {
     // X-Forwarded-For style lists: the first address is the client.
     const ip = raw.includes(',') ? raw.split(',')[0].trim() : raw.trim();
     try {
       const address = ipv4Number(ip);
       if (address >= 0) {
-        // The common case, checked without building an address object.
         if (!isGlobalIPv4(address >>> 24, (address >>> 16) & 0xff, (address >>> 8) & 0xff)) return 'ZZZ';
         return this.lookupV4(ip, address >>> 16);
       }
@@ -72,7 +72,7 @@ export class CountryLookup {
     }
   }
 
-  /** A global IPv4 address in /16 block `block` (its first two bytes). */
+  /** A global IPv4 address in /16 block `block` (its first two bytes), from the database. */
   private lookupV4(ip: string, block: number): string {
     const known = this.byBlock16[block];
     if (known !== 0) return this.codes[known - 1];
