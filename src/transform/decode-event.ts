@@ -38,28 +38,27 @@ export function decodeEventField(event: unknown): DecodedEvent {
   // Text no step below can read (a query string, plain words) is kept as it is without trying:
   // each failed parse throws, and throwing costs more than parsing.
   if (!JSON_START.test(event)) return { value: event };
-  let r: ReturnType<typeof parse> | undefined;
   if (!hasInvalidEscape(event)) {
-    r = parse(event);
+    const r = parse(event);
     if (r.ok) return { value: r.value };
   }
   // The reference's JSON fix-up: backslashes before anything but / and " doubled. (Text it
   // leaves as it is would only fail again: a failed parse costs microseconds.)
   const fixed = event.replace(/\\(?=[^/"])/g, '\\\\');
   if (fixed !== event) {
-    r = parse(fixed);
+    const r = parse(fixed);
     if (r.ok) return { value: r.value };
   }
   // Double-escaped events ({\"old\":2,…}): all backslashes removed.
   if (event.includes('\\')) {
-    r = parse(event.replace(/\\/g, ''));
+    const r = parse(event.replace(/\\/g, ''));
     if (r.ok) return { value: r.value };
   }
   const trimmed = event.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     const closed = closeTruncated(trimmed);
     if (closed !== undefined) {
-      r = parse(closed);
+      const r = parse(closed);
       if (r.ok) return { value: r.value, repaired: true, problem: 'event text truncated' };
     }
     return { value: event, problem: 'event text is not valid JSON' };
