@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { event, transform } from './helpers/transform.js';
 import { runTool } from './helpers/tools.js';
+import { fitRow, newFitCounters } from '../src/schema/fit.js';
+import { EdxTrackEvent, OpenAssessment } from '../src/schema/tables.js';
 import { testConnection, throwawayDatabases } from './helpers/mariadb.js';
 
 const longSource = 'x'.repeat(300); // event_source: VARCHAR(255)
@@ -64,4 +66,18 @@ t.test('the cut values load without a warning', async (t) => {
   } finally {
     await c.end();
   }
+});
+
+t.test('a date column receives a date or NULL, never other text', async (t) => {
+  const fit = (table: typeof EdxTrackEvent, column: string, v: string) => {
+    const values = table.columns.map(() => null as string | number | null);
+    const i = table.columns.findIndex((c) => c.name === column);
+    values[i] = v;
+    return fitRow(table, values, newFitCounters())[i];
+  };
+  t.equal(fit(EdxTrackEvent, 'time', '2014-03-03 08:00:00.000001'), '2014-03-03 08:00:00.000001');
+  t.equal(fit(EdxTrackEvent, 'time', ''), null, 'an empty string is no date');
+  t.equal(fit(OpenAssessment, 'time_aux', 'yesterday'), null);
+  t.equal(fit(EdxTrackEvent, 'downtime_for', '1:02:05'), '1:02:05', 'a gap in a TIME column');
+  t.equal(fit(EdxTrackEvent, 'downtime_for', ''), null);
 });

@@ -66,7 +66,7 @@ export function fitValue(table: TableDef, col: Column, v: Value, counters: FitCo
 
 /**
  * Per column, what surely fits without a closer look: for text, the longest string that cannot
- * exceed the limit (0 for other columns); for integers, the range.
+ * exceed the limit (-1 for other columns); for integers, the range.
  */
 interface FastLimits {
   textLength: Int32Array;
@@ -79,7 +79,8 @@ function fastLimits(table: TableDef): FastLimits {
   if (!limits) {
     const types = table.columns.map((c) => TYPES[c.type]);
     limits = {
-      textLength: Int32Array.from(types, ({ limit }) => (!limit ? 0 : limit.unit === 'bytes' ? Math.floor(limit.max / 3) : limit.max)),
+      // -1 for columns that are not text: no string passes as it is ('' is no DATETIME either).
+      textLength: Int32Array.from(types, ({ limit }) => (!limit ? -1 : limit.unit === 'bytes' ? Math.floor(limit.max / 3) : limit.max)),
       // NaN for columns that are not integers: no number is within that range.
       intMin: Float64Array.from(types, ({ range }) => (range ? range[0] : NaN)),
       intMax: Float64Array.from(types, ({ range }) => (range ? range[1] : NaN)),
