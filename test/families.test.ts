@@ -205,6 +205,12 @@ t.test('A/B experiments and cohorts → ABExperiment', async (t) => {
   const tagged = await one({ event_type: 'fullscreen', context: { course_user_tags: { partition_id: 7, group_id: 1 } }, event: '{"id":"v","currentTime":0}' });
   t.same([tagged.ABExperiment[0].group_id, tagged.ABExperiment[0].partition_id], [1, 7], 'events of a learner in an experiment');
   checkLinks(t, tagged);
+  // The tags as the LMS writes them: one key per partition, the group id as its value.
+  const lms = await one({ event_type: 'play_video', context: { course_user_tags: { 'xblock.partition_service.partition_50': '2' } }, event: '{"id":"v","currentTime":0}' });
+  const row = lms.ABExperiment[0];
+  t.same([row.partition_id, row.group_id, row.partition_name], [50, 2, 'xblock.partition_service.partition_50'], 'the LMS form of the tags names partition and group');
+  const other = await one({ event_type: 'play_video', context: { course_user_tags: { cohort_tag: '4' } }, event: '{"id":"v","currentTime":0}' });
+  t.same([other.ABExperiment[0].partition_id, other.ABExperiment[0].group_id, other.ABExperiment[0].partition_name], [-1, 4, 'cohort_tag'], 'any other tag: its key and value (§7.7)');
 });
 
 t.test('book, textbook.pdf, ORA1 and path-style events', async (t) => {

@@ -34,6 +34,22 @@ export function abExperiment(ev: TrackEvent): void {
   });
 }
 
+/** `xblock.partition_service.partition_<partition id>`: the key the LMS gives a learner's group. */
+const PARTITION_TAG = /^xblock\.partition_service\.partition_(\d+)$/;
+
+/**
+ * The partition and group a course_user_tags object names. The 2014 reference's fixtures held
+ * `{partition_id, group_id}`; the LMS writes `{"xblock.partition_service.partition_<id>": "<group>"}`,
+ * read as §7.7 reads an event's tags (partition_name := the first key, group_id := its value),
+ * with the partition id the key carries.
+ */
+function tagGroup(tags: Record<string, unknown>): { partitionId: number; partitionName: string; groupId: number } {
+  if ('group_id' in tags || 'partition_id' in tags) return { partitionId: int(tags.partition_id), partitionName: '', groupId: int(tags.group_id) };
+  const key = Object.keys(tags).find((k) => PARTITION_TAG.test(k)) ?? Object.keys(tags)[0];
+  const partition = PARTITION_TAG.exec(key);
+  return { partitionId: partition ? Number(partition[1]) : -1, partitionName: key, groupId: int(tags[key]) };
+}
+
 /**
  * Any other event whose context carries a non-empty course_user_tags (the learner is in an
  * experiment group): an ABExperiment row with the group and partition, as the reference era did.
@@ -43,11 +59,13 @@ export function experimentTags(ev: TrackEvent): void {
   const tags = ctx?.course_user_tags;
   if (!isObject(tags) || Object.keys(tags).length === 0) return;
   const module = ctx && isObject(ctx.module) ? ctx.module : {};
+  const group = tagGroup(tags);
   ev.addKeyedAux(ABExperiment, (r) =>
     // anon_screen_name stays '' as the reference wrote it; the main row (same _id) has it.
     r.set('event_type', ev.type)
-      .set('group_id', int(tags.group_id))
-      .set('partition_id', int(tags.partition_id))
+      .set('group_id', group.groupId)
+      .set('partition_id', group.partitionId)
+      .set('partition_name', group.partitionName)
       .set('resource_display_name', text(module.display_name))
       .set('course_display_name', ev.currentCourseId ?? ''),
   );
