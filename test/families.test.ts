@@ -135,7 +135,9 @@ t.test('navigation, login and video', async (t) => {
 
 t.test('enrollment, forum, instructor dashboard, groups', async (t) => {
   const enroll = await one({ event_type: 'edx.course.enrollment.activated', event_source: 'server', session: 'top', event: { course_id: 'Demo/CS101/Spring2014', mode: 'verified' } });
-  t.same([enroll.EdxTrackEvent[0].mode, enroll.EdxTrackEvent[0].session], ['verified', ''], 'the event session replaces the record one (reference)');
+  t.same([enroll.EdxTrackEvent[0].mode, enroll.EdxTrackEvent[0].session], ['verified', 'top'], 'the record session is kept when the event has none (the reference blanked it)');
+  const inEvent = await one({ event_type: 'edx.course.enrollment.deactivated', event_source: 'server', session: 'top', event: { mode: 'honor', session: 'inner' } });
+  t.equal(inEvent.EdxTrackEvent[0].session, 'inner', 'a session in the event replaces the record one (reference)');
   const mode = await one({ event_type: 'edx.course.enrollment.mode_changed', event_source: 'server', event: { mode: 'audit' } });
   t.equal(mode.EdxTrackEvent[0].mode, 'audit');
   const search = await one({ event_type: 'edx.forum.searched', event_source: 'server', event: { query: 'trees', page: 2, total_results: 25 } });

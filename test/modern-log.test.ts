@@ -321,6 +321,11 @@ t.test('enrollment, bookmarks, forums, experiments', async (t) => {
     'enrollment events (name and event_type): a row each with the mode',
   );
   t.same(
+    await dbTally(`SELECT session FROM ${main} WHERE badly_formatted = '' AND event_type IN ('edx.course.enrollment.activated', 'edx.course.enrollment.deactivated')`),
+    tally(intact.filter((l) => /enrollment\.(de)?activated$/.test(String(l.record.event_type))).map((l) => l.record.session ?? '')),
+    'their session is the line\'s (the LMS writes it at the top level, not in the event)',
+  );
+  t.same(
     await dbTally(`SELECT event_type, submission_id, mode, sequence_id FROM ${main} WHERE badly_formatted = '' AND event_type LIKE 'edx.bookmark.%'`),
     tally(intact.filter((l) => l.kind === 'server.bookmark').map((l) => {
       const e = eventOf(l);

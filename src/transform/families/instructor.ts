@@ -30,12 +30,16 @@ export const instructorEvent = (...fields: Field[]) => (ev: TrackEvent): void =>
   }
 };
 
-/** edx.course.enrollment.*: the mode; the event's session replaces the record's (reference). */
+/**
+ * edx.course.enrollment.*: the mode; a session in the event replaces the record's (reference).
+ * change: the reference also blanked the record's session when the event had none, and the LMS
+ * writes it only at the top level (event-schema.md: "session … on server enrollment events").
+ */
 export function enrollment(ev: TrackEvent): void {
   const e = ev.event;
   if (!isObject(e)) return ev.warn(`${ev.type} event is not an object`);
   ev.main.set('mode', text(e.mode ?? e.new_mode));
-  if (ev.type === 'edx.course.enrollment.activated' || ev.type === 'edx.course.enrollment.deactivated') {
+  if ((ev.type === 'edx.course.enrollment.activated' || ev.type === 'edx.course.enrollment.deactivated') && 'session' in e) {
     ev.main.set('session', text(e.session));
   }
   if (typeof e.course_id === 'string' && ev.main.get('course_id') === '') ev.main.set('course_id', e.course_id);
