@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { H } from '../src/transform/values.js';
 import { Modulestore } from '../src/transform/modulestore.js';
 import { transform, event } from './helpers/transform.js';
+import { LINKS } from './helpers/links.js';
 
 const PROB = 'i4x-Demo-CS101-problem-0123456789abcdef0123456789abcdef';
 const ms = new Modulestore([
@@ -14,20 +15,9 @@ const one = async (fields: Record<string, unknown>) => (await transform([event(f
 /** Every link column names a row that exists (answer_fk, state_fk, …). */
 function checkLinks(t: Test, rows: Record<string, Record<string, unknown>[]>) {
   const ids = (table: string, col: string) => new Set((rows[table] ?? []).map((r) => r[col]));
-  const links: [string, string, string, string][] = [
-    ['EdxTrackEvent', 'answer_fk', 'Answer', 'answer_id'],
-    ['EdxTrackEvent', 'correctMap_fk', 'CorrectMap', 'correct_map_id'],
-    ['EdxTrackEvent', 'state_fk', 'State', 'state_id'],
-    ['State', 'student_answer', 'Answer', 'answer_id'],
-    ['State', 'correct_map', 'CorrectMap', 'correct_map_id'],
-    ['State', 'input_state', 'InputState', 'input_state_id'],
-    ['EventIp', 'event_table_id', 'EdxTrackEvent', '_id'],
-    ['ABExperiment', 'event_table_id', 'EdxTrackEvent', '_id'],
-    ['OpenAssessment', 'event_table_id', 'EdxTrackEvent', '_id'],
-  ];
-  for (const [table, col, ref, key] of links) {
+  for (const { table, column, ref, key } of LINKS) {
     const keys = ids(ref, key);
-    for (const r of rows[table] ?? []) if (r[col] !== '') t.ok(keys.has(r[col]), `${table}.${col} names a ${ref} row`);
+    for (const r of rows[table] ?? []) if (r[column] !== '') t.ok(keys.has(r[column]), `${table}.${column} names a ${ref} row`);
   }
 }
 
