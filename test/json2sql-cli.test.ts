@@ -49,7 +49,7 @@ t.test('stdin to stdout, summary on stderr, lines accounted for', async (t) => {
   t.match(r.stdout, /^-- edx-pipes/);
   t.match(r.stdout, /CREATE TABLE IF NOT EXISTS Edx\.EdxTrackEvent/);
   t.notMatch(r.stdout, /DROP TABLE/, 'nothing dropped unless asked');
-  t.match(r.stdout, /INSERT INTO EdxPrivate\.EventIp/);
+  t.match(r.stdout, /REPLACE INTO EdxPrivate\.EventIp/);
   t.equal((r.stdout.match(/^START TRANSACTION;$/gm) ?? []).length, 1);
   t.match(r.stdout, /COMMIT;\n/);
 });

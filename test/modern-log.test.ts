@@ -7,9 +7,8 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { runTool } from './helpers/tools.js';
-import { testConnection, throwawayDatabases } from './helpers/mariadb.js';
+import { runSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
 import { checkLinksInDatabase } from './helpers/links.js';
 import { modernLog, type ModernLine, type Rec } from './helpers/modern-log.js';
 
@@ -48,25 +47,6 @@ const dbTime = (iso: unknown) => {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d{6})?/.exec(String(iso));
   return m ? `${m[1]} ${m[2]}${m[3] ?? '.000000'}` : '';
 };
-
-/**
- * Run a script on one connection, statement groups under 4 MiB at a time (a query must stay under
- * max_allowed_packet; literals never hold a raw newline, so `;\n` ends a statement). Returns the
- * warnings all statements produced.
- */
-async function runScript(c: Connection, sql: string): Promise<number> {
-  const statements = sql.split(/(?<=;)\n/);
-  let warnings = 0;
-  for (let i = 0; i < statements.length;) {
-    let chunk = '';
-    while (i < statements.length && (chunk === '' || chunk.length + statements[i].length < 4 << 20)) chunk += statements[i++] + '\n';
-    if (chunk.trim() === '') continue;
-    const [results] = await c.query({ sql: chunk, rowsAsArray: true });
-    const list = Array.isArray(results) ? results : [results];
-    for (const r of list) if (r && typeof r === 'object' && 'warningStatus' in r) warnings += (r as ResultSetHeader).warningStatus;
-  }
-  return warnings;
-}
 
 const { edx, priv } = throwawayDatabases(t, 'edx_modern');
 const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-modern-'));
@@ -121,7 +101,7 @@ t.test('every line is accounted for', async (t) => {
 });
 
 t.test('the script loads into MariaDB cleanly', async (t) => {
-  t.equal(await runScript(db, run.stdout), 0, 'no warnings');
+  t.equal(await runSqlScript(db, run.stdout), 0, 'no warnings');
   for (const [table, n] of Object.entries(stats.rows as Record<string, number>)) {
     const database = table === 'Account' || table === 'EventIp' ? priv : edx;
     t.equal(await num(`SELECT COUNT(*) FROM ${database}.${table}`), n, `${table}: rows in the database = rows in the summary`);
@@ -130,7 +110,7 @@ t.test('the script loads into MariaDB cleanly', async (t) => {
   t.equal(await num(`SELECT COUNT(DISTINCT event_id) FROM ${main} WHERE badly_formatted <> ''`), log.length - intact.length,
     'badly_formatted is set exactly for the cut lines and cut POST texts');
   const loaded = await num(`SELECT (SELECT COUNT(*) FROM ${main}) + (SELECT COUNT(*) FROM ${edx}.Answer) + (SELECT COUNT(*) FROM ${priv}.EventIp)`);
-  t.equal(await runScript(db, run.stdout), 0, 'no warnings loading it again');
+  t.equal(await runSqlScript(db, run.stdout), 0, 'no warnings loading it again');
   t.equal(await num(`SELECT (SELECT COUNT(*) FROM ${main}) + (SELECT COUNT(*) FROM ${edx}.Answer) + (SELECT COUNT(*) FROM ${priv}.EventIp)`), loaded,
     'loading it again adds no rows');
 });

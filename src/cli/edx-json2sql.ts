@@ -23,7 +23,7 @@ rescued (badly_formatted holds the raw line); only lines with nothing recoverabl
 rejected. A summary goes to stderr at the end (lines = events + filtered + rejected).
 
 Output (one of):
-  (default)            MySQL script: CREATE DATABASE/TABLE IF NOT EXISTS, then INSERTs,
+  (default)            MySQL script: CREATE DATABASE/TABLE IF NOT EXISTS, then REPLACEs,
                        one transaction per input file; loading it twice adds nothing
   --csv DIR            one CSV per table and a manifest per input file, for edx-csvload
   --rows               a row stream on stdout for 'edx-csvload' (no files in between)

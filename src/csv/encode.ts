@@ -60,8 +60,9 @@ const fileLiteral = (s: string) => `'${s.replace(/[\\']/g, (c) => '\\' + c)}'`;
 
 /**
  * LOAD DATA LOCAL INFILE for one table file. REPLACE: primary keys are derived from the input
- * (decisions.md §4), so a row that is already there is the same row; REPLACE overwrites it without
- * a warning, where IGNORE would warn once per duplicate.
+ * (decisions.md §4), so a row that is already there is the same event; REPLACE overwrites it
+ * without a warning (IGNORE would warn once per duplicate), the later copy winning as in the SQL
+ * script's REPLACE INTO.
  */
 export function loadStatement(table: TableDef, file: string, names: DatabaseNames = DEFAULT_DATABASES): string {
   const cols = table.columns.map((c) => quoteIdent(c.name)).join(',');

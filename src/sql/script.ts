@@ -1,7 +1,9 @@
 // The default output of edx-json2sql: a complete MySQL script that `mysql`/`mariadb` loads as it
-// is (decisions.md §3): databases and tables created if missing, multi-row INSERTs, one
+// is (decisions.md §3): databases and tables created if missing, multi-row REPLACEs, one
 // transaction per source, partitions added as quarters appear. Loading it twice adds nothing:
-// ids are derived, and duplicates are ignored by primary key without warnings.
+// ids are derived, and a row whose key is there already replaces it without warnings: the later
+// copy wins, as in edx-csvload's LOAD DATA … REPLACE, so both paths give the same warehouse even
+// where copies of a line differ (downtime_for, load_info_fk of overlapping files).
 import type { Writable } from 'node:stream';
 import { createAllTables, createDatabases, dropAllTables, ensureQuarterPartition } from '../schema/ddl.js';
 import { columnIndex, qualifiedName, DEFAULT_DATABASES, LoadInfo, type DatabaseNames, type TableDef } from '../schema/tables.js';
@@ -37,7 +39,7 @@ function sqlLiteralIn(table: TableDef): Literal {
 }
 
 /**
- * An INSERT statement being built, as UTF-8 bytes: each tuple is encoded as soon as it is made,
+ * A REPLACE statement being built, as UTF-8 bytes: each tuple is encoded as soon as it is made,
  * so its string dies young instead of waiting (and being moved by the GC, then joined and encoded
  * again) until the statement is complete.
  */
@@ -51,9 +53,9 @@ class PendingStatement {
   constructor(
     /** Makes the text of the table's tuples. */
     readonly tupleText: RowText,
-    /** `INSERT … VALUES\n(`: the first tuple's opening parenthesis included. */
+    /** `REPLACE INTO … VALUES\n(`: the first tuple's opening parenthesis included. */
     private readonly head: string,
-    /** The last tuple's closing parenthesis, then `ON DUPLICATE KEY …`. */
+    /** The last tuple's closing parenthesis and the statement's end. */
     private readonly tail: string,
   ) {}
 
@@ -142,11 +144,10 @@ export class SqlScriptWriter implements RowWriter {
 
   private startStatements(table: TableDef): PendingStatement {
     const cols = table.columns.map((c) => c.name).join(',');
-    const key = table.primaryKey[0];
     const p = new PendingStatement(
       new RowText(table, sqlLiteralIn(table)),
-      `INSERT INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n(`,
-      `)\nON DUPLICATE KEY UPDATE ${key}=${key};\n`,
+      `REPLACE INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n(`,
+      ');\n',
     );
     this.pending.set(table, p);
     return p;

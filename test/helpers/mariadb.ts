@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import mysql from 'mysql2/promise';
+import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
 
 export interface TestServer {
   host: string;
@@ -98,6 +98,25 @@ export async function testConnection(database?: string) {
   const s = await testServer();
   return mysql.createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database,
     multipleStatements: true, charset: 'utf8mb4_unicode_ci', dateStrings: true, timezone: 'Z' });
+}
+
+/**
+ * Run a SQL script (edx-json2sql's output) on a connection, statements grouped under 4 MiB a query
+ * (a query must stay under max_allowed_packet; literals never hold a raw newline, so `;\n` ends a
+ * statement). Returns the warnings all statements produced.
+ */
+export async function runSqlScript(c: Connection, sql: string): Promise<number> {
+  const statements = sql.split(/(?<=;)\n/);
+  let warnings = 0;
+  for (let i = 0; i < statements.length;) {
+    let chunk = '';
+    while (i < statements.length && (chunk === '' || chunk.length + statements[i].length < 4 << 20)) chunk += statements[i++] + '\n';
+    if (chunk.trim() === '') continue;
+    const [results] = await c.query({ sql: chunk, rowsAsArray: true });
+    const list = Array.isArray(results) ? results : [results];
+    for (const r of list) if (r && typeof r === 'object' && 'warningStatus' in r) warnings += (r as ResultSetHeader).warningStatus;
+  }
+  return warnings;
 }
 
 /** A unique name for a throwaway database. */
