@@ -94,6 +94,16 @@ t.test('event times', async (t) => {
   t.equal(parseEventTime({ $date: 1375597633660 })?.utc, '2013-08-04 06:27:13.660000', 'mongoexport');
   t.equal(parseEventTime('yesterday'), undefined);
   t.equal(parseEventTime(null), undefined);
+  // A time is a DATETIME the server takes, and a quarter a partition can hold, or it is no time.
+  t.equal(parseEventTime('2023-11-31T10:00:00.000001+00:00'), undefined, 'a day November does not have');
+  t.equal(parseEventTime('2023-02-29 10:00:00'), undefined, 'February 29 of a common year');
+  t.equal(parseEventTime('2024-02-29T10:00:00.000001+00:00')?.utc, '2024-02-29 10:00:00.000001', 'of a leap year');
+  t.equal(parseEventTime('2100-02-29T10:00:00Z'), undefined, 'a century is no leap year');
+  t.equal(parseEventTime(-4e13)?.utc, undefined, 'a number before the year 1000');
+  t.equal(parseEventTime({ $date: 1e15 }), undefined, 'after 9999');
+  t.equal(parseEventTime(1e20), undefined, 'beyond what Date holds');
+  t.equal(parseEventTime(253402300799000)?.utc, '9999-12-31 23:59:59.000000', 'the last second DATETIME holds');
+  t.equal(parseEventTime('9999-12-31T23:30:00-01:00'), undefined, 'an offset that moves it past 9999');
   t.equal(formatGap(0), '0:00:00');
   t.equal(formatGap(3725e6), '1:02:05');
   t.equal(formatGap(361.000123e6), '0:06:01.000123');

@@ -15,9 +15,18 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9})
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
-function fromMicros(micros: number): EventTime {
+/** Days of a month (1-12) of a year of the Gregorian calendar. */
+const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/**
+ * The time at `micros`, or undefined outside the years 1000-9999 (what DATETIME holds, and what a
+ * quarter partition can be named after): a number or {"$date": n} there is no event time.
+ */
+function fromMicros(micros: number): EventTime | undefined {
   const ms = Math.floor(micros / 1000);
   const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  if (!(year >= 1000 && year <= 9999)) return undefined; // NaN (out of Date's range) included
   const frac = micros - Math.floor(micros / 1e6) * 1e6;
   return {
     utc: `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(frac, 6)}`,
@@ -44,6 +53,7 @@ function parseLmsTime(v: string): EventTime | undefined {
   const hour = digitsAt(v, 11, 13), minute = digitsAt(v, 14, 16), second = digitsAt(v, 17, 19);
   // Out-of-range fields and leap seconds are left to the general parser.
   if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (day > 28 && day > daysIn(year, month)) return undefined; // 2023-11-31 is no date (the general parser says so)
   const base = Date.UTC(year, month - 1, day, hour, minute, second);
   return { utc: `${v.slice(0, 10)} ${v.slice(11, 26)}`, micros: base * 1000 + digitsAt(v, 20, 26), year, month };
 }
@@ -61,7 +71,9 @@ export function parseEventTime(v: unknown): EventTime | undefined {
   const [, y, mo, d, h, mi, s, fracText = '', zone] = m;
   const frac = (fracText + '000000').slice(0, 6);
   const year = Number(y), month = Number(mo);
-  if (month < 1 || month > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return undefined;
+  // A day the month does not have (2023-02-29) is no date: Date.UTC would roll it over, and the
+  // text as written is no DATETIME either.
+  if (month < 1 || month > 12 || Number(d) < 1 || Number(d) > daysIn(year, month) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return undefined;
   const base = Date.UTC(year, month - 1, Number(d), Number(h), Number(mi), Number(s));
   if (!Number.isFinite(base) || year < 1000) return undefined;
   let offsetMin = 0;
