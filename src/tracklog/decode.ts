@@ -129,7 +129,8 @@ export function closeTruncated(text: string): string | undefined {
 }
 
 /** Recover what the text still says (§8.3); a row needs at least one of these fields. */
-function rescueOrReject(text: string, reason: string): Decoded {
+/** The fields a line's text still shows (a rescue row), or a reject when there are none worth a row. */
+export function rescueOrReject(text: string, reason: string): Decoded {
   const record: Record_ = {};
   let found = 0;
   for (const key of FIELDS_TO_RESCUE) {

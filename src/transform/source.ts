@@ -5,7 +5,7 @@ import { EdxTrackEvent, EventIp, LoadInfo } from '../schema/tables.js';
 import { fitRow } from '../schema/fit.js';
 import { quarterOf } from '../schema/quarters.js';
 import type { InputLine } from '../tracklog/read.js';
-import { decodeLine } from '../tracklog/decode.js';
+import { decodeLine, rescueOrReject } from '../tracklog/decode.js';
 import { parseEventTime, formatGap, type EventTime } from '../tracklog/time.js';
 import { courseColumns } from './course.js';
 import { dispatch } from './dispatch.js';
@@ -68,6 +68,8 @@ export class SourceTransformer {
   private lastSeen = new LastSeen();
   private counts: Record<string, number> = {};
   private rawLine = '';
+  /** The last line counted as rescued (so that a failure after it does not count it twice). */
+  private rescuedLine = 0;
 
   constructor(readonly source: Source, private readonly opts: TransformOptions) {}
 
@@ -92,9 +94,39 @@ export class SourceTransformer {
     return this.opts.writer.write({ table, values: fitRow(table, row.values, this.opts.stats.fit) });
   }
 
-  line({ lineNo, text }: InputLine): Promise<void> | void {
+  line(input: InputLine): Promise<void> | void {
+    this.opts.stats.lines++;
+    try {
+      return this.decodedLine(input);
+    } catch (e) {
+      // Odd values can still break a handler (a value nested thousands deep overflows the stack
+      // when made text; an object whose key is `toString`): that line, not the file, is lost to
+      // it. Rows are only written once a line is done, so none of this one has been.
+      return this.afterError(input, e as Error);
+    }
+  }
+
+  /** A line the transform failed on: the fields its text still shows in a rescue row, or a reject. */
+  private afterError({ lineNo, text }: InputLine, error: Error): Promise<void> | void {
     const stats = this.opts.stats;
-    stats.lines++;
+    const reason = `transform failed: ${error.message}`;
+    this.opts.onWarning?.(this.source.name, lineNo, reason);
+    const rescue = rescueOrReject(text, reason);
+    if (rescue.kind === 'rescued') {
+      try {
+        const p = this.event(rescue.record, text, lineNo, text);
+        if (this.rescuedLine !== lineNo) stats.rescued++;
+        return p;
+      } catch {
+        // the rescue row failed too: the reject report has the line
+      }
+    }
+    stats.rejected++;
+    return this.opts.onReject({ file: this.source.name, line: lineNo, reason, raw: text });
+  }
+
+  private decodedLine({ lineNo, text }: InputLine): Promise<void> | void {
+    const stats = this.opts.stats;
     const decoded = decodeLine(text);
     switch (decoded.kind) {
       case 'skip':
@@ -105,9 +137,13 @@ export class SourceTransformer {
         return this.opts.onReject({ file: this.source.name, line: lineNo, reason: decoded.reason, raw: text });
       case 'rescued':
         stats.rescued++;
+        this.rescuedLine = lineNo;
         return this.event(decoded.record, text, lineNo, text);
       case 'record':
-        if (decoded.repaired) stats.rescued++;
+        if (decoded.repaired) {
+          stats.rescued++;
+          this.rescuedLine = lineNo;
+        }
         return this.event(decoded.record, text, lineNo, decoded.repaired ? text : undefined);
     }
   }
