@@ -244,6 +244,15 @@ t.test('a line the transform fails on costs that line its columns, not the file 
   t.match(warnings.join('\n'), /1: transform failed: Maximum call stack size exceeded/, 'and the failure is said');
 });
 
+t.test('a broken line is never filtered as noise', async (t) => {
+  const cut = '{"username": "ello", "event_type": "/';
+  const heartbeat = JSON.stringify(event({ event_type: '/heartbeat', event_source: 'server' }));
+  const { rows, stats } = await transform([cut, heartbeat, heartbeat.slice(0, -5)]);
+  t.equal(stats.filtered.ping, 0, 'a cut line that reads as a ping is kept');
+  t.same(rows.EdxTrackEvent.map((r) => r.badly_formatted), [cut, '', heartbeat.slice(0, -5)], 'with its raw text; so is a cut repeated heartbeat');
+  t.equal(stats.events, 3);
+});
+
 t.test('a line without ip or time still gives a row', async (t) => {
   const { rows } = await transform([{ username: 'x', event_type: 'page_close', event_source: 'browser', page: 'p' }]);
   const m = rows.EdxTrackEvent[0];

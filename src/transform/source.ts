@@ -158,15 +158,17 @@ export class SourceTransformer {
 
     // The noise filter first (transform.md §4.5): a filtered ping or heartbeat still moves its
     // IP's last-seen time, but needs none of the columns below (a fifth of a busy day's lines).
+    // A broken line is never taken for noise: cut short, `"event_type": "/…` reads as a ping, and
+    // its raw text would be stored nowhere.
     const finishedAs = finishedType(eventType);
     let downtimeFor: string | null = null;
     if (finishedAs === undefined) {
       const gap = this.downtime(ip, time);
-      if (gap === FILTERED && eventType.endsWith('/heartbeat')) {
+      if (gap === FILTERED && eventType.endsWith('/heartbeat') && badlyFormatted === undefined) {
         stats.filtered.heartbeat++;
         return;
       }
-      if (eventType === '/') {
+      if (eventType === '/' && badlyFormatted === undefined) {
         stats.filtered.ping++;
         return;
       }
