@@ -98,9 +98,10 @@ export async function main(argv: string[]): Promise<number> {
       stdinName: args['source-name'],
       onReject,
       onWarning: args.verbose ? (file, line, msg) => say(TOOL, `${file}:${line}: ${msg}`) : undefined,
-      onSourceError: (name, e) => {
+      onSourceError: (name, e, kept) => {
         failed = true;
-        say(TOOL, `${name}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e.message}; its rows were rolled back`);
+        const what = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message;
+        say(TOOL, `${name}: ${what}; ${kept ?? 'its rows were rolled back'}`);
       },
       onProgress: args.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${s.lines} lines, ${s.events} events`),
     }).catch((e: Error) => {

@@ -6,6 +6,7 @@
 // where copies of a line differ (downtime_for, load_info_fk of overlapping files).
 import type { Writable } from 'node:stream';
 import { createAllTables, createDatabases, dropAllTables, ensureQuarterPartition } from '../schema/ddl.js';
+import { initialQuarters } from '../schema/quarters.js';
 import { columnIndex, qualifiedName, DEFAULT_DATABASES, LoadInfo, type DatabaseNames, type TableDef } from '../schema/tables.js';
 import { RowText, type Literal } from '../schema/row-text.js';
 import type { Row, RowWriter, Source } from '../transform/rows.js';
@@ -24,6 +25,9 @@ export interface SqlScriptOptions {
   /** A comment line naming the tool and its inputs. */
   banner?: string;
 }
+
+/** Quarters whose partitions every EdxTrackEvent table has from its creation: no DDL for them. */
+const INITIAL_QUARTERS = new Set(initialQuarters());
 
 /** ASCII of the separator between tuples: `),\n(`. */
 const TUPLE_SEPARATOR = [0x29, 0x2c, 0x0a, 0x28];
@@ -88,6 +92,10 @@ export class SqlScriptWriter implements RowWriter {
   private quarters = new Set<string>();
   private names: DatabaseNames;
   private started = false;
+  /** Statements of the current source written so far (a partition added now commits them). */
+  private statementsOfSource = 0;
+  /** The first quarter whose partition, if the server lacked it, was added mid-source (committing the rows before it). */
+  private committedBefore?: string;
 
   constructor(private out: Writable, private opts: SqlScriptOptions = {}) {
     this.names = opts.names ?? DEFAULT_DATABASES;
@@ -114,6 +122,8 @@ export class SqlScriptWriter implements RowWriter {
 
   async startSource(source: Source): Promise<void> {
     if (!this.started) await this.preamble();
+    this.statementsOfSource = 0;
+    this.committedBefore = undefined;
     await write(this.out, `\n-- source: ${source.loadFile.replace(/[\r\n]/g, ' ')}\nSTART TRANSACTION;\n`);
   }
 
@@ -123,6 +133,7 @@ export class SqlScriptWriter implements RowWriter {
       const quarter = row.values[columnIndex(table).quarter] as string;
       if (!this.quarters.has(quarter)) {
         this.quarters.add(quarter);
+        if (INITIAL_QUARTERS.has(quarter)) return this.add(table, row); // the table is created with it
         const p = this.partition(table, quarter);
         return p.then(() => this.add(table, row));
       }
@@ -131,8 +142,11 @@ export class SqlScriptWriter implements RowWriter {
   }
 
   private async partition(table: TableDef, quarter: string): Promise<void> {
-    // The ALTER commits implicitly; rows already written for this source are complete statements.
-    await this.flush(table);
+    // The ALTER commits implicitly (MySQL DDL): the rows of the events so far go first, all of
+    // them, so that what it commits is whole events with their links; LoadInfo stays pending,
+    // so that a source that fails later is not recorded as loaded.
+    for (const t of this.pending.keys()) if (t !== LoadInfo) await this.flush(t);
+    if (this.statementsOfSource > 0) this.committedBefore ??= quarter;
     await write(this.out, ensureQuarterPartition(table, quarter, this.names) + '\n');
   }
 
@@ -156,6 +170,7 @@ export class SqlScriptWriter implements RowWriter {
   private flush(table: TableDef): Promise<void> | void {
     const p = this.pending.get(table);
     if (!p || p.tuples === 0) return;
+    this.statementsOfSource++;
     return p.writeTo(this.out);
   }
 
@@ -168,9 +183,17 @@ export class SqlScriptWriter implements RowWriter {
     await write(this.out, 'COMMIT;\n');
   }
 
-  async abortSource(source: Source, error: Error): Promise<void> {
+  async abortSource(source: Source, error: Error): Promise<string | void> {
     for (const p of this.pending.values()) p.discard();
     await write(this.out, `-- ${source.name} failed: ${error.message.replace(/[\r\n]/g, ' ')}\nROLLBACK;\n`);
+    if (this.committedBefore === undefined) return;
+    // Nothing can take back what a DDL statement committed; LoadInfo does not name the source,
+    // so the next load of it (whole) loads it again, and REPLACE makes that exact.
+    const kept =
+      `its rows before the first event of ${this.committedBefore} stay loaded if that quarter's partition had to be added ` +
+      '(DDL commits); the rest were rolled back, and the file is not recorded as loaded: load it again when it is whole';
+    await write(this.out, `-- ${kept}\n`);
+    return kept;
   }
 
   async close(): Promise<void> {

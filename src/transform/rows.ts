@@ -32,8 +32,11 @@ export interface RowWriter {
   startSource(source: Source): Promise<void> | void;
   write(row: Row): Promise<void> | void;
   endSource(source: Source, counts: SourceCounts): Promise<void> | void;
-  /** The source failed part-way (unreadable, corrupt gzip): what was written of it must not count. */
-  abortSource?(source: Source, error: Error): Promise<void> | void;
+  /**
+   * The source failed part-way (unreadable, corrupt gzip): what was written of it must not count.
+   * Returns what of it stays loaded all the same, if anything, to be said.
+   */
+  abortSource?(source: Source, error: Error): Promise<string | void> | string | void;
   /** After the last source; flushes and closes what the writer opened (not stdout). */
   close(): Promise<void> | void;
 }

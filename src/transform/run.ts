@@ -16,8 +16,8 @@ export interface RunOptions {
   stdinName?: string;
   onReject: (r: Reject) => void | Promise<void>;
   onWarning?: (file: string, line: number, message: string) => void;
-  /** A source that could not be read to its end. */
-  onSourceError: (name: string, error: Error) => void;
+  /** A source that could not be read to its end; `kept`: what of it stays loaded, when anything does. */
+  onSourceError: (name: string, error: Error, kept?: string) => void;
   /** Called about once a second with the stats so far (progress). */
   onProgress?: (stats: RunStats) => void;
 }
@@ -45,8 +45,8 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
         }
       }
     } catch (e) {
-      opts.onSourceError(input, e as Error);
-      await opts.writer.abortSource?.(source, e as Error);
+      const kept = await opts.writer.abortSource?.(source, e as Error);
+      opts.onSourceError(input, e as Error, kept || undefined);
       continue;
     }
     await t.finish();
