@@ -45,7 +45,7 @@ demo: build
 	bin/edx-json2sql $(DEMO_NAMES) --stats $(DEMO_OUT)/stats.json --rejects $(DEMO_OUT)/rejects.jsonl $(DEMO_LOG) > $(DEMO_OUT)/demo.sql
 	@rm -rf $(DEMO_OUT)/csv
 	bin/edx-json2sql $(DEMO_NAMES) --quiet --csv $(DEMO_OUT)/csv $(abspath $(DEMO_LOG))
-	@echo "demo: SQL script   $(DEMO_OUT)/demo.sql ($$(grep -c '^INSERT' $(DEMO_OUT)/demo.sql) INSERT statements, for databases $(DEMO_EDX_DB)/$(DEMO_PRIVATE_DB))"
+	@echo "demo: SQL script   $(DEMO_OUT)/demo.sql ($$(grep -c '^REPLACE INTO' $(DEMO_OUT)/demo.sql) REPLACE statements, for databases $(DEMO_EDX_DB)/$(DEMO_PRIVATE_DB))"
 	@echo "demo: CSV          $(DEMO_OUT)/csv/ (a collection for edx-csvload)"
 	@echo "demo: summary      $(DEMO_OUT)/stats.json"
 	@echo "demo: rejected     $(DEMO_OUT)/rejects.jsonl ($$(wc -l < $(DEMO_OUT)/rejects.jsonl) lines)"
