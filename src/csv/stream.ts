@@ -6,10 +6,13 @@
 //   #quarter {"quarter":"spring2014"}                           before the first row of each quarter
 //   <Table>,<one CSV row in the dialect of encode.ts>            any number, tables interleaved
 //   #end {"loadInfoId":…,"rows":{"<Table>":n,…},"quarters":[…]}  end of that source, with its counts
+//   #done {"sources":n}                                          once, last line: the writer finished
 //
 // A CSV row never contains a raw newline (encode.ts escapes it), so '\n' frames rows. The end line
 // carries the writer's own counts: the reader checks them, so a stream cut short (transform killed)
-// or garbled never loads; a source without its end line is not loaded at all.
+// or garbled never loads; a source without its end line is not loaded at all. The `#done` line
+// (version 2) tells a stream cut between two sources from a shorter one: the sources before the
+// cut load, and the reader still fails, so the loader's exit status says that sources are missing.
 //
 // `#quarter` lines (and `announcesQuarters` in `#source`) were added so that the loader can load
 // EdxTrackEvent rows while the source still streams: it must add a quarter's partition before its
@@ -34,7 +37,9 @@ import { write, finish } from '../cli/common.js';
 import { encodeRow, isQuarter, QuarterSet, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 
-export const STREAM_HEADER = '#edx-pipes-rows/1';
+export const STREAM_HEADER = '#edx-pipes-rows/2';
+/** Streams of older writers: the same, without the `#done` line. */
+const STREAM_HEADER_V1 = '#edx-pipes-rows/1';
 const FLUSH_AT = 1 << 16;
 /** The bytes before a row's values: its table's name and ','. */
 const prefixes = new Map<TableDef, number[]>();
@@ -58,6 +63,8 @@ interface EndRecord {
 export class RowStreamWriter implements RowWriter {
   private pending = new TextChunks();
   private headerWritten = false;
+  /** Sources written to their `#end` line. */
+  private sourcesEnded = 0;
   private counts: Record<string, number> = {};
   private quarters = new QuarterSet();
 
@@ -92,12 +99,14 @@ export class RowStreamWriter implements RowWriter {
   endSource(source: Source): Promise<void> | void {
     const end: EndRecord = { loadInfoId: source.loadInfoId, rows: this.counts, quarters: this.quarters.list() };
     this.pending.append(`#end ${JSON.stringify(end)}\n`);
+    this.sourcesEnded++;
     return this.flush();
   }
 
   close(): Promise<void> | void {
     if (!this.headerWritten) this.pending.append(STREAM_HEADER + '\n'); // an empty run is still a valid stream
     this.headerWritten = true;
+    this.pending.append(`#done ${JSON.stringify({ sources: this.sourcesEnded })}\n`);
     return this.flush();
   }
 }
@@ -256,6 +265,11 @@ class RowStreamReader {
 
   private lineNo = 0;
   private sawHeader = false;
+  /** Version 2 streams end with `#done`; it has been read. */
+  private expectsDone = false;
+  private done = false;
+  /** Sources read to their `#end` line. */
+  private sourcesEnded = 0;
   private current?: StreamedSource;
   private spools = new Map<TableDef, TableSpool>();
 
@@ -339,10 +353,12 @@ class RowStreamReader {
   }
 
   private control(line: string): Promise<void> | void {
-    if (line === STREAM_HEADER) {
+    if (line === STREAM_HEADER || line === STREAM_HEADER_V1) {
       this.sawHeader = true;
+      this.expectsDone = line === STREAM_HEADER;
       return;
     }
+    if (this.done) this.fail('a line after #done');
     if (!this.sawHeader) this.fail(`not a row stream (expected ${STREAM_HEADER} first)`);
     const sp = line.indexOf(' ');
     const tag = sp < 0 ? line : line.slice(0, sp);
@@ -361,6 +377,13 @@ class RowStreamReader {
       return;
     }
     if (tag === '#end') return this.endSource(body as EndRecord);
+    if (tag === '#done') {
+      if (this.current) this.fail(`#done inside source ${this.current.source.name}`);
+      const n = (body as { sources?: unknown } | null)?.sources;
+      if (n !== this.sourcesEnded) this.fail(`#done says ${String(n)} sources, the stream held ${this.sourcesEnded}`);
+      this.done = true;
+      return;
+    }
     this.fail(`unknown control line ${tag}`);
   }
 
@@ -393,6 +416,7 @@ class RowStreamReader {
     for (const [t, s] of this.spools) rows[t.name] = s.rows;
     this.current = undefined;
     this.spools = new Map();
+    this.sourcesEnded++;
     src!.events.push({ kind: 'end', rows, quarters: end.quarters });
     src!.events.close();
   }
@@ -451,6 +475,9 @@ class RowStreamReader {
       }
       if (this.current) this.fail(`the stream ended inside source ${this.current.source.name} (no #end line: the writer did not finish)`);
       if (!this.sawHeader) throw new StreamFormatError(`row stream: empty input (expected ${STREAM_HEADER})`);
+      if (this.expectsDone && !this.done) {
+        this.fail(`the stream ended after ${this.sourcesEnded} whole source(s) without its #done line: the writer did not finish, sources may be missing`);
+      }
       this.sources.close();
     } catch (e) {
       this.current?.events.close(e as Error);
