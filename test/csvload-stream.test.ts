@@ -73,6 +73,14 @@ t.test('a stream cut short or garbled is refused', async (t) => {
   await t.rejects(read(Buffer.from(lines.filter((_, i) => i !== 5).join('\n'))), /rows in the stream, the writer counted/);
   await t.rejects(read(Buffer.from('EdxTrackEvent,"x"\n')), /not a row stream/);
   await t.rejects(read(Buffer.from(`${STREAM_HEADER}\nNoSuchTable,1\n`)), /row outside a source/);
+  // The last line says the writer finished: without it, a stream cut between sources is refused
+  // (after its whole sources), unless it is of version 1, which had no such line.
+  const text = bytes.toString();
+  t.match(text, /\n#done \{"sources":1\}\n$/);
+  const withoutDone = text.replace(/#done .*\n$/, '');
+  await t.rejects(read(Buffer.from(withoutDone)), /ended after 1 whole source\(s\) without its #done line/);
+  t.same(await read(Buffer.from(withoutDone.replace(STREAM_HEADER, '#edx-pipes-rows/1'))), [a.name], 'a version 1 stream needs none');
+  await t.rejects(read(Buffer.from(text.replace('#done {"sources":1}', '#done {"sources":2}'))), /#done says 2 sources, the stream held 1/);
 });
 
 t.test('edx-csvload loads a row stream from stdin, like the same collection', async (t) => {
