@@ -15,7 +15,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_TABLES, TABLES, columnIndex, type DatabaseNames, type TableDef } from '../src/schema/tables.js';
-import { runSqlScript, testConnection, testServer } from './helpers/mariadb.js';
+import { loadSqlScript, testConnection, testServer } from './helpers/mariadb.js';
 import { runTool } from './helpers/tools.js';
 import { modernLog, pyJson, type Rec } from './helpers/modern-log.js';
 import { CSVLOAD, ROOT, run, tableDigest, throwawayWarehouse } from './csvload-helpers.js';
@@ -206,16 +206,6 @@ const readStats = (file: string): Stats => JSON.parse(readFileSync(file, 'utf8')
 /** --stats without the time it took (the only field that differs between runs). */
 const statsBody = (s: Stats) => Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'seconds'));
 
-/** Run a script on a connection of its own; the warnings of all its statements. */
-async function runScript(sql: string): Promise<number> {
-  const c = await testConnection();
-  try {
-    return await runSqlScript(c, sql);
-  } finally {
-    await c.end();
-  }
-}
-
 /** `edx-json2sql LOG --rows --stats S | edx-csvload ARGS`, without tap's loader hooks in the children. */
 async function pipe(log: string, stats: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   const s = await testServer();
@@ -319,7 +309,7 @@ async function loadThreeWays(t: Test, name: string, log: string, o: { countsFrom
     (async () => {
       const tr = await runTool('edx-json2sql', ['--quiet', '--stats', st.A, ...A.args, log]);
       if (tr.code !== 0) return { transform: tr, warnings: NaN };
-      return { transform: tr, warnings: await runScript(tr.stdout) };
+      return { transform: tr, warnings: await loadSqlScript(tr.stdout) };
     })(),
     // B: a collection, loaded with edx-csvload.
     (async () => {

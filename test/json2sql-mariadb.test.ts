@@ -4,25 +4,10 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResultSetHeader } from 'mysql2';
 import { runTool, EXAMPLE_LOG, shared } from './helpers/tools.js';
-import { testConnection, throwawayDatabases } from './helpers/mariadb.js';
+import { loadSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-sql-'));
-
-/** Run a whole script; return the number of warnings all its statements produced. */
-async function runScript(sql: string): Promise<number> {
-  const c = await testConnection();
-  try {
-    const [results] = await c.query({ sql, rowsAsArray: true });
-    const list = Array.isArray(results) ? results : [results];
-    let warnings = 0;
-    for (const r of list) if (r && typeof r === 'object' && 'warningStatus' in r) warnings += (r as ResultSetHeader).warningStatus;
-    return warnings;
-  } finally {
-    await c.end();
-  }
-}
 
 async function counts(edx: string, priv: string): Promise<Record<string, number>> {
   const c = await testConnection();
@@ -46,10 +31,10 @@ async function roundTrip(t: Test, log: string) {
   const r = await runTool('edx-json2sql', ['--quiet', '--edx-db', edx, '--private-db', priv, '--stats', stats, log]);
   t.equal(r.code, 0, 'transform succeeds');
   const summary = JSON.parse(readFileSync(stats, 'utf8'));
-  t.equal(await runScript(r.stdout), 0, 'no warnings on the first load');
+  t.equal(await loadSqlScript(r.stdout), 0, 'no warnings on the first load');
   const loaded = await counts(edx, priv);
   for (const [table, n] of Object.entries(loaded)) t.equal(n, summary.rows[table], `${table}: rows in the database = rows in the summary`);
-  t.equal(await runScript(r.stdout), 0, 'no warnings loading it again');
+  t.equal(await loadSqlScript(r.stdout), 0, 'no warnings loading it again');
   t.same(await counts(edx, priv), loaded, 'loading it again adds no rows');
   return { summary, edx, priv };
 }

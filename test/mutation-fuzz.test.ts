@@ -19,9 +19,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection, ResultSetHeader } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { EXAMPLE_LOG, REPO, runTool, toolEnv } from './helpers/tools.js';
-import { runSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
+import { queryWarnings, runSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
 import { LINKS, checkLinksInDatabase } from './helpers/links.js';
 import { modernLog, pyJson, Random } from './helpers/modern-log.js';
 
@@ -470,13 +470,7 @@ const typeCut = (norm: string) => /"(?:event_type|name)"\s*:\s*"[^"]*$/.test(nor
 
 interface FailedTuple { table: string; ids: string[]; error: string; text: string }
 
-async function exec(c: Connection, sql: string): Promise<number> {
-  const [r] = await c.query({ sql, rowsAsArray: true });
-  const list = Array.isArray(r) ? r : [r];
-  let w = 0;
-  for (const x of list) if (x && typeof x === 'object' && 'warningStatus' in x) w += (x as ResultSetHeader).warningStatus;
-  return w;
-}
+const exec = queryWarnings;
 
 async function loadTupleByTuple(c: Connection, sql: string): Promise<{ warnings: number; failed: FailedTuple[] }> {
   const failed: FailedTuple[] = [];

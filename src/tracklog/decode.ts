@@ -128,8 +128,10 @@ export function closeTruncated(text: string): string | undefined {
   return out + stack.reverse().join('');
 }
 
-/** Recover what the text still says (§8.3); a row needs at least one of these fields. */
-/** The fields a line's text still shows (a rescue row), or a reject when there are none worth a row. */
+/**
+ * Recover what the text still says (§8.3): the fields it shows give a rescue row, which needs at
+ * least one of event_type, name, time or username; otherwise a reject.
+ */
 export function rescueOrReject(text: string, reason: string): Decoded {
   const record: Record_ = {};
   let found = 0;

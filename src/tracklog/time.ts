@@ -29,9 +29,9 @@ function fromMicros(micros: number): EventTime | undefined {
   if (!(year >= 1000 && year <= 9999)) return undefined; // NaN (out of Date's range) included
   const frac = micros - Math.floor(micros / 1e6) * 1e6;
   return {
-    utc: `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(frac, 6)}`,
+    utc: `${year}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(frac, 6)}`,
     micros,
-    year: d.getUTCFullYear(),
+    year,
     month: d.getUTCMonth() + 1,
   };
 }

@@ -112,9 +112,27 @@ export async function runSqlScript(c: Connection, sql: string): Promise<number> 
     let chunk = '';
     while (i < statements.length && (chunk === '' || chunk.length + statements[i].length < 4 << 20)) chunk += statements[i++] + '\n';
     if (chunk.trim() === '') continue;
-    const [results] = await c.query({ sql: chunk, rowsAsArray: true });
-    const list = Array.isArray(results) ? results : [results];
-    for (const r of list) if (r && typeof r === 'object' && 'warningStatus' in r) warnings += (r as ResultSetHeader).warningStatus;
+    warnings += await queryWarnings(c, chunk);
+  }
+  return warnings;
+}
+
+/** runSqlScript on a connection of its own. */
+export async function loadSqlScript(sql: string): Promise<number> {
+  const c = await testConnection();
+  try {
+    return await runSqlScript(c, sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Run one query of one or more statements; the warnings they all produced. */
+export async function queryWarnings(c: Connection, sql: string): Promise<number> {
+  const [results] = await c.query({ sql, rowsAsArray: true });
+  let warnings = 0;
+  for (const r of Array.isArray(results) ? results : [results]) {
+    if (r && typeof r === 'object' && 'warningStatus' in r) warnings += (r as ResultSetHeader).warningStatus;
   }
   return warnings;
 }
