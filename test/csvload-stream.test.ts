@@ -81,6 +81,25 @@ t.test('a stream cut short or garbled is refused', async (t) => {
   await t.rejects(read(Buffer.from(withoutDone)), /ended after 1 whole source\(s\) without its #done line/);
   t.same(await read(Buffer.from(withoutDone.replace(STREAM_HEADER, '#edx-pipes-rows/1'))), [a.name], 'a version 1 stream needs none');
   await t.rejects(read(Buffer.from(text.replace('#done {"sources":1}', '#done {"sources":2}'))), /#done says 2 sources, the stream held 1/);
+
+  // A byte changed inside a row that still reads as CSV, with every count right: the checksum
+  // of the source's bytes (version 3) refuses it; a version 2 stream had none to check.
+  const row = lines.findIndex((l) => l.startsWith('EdxTrackEvent,'));
+  const garbled = [...lines];
+  garbled[row] = lines[row].replace(/"([a-z])/, (_, c: string) => `"${c === 'x' ? 'y' : 'x'}`);
+  t.not(garbled[row], lines[row], 'a letter of the row changed');
+  await t.rejects(read(Buffer.from(garbled.join('\n'))), /source \/logs\/app1\/tracking.log-20140101.gz: its bytes differ from what the writer wrote \(CRC-32 \d+, the writer's \d+\): the stream was garbled/);
+  const quoteLost = [...lines];
+  quoteLost[row] = lines[row].replace(',"', ',');
+  await t.rejects(read(Buffer.from(quoteLost.join('\n'))), /the stream was garbled/, 'a lost opening quote too');
+  t.same(await read(Buffer.from(garbled.join('\n').replace(STREAM_HEADER, '#edx-pipes-rows/2'))), [a.name], 'a version 2 stream has no checksum to check');
+  // The checksum is over the bytes, whatever the chunks: a stream read a few bytes at a time agrees.
+  const input = new PassThrough();
+  for (let i = 0; i < bytes.length; i += 13) input.write(bytes.subarray(i, i + 13));
+  input.end();
+  const names: string[] = [];
+  for await (const s of readRowStream(input, { spool: false })) names.push(s.source.name);
+  t.same(names, [a.name], 'read in 13-byte chunks, the checksum agrees');
 });
 
 t.test('edx-csvload loads a row stream from stdin, like the same collection', async (t) => {

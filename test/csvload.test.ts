@@ -139,6 +139,30 @@ t.test('a file with fewer rows than its manifest says fails', async (t) => {
   t.equal(await count('EdxTrackEvent', `load_info_fk = '${col.source.loadInfoId}'`), 0, 'nothing of it loaded');
 });
 
+t.test('a file changed after the transform wrote it fails, though it still reads as CSV with every count right', async (t) => {
+  const col = await collection('changed', { idSpace: 'changed', count: 20, start: new Date('2014-03-01T00:00:00Z') });
+  const manifest = JSON.parse(readFileSync(col.manifest, 'utf8')) as { files: { table: string; crc32?: number }[] };
+  t.ok(manifest.files.every((f) => Number.isInteger(f.crc32)), 'the manifest gives each file its CRC-32');
+  const file = join(col.dir, `${collectionBase(col.source)}.EdxTrackEvent.csv`);
+  const original = readFileSync(file, 'utf8');
+  // A lost opening quote: `x",` is a valid bare value for LOAD DATA (OPTIONALLY ENCLOSED BY '"').
+  const at = original.indexOf(',"', original.indexOf('\n', original.length / 2));
+  writeFileSync(file, original.slice(0, at + 1) + original.slice(at + 2));
+  const r = await run(CSVLOAD, [...wh.args, col.dir]);
+  t.equal(r.code, 1, 'exit 1');
+  t.match(r.stderr, /failed, rolled back, not recorded: EdxTrackEvent: \S+EdxTrackEvent.csv is not the file the transform wrote \(CRC-32 \d+, the manifest's \d+\)/);
+  t.equal(await count('EdxTrackEvent', `load_info_fk = '${col.source.loadInfoId}'`), 0, 'nothing of it loaded');
+  t.equal(await count('LoadInfo', `load_info_id = '${col.source.loadInfoId}'`), 0, 'not recorded as loaded');
+
+  // A manifest of an older writer has no checksums: its files load on counts alone.
+  for (const f of manifest.files) delete f.crc32;
+  writeFileSync(col.manifest, JSON.stringify(manifest));
+  writeFileSync(file, original);
+  const old = await run(CSVLOAD, [...wh.args, col.dir]);
+  t.equal(old.code, 0, old.stderr);
+  t.equal(await count('EdxTrackEvent', `load_info_fk = '${col.source.loadInfoId}'`), 20, 'loaded');
+});
+
 t.test('--dry-run says what it would do and changes nothing', async (t) => {
   const col = await collection('dry', { idSpace: 'dry', count: 10, start: new Date('2035-10-01T00:00:00Z') });
   const first = await collection('first', { count: 300 });

@@ -21,8 +21,11 @@ export const MANIFEST_SUFFIX = '.manifest.json';
 /** What the loader needs to load one source, from a manifest or from the row stream. */
 export interface LoadableSource {
   source: Source;
-  /** One entry per table file; `rows` is what the file holds (checked against the server's count). */
-  files: { table: TableDef; path: string; rows: number }[];
+  /**
+   * One entry per table file; `rows` is what the file holds (checked against the server's count),
+   * `crc32` the CRC-32 of its bytes as written (checked against the bytes sent; older manifests have none).
+   */
+  files: { table: TableDef; path: string; rows: number; crc32?: number }[];
   /** Quarters of its EdxTrackEvent rows (partitions to add before loading). */
   quarters: string[];
   /** Where it came from, for messages: the manifest path or `stdin`. */
@@ -34,7 +37,7 @@ export interface Manifest {
   source: Source;
   dialect: string;
   quarters: string[];
-  files: { table: TableName; database: string; file: string; rows: number }[];
+  files: { table: TableName; database: string; file: string; rows: number; crc32?: number }[];
   /** Statements that load the files with the mysql/mariadb client, run from the manifest's directory. */
   load: string[];
 }
@@ -56,6 +59,8 @@ interface OpenFile {
   tmp: string;
   rows: number;
   pending: TextChunks;
+  /** The CRC-32 of the file's bytes, once all are appended. */
+  crc32: number;
   error?: Error;
 }
 
@@ -85,7 +90,8 @@ export class CsvCollectionWriter implements RowWriter {
     let f = this.files.get(row.table);
     if (!f) {
       const tmp = join(this.dir, `.${fileName(collectionBase(this.current), row.table)}.partial`);
-      f = { table: row.table, stream: createWriteStream(tmp), tmp, rows: 0, pending: new TextChunks() };
+      f = { table: row.table, stream: createWriteStream(tmp), tmp, rows: 0, pending: new TextChunks(), crc32: 0 };
+      f.pending.startChecksum();
       const opened = f;
       f.stream.on('error', (e) => (opened.error ??= e));
       this.files.set(row.table, f);
@@ -103,6 +109,7 @@ export class CsvCollectionWriter implements RowWriter {
     const manifestPath = join(this.dir, base + MANIFEST_SUFFIX);
     const written = ALL_TABLES.map((t) => this.files.get(t)).filter((f): f is OpenFile => !!f);
     for (const f of written) {
+      f.crc32 = f.pending.endChecksum();
       await f.pending.writeTo(f.stream);
       await finish(f.stream);
       if (f.error) throw f.error;
@@ -123,6 +130,7 @@ export class CsvCollectionWriter implements RowWriter {
         database: this.names[f.table.database],
         file: fileName(base, f.table),
         rows: f.rows,
+        crc32: f.crc32,
       })),
       load: written.map((f) => loadStatement(f.table, fileName(base, f.table), this.names) + ';'),
     };
@@ -162,7 +170,8 @@ export async function readManifest(path: string): Promise<LoadableSource> {
     if (!table) throw bad(`unknown table ${JSON.stringify(f.table)}`);
     if (!Number.isInteger(f.rows) || f.rows < 0) throw bad(`row count of ${f.file} is not a count`);
     if (typeof f.file !== 'string' || f.file.includes('/') || f.file.startsWith('.')) throw bad(`file name ${JSON.stringify(f.file)} is not a plain name`);
-    return { table, path: join(dir, f.file), rows: f.rows };
+    if (f.crc32 !== undefined && !(Number.isInteger(f.crc32) && f.crc32 >= 0 && f.crc32 < 2 ** 32)) throw bad(`crc32 of ${f.file} is not a CRC-32`);
+    return { table, path: join(dir, f.file), rows: f.rows, crc32: f.crc32 };
   });
   return { source: { name: s.name, loadFile: s.loadFile, loadInfoId: s.loadInfoId }, files, quarters: m.quarters, origin: path };
 }

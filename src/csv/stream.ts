@@ -1,11 +1,11 @@
 // The row stream: what `edx-json2sql --rows` writes and `edx-csvload` reads on stdin, so that
 // `edx-json2sql log.gz --rows | edx-csvload` needs no files. It is line-framed text:
 //
-//   #edx-pipes-rows/1                                           once, first line
+//   #edx-pipes-rows/3                                           once, first line
 //   #source {"name":…,"loadFile":…,"loadInfoId":…,"announcesQuarters":true}   start of a source
 //   #quarter {"quarter":"spring2014"}                           before the first row of each quarter
 //   <Table>,<one CSV row in the dialect of encode.ts>            any number, tables interleaved
-//   #end {"loadInfoId":…,"rows":{"<Table>":n,…},"quarters":[…]}  end of that source, with its counts
+//   #end {"loadInfoId":…,"rows":{"<Table>":n,…},"quarters":[…],"crc32":n}  end of that source
 //   #done {"sources":n}                                          once, last line: the writer finished
 //
 // A CSV row never contains a raw newline (encode.ts escapes it), so '\n' frames rows. The end line
@@ -13,6 +13,9 @@
 // or garbled never loads; a source without its end line is not loaded at all. The `#done` line
 // (version 2) tells a stream cut between two sources from a shorter one: the sources before the
 // cut load, and the reader still fails, so the loader's exit status says that sources are missing.
+// Counts catch lost or added lines, not a byte garbled inside a row that still reads as CSV (a lost
+// opening quote makes `server",` a valid bare value): version 3's `crc32` is the CRC-32 of every
+// byte between the `#source` line and the `#end` line, and a source whose bytes differ never loads.
 //
 // `#quarter` lines (and `announcesQuarters` in `#source`) were added so that the loader can load
 // EdxTrackEvent rows while the source still streams: it must add a quarter's partition before its
@@ -27,6 +30,7 @@
 // when the segments handed over but not yet released by the loader exceed `pendingBytes`, the
 // reader stops reading its input, so a slow database slows the writer; memory stays constant.
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,9 +41,12 @@ import { write, finish } from '../cli/common.js';
 import { encodeRow, isQuarter, QuarterSet, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 
-export const STREAM_HEADER = '#edx-pipes-rows/2';
-/** Streams of older writers: the same, without the `#done` line. */
-const STREAM_HEADER_V1 = '#edx-pipes-rows/1';
+export const STREAM_HEADER = '#edx-pipes-rows/3';
+/** Streams of older writers: version 2 has no checksum, version 1 no `#done` line either. */
+const OLDER_HEADERS = new Map([
+  ['#edx-pipes-rows/2', { done: true, checksum: false }],
+  ['#edx-pipes-rows/1', { done: false, checksum: false }],
+]);
 const FLUSH_AT = 1 << 16;
 /** The bytes before a row's values: its table's name and ','. */
 const prefixes = new Map<TableDef, number[]>();
@@ -58,6 +65,8 @@ interface EndRecord {
   loadInfoId: string;
   rows: Record<string, number>;
   quarters: string[];
+  /** CRC-32 of the bytes between the `#source` and `#end` lines (version 3). */
+  crc32?: number;
 }
 
 export class RowStreamWriter implements RowWriter {
@@ -83,6 +92,7 @@ export class RowStreamWriter implements RowWriter {
     this.quarters = new QuarterSet();
     const s: SourceRecord = { name: source.name, loadFile: source.loadFile, loadInfoId: source.loadInfoId, announcesQuarters: true };
     this.pending.append(`#source ${JSON.stringify(s)}\n`);
+    this.pending.startChecksum();
   }
 
   write(row: Row): Promise<void> | void {
@@ -97,7 +107,7 @@ export class RowStreamWriter implements RowWriter {
   }
 
   endSource(source: Source): Promise<void> | void {
-    const end: EndRecord = { loadInfoId: source.loadInfoId, rows: this.counts, quarters: this.quarters.list() };
+    const end: EndRecord = { loadInfoId: source.loadInfoId, rows: this.counts, quarters: this.quarters.list(), crc32: this.pending.endChecksum() };
     this.pending.append(`#end ${JSON.stringify(end)}\n`);
     this.sourcesEnded++;
     return this.flush();
@@ -265,8 +275,13 @@ class RowStreamReader {
 
   private lineNo = 0;
   private sawHeader = false;
-  /** Version 2 streams end with `#done`; it has been read. */
+  /** Version 2 and 3 streams end with `#done`. */
   private expectsDone = false;
+  /** Version 3 streams give each source's CRC-32. */
+  private expectsChecksum = false;
+  /** The CRC-32 of the current source's bytes so far, and where the bytes not yet summed start in the current chunk. */
+  private sum = 0;
+  private sumFrom = 0;
   private done = false;
   /** Sources read to their `#end` line. */
   private sourcesEnded = 0;
@@ -353,9 +368,11 @@ class RowStreamReader {
   }
 
   private control(line: string): Promise<void> | void {
-    if (line === STREAM_HEADER || line === STREAM_HEADER_V1) {
+    const older = OLDER_HEADERS.get(line);
+    if (line === STREAM_HEADER || older) {
       this.sawHeader = true;
-      this.expectsDone = line === STREAM_HEADER;
+      this.expectsDone = older?.done ?? true;
+      this.expectsChecksum = older?.checksum ?? true;
       return;
     }
     if (this.done) this.fail('a line after #done');
@@ -406,6 +423,9 @@ class RowStreamReader {
       const want = end.rows?.[t.name] ?? 0;
       if (got !== want) this.fail(`source ${src!.source.name}: ${got} ${t.name} rows in the stream, the writer counted ${want}`);
     }
+    if (this.expectsChecksum && end.crc32 !== this.sum) {
+      this.fail(`source ${src!.source.name}: its bytes differ from what the writer wrote (CRC-32 ${this.sum}, the writer's ${String(end.crc32)}): the stream was garbled`);
+    }
     src!.ended = true;
     // EdxTrackEvent last: the other tables' remainders are small and load quickly.
     for (const t of [...ALL_TABLES.filter((x) => x !== TABLES.EdxTrackEvent), TABLES.EdxTrackEvent]) {
@@ -435,8 +455,14 @@ class RowStreamReader {
           this.lineNo++;
           if (buf[start] === 0x23 /* # */) {
             const line = buf.toString('utf8', start, nl);
+            // The checksum covers the lines between #source and #end (#quarter lines too).
+            if (this.current && line.startsWith('#end ')) this.sum = crc32(buf.subarray(this.sumFrom, start), this.sum);
             start = nl + 1;
             await this.control(line);
+            if (line.startsWith('#source ')) {
+              this.sum = 0;
+              this.sumFrom = start;
+            }
             continue;
           }
           // A data line: <Table>,<csv row>
@@ -466,6 +492,9 @@ class RowStreamReader {
           }
           start = nl + 1;
         }
+        // Whole lines are summed; the carried part of a line is summed with the next chunk.
+        if (this.current) this.sum = crc32(buf.subarray(this.sumFrom, start), this.sum);
+        this.sumFrom = 0;
         carry = start < buf.length ? buf.subarray(start) : undefined;
       }
       if (this.stopped) return;

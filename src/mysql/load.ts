@@ -10,6 +10,7 @@
 //   6. COMMIT. Anything else → ROLLBACK, and the source is reported failed and not recorded.
 // A killed loader leaves an open transaction that the server rolls back when the connection drops.
 import { createReadStream } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
@@ -90,8 +91,12 @@ export class Progress {
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
-/** Counts rows ('\n') of the bytes passing through, for progress; passes Buffers on unchanged. */
+/**
+ * Counts rows ('\n') of the bytes passing through, for progress, and sums their CRC-32 (what the
+ * server read, to compare with what the transform wrote); passes Buffers on unchanged.
+ */
 class LineCounter extends Transform {
+  crc32 = 0;
   constructor(private readonly onLines: (n: number) => void) {
     super();
   }
@@ -99,6 +104,7 @@ class LineCounter extends Transform {
     let n = 0;
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++;
     this.onLines(n);
+    this.crc32 = crc32(chunk, this.crc32);
     cb(null, chunk);
   }
 }
@@ -232,7 +238,7 @@ export class Loader {
     try {
       for (const f of src.files) {
         if (f.table === LoadInfo) continue; // recorded below, with the time of this load
-        await this.loadFile(f.table, f.path, f.rows);
+        await this.loadFile(f.table, f.path, f.rows, f.crc32);
         per.set(f.table.name, (per.get(f.table.name) ?? 0) + f.rows);
       }
       await this.recordAndCommit(src.source);
@@ -244,16 +250,20 @@ export class Loader {
     }
   }
 
-  /** LOAD DATA LOCAL INFILE of one file in the CSV dialect; the server must read `rows` rows, without warnings. */
-  private async loadFile(table: TableDef, path: string, rows: number): Promise<void> {
+  /**
+   * LOAD DATA LOCAL INFILE of one file in the CSV dialect; the server must read `rows` rows,
+   * without warnings, and (when the writer gave one) bytes of the CRC-32 the writer summed.
+   */
+  private async loadFile(table: TableDef, path: string, rows: number, expectedCrc32?: number): Promise<void> {
     const conn = this.conn!;
     const progress = this.opts.progress;
     const before = progress?.rows ?? 0;
     let res: ResultSetHeader;
+    let read: LineCounter | undefined;
     try {
       [res] = await conn.query<ResultSetHeader>({
         sql: loadStatement(table, path, this.opts.names),
-        infileStreamFactory: () => createReadStream(path).pipe(new LineCounter((n) => progress && (progress.rows += n))),
+        infileStreamFactory: () => createReadStream(path).pipe((read = new LineCounter((n) => progress && (progress.rows += n)))),
       });
     } catch (e) {
       throw new LoadError(`${table.name}: ${(e as Error).message}`);
@@ -266,6 +276,10 @@ export class Loader {
     }
     if (info.records !== rows) {
       throw new LoadError(`${table.name}: the server read ${info.records} rows, the file should hold ${rows}`);
+    }
+    // Counts catch lost lines, not a changed byte that still reads as CSV (a lost opening quote).
+    if (expectedCrc32 !== undefined && read?.crc32 !== expectedCrc32) {
+      throw new LoadError(`${table.name}: ${path} is not the file the transform wrote (CRC-32 ${read?.crc32}, the manifest's ${expectedCrc32})`);
     }
     if (progress) progress.rows = before + rows;
   }
