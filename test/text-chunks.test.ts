@@ -49,3 +49,24 @@ t.test('writeTo writes everything to a stream, in order', async (t) => {
   await new Promise((r) => out.on('end', r));
   t.equal(joined(got), 'a'.repeat(300_000) + 'bc');
 });
+
+t.test('a checksum covers exactly the bytes appended between start and end, across chunks and takes', async (t) => {
+  const { crc32 } = await import('node:zlib');
+  const c = new TextChunks();
+  c.append('before ');
+  c.startChecksum();
+  const parts = ['héllo,', '€'.repeat(100_000), ' 😀\n', 'x'.repeat(400_000)];
+  c.append(parts[0]);
+  const taken = c.take(); // a take in the middle does not disturb the sum
+  c.append(parts[1]);
+  c.appendAscii([0x2c, 0x0a]);
+  c.append(parts[2]);
+  c.append(parts[3]); // a new chunk
+  const sum = c.endChecksum();
+  c.append(' after');
+  const all = Buffer.concat([...taken, ...c.take()]);
+  t.equal(all.toString('utf8'), 'before ' + parts[0] + parts[1] + ',\n' + parts[2] + parts[3] + ' after');
+  t.equal(sum, crc32(Buffer.from(parts[0] + parts[1] + ',\n' + parts[2] + parts[3])), 'the CRC-32 of the bytes between');
+  c.startChecksum();
+  t.equal(c.endChecksum(), 0, 'nothing appended: the CRC-32 of no bytes');
+});
