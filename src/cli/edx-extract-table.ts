@@ -22,8 +22,12 @@ The section starts at the dump's '-- Table structure for table \`TABLE\`' commen
 '-- Dumping data for table' comment in a dump made with --no-create-info) and ends with its
 UNLOCK TABLES, or where the next section begins in a dump without LOCK TABLES
 (--skip-add-locks) or without data (--no-data). The table's triggers are not copied. TABLE is
-compared exactly (case and all). A view is not a table and is not extracted. The dump needs its
-comments (not made with --compact or --skip-comments).
+compared exactly (case and all; in a dump whose SET NAMES is latin1, as that character set
+writes it). A view is not a table and is not extracted. The dump needs its comments (not made
+with --compact or --skip-comments); a table whose name holds a line break cannot be found, as
+the break cuts the dump's comment line. Lines inside trigger, routine and event bodies are never
+taken for section comments. With --no-autocommit dumps, the script commits the table's rows and
+restores autocommit as the dump does.
 
 Options:
   --database DB        in a dump of several databases (--databases, --all-databases), the
@@ -58,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     const result = await extractFromDump(path, { table, database, source: name }, process.stdout).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') throw e; // stdout's reader went away: runTool ends quietly
       if (e.code === 'ENOENT') throw new ToolError(`${name}: no such file`);
-      throw new ToolError(e.message.startsWith(`${path}:`) ? e.message : `${name}: ${e.message}`);
+      throw new ToolError(e.message.startsWith(`${name}:`) ? e.message : `${name}: ${e.message}`);
     });
     await finish(process.stdout);
 

@@ -14,13 +14,14 @@ const CR = 0x0d;
  * skipped) without being held: memory stays constant whatever the line lengths.
  */
 const HEAD_MAX = 4096;
-/** The first bytes of every line the filter cares about: `-- `, `/*!`, `UNLOCK`, `DELIMITER`, blank. */
-const INTERESTING_FIRST = new Set([0x2d, 0x2f, 0x55, 0x44, LF, CR]);
+/** The first bytes of every line the filter cares about: `-- `, `/*!`, `UNLOCK`, `DELIMITER`, `SET`, blank. */
+const INTERESTING_FIRST = new Set([0x2d, 0x2f, 0x55, 0x44, 0x53, LF, CR]);
 
 /** What a line of the dump is, as far as sections go. */
 type Line =
   | { kind: 'structure' | 'data' | 'view' | 'database' | 'host-database'; name: string }
-  | { kind: 'other-section' | 'unlock' | 'filler' | 'names' | 'utc' | 'saved' | 'plain'; charset?: string };
+  | { kind: 'other-section' | 'unlock' | 'filler' | 'names' | 'utc' | 'saved' | 'autocommit-off' | 'plain'; charset?: string }
+  | { kind: 'delimiter'; delimiter: string };
 
 // Lines that start something other than a table: section comments (`--\n-- Title\n--`), the
 // dump's epilogue, a table's triggers. They are matched at the start of a line, and rows never
@@ -36,9 +37,9 @@ const OTHER_SECTIONS = [
   // The dump's epilogue (SQL_MODE is restored even with --skip-tz-utc).
   '/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;',
   '/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;',
-  // A table's triggers follow its data; they are not part of the copy with or without LOCK TABLES.
+  // A table's triggers follow its data; they are not part of the copy with or without LOCK TABLES
+  // (nor is their `DELIMITER ;;`, a kind of its own).
   '/*!50003 ',
-  'DELIMITER ',
 ];
 
 /** A name as the dump writes it in a comment: `name` with `` for `, or bare with --skip-quote-names. */
@@ -53,6 +54,7 @@ function unquote(text: string): string {
  */
 function classify(text: string): Line {
   if (text === '' || text === '--') return { kind: 'filler' };
+  if (text.startsWith('DELIMITER ')) return { kind: 'delimiter', delimiter: text.slice(10).trim() };
   if (text === 'UNLOCK TABLES;') return { kind: 'unlock' };
   let m = /^-- (Table structure for table|Dumping data for table|Temporary table structure for view|Temporary view structure for view|Final view structure for view|Current Database:) (.*)$/.exec(text);
   if (m) {
@@ -63,6 +65,8 @@ function classify(text: string): Line {
   if ((m = /^\/\*!40101 SET NAMES (\w+) \*\/;$/.exec(text))) return { kind: 'names', charset: m[1] };
   if (text === "/*!40103 SET TIME_ZONE='+00:00' */;") return { kind: 'utc' };
   if (/^\/\*!40\d\d\d SET @OLD_/.test(text)) return { kind: 'saved' };
+  // --no-autocommit: each table's data runs in a transaction of its own, committed after UNLOCK TABLES.
+  if (text.startsWith('SET @OLD_AUTOCOMMIT=')) return { kind: 'autocommit-off' };
   // The header of a one-database dump names it here (`-- Current Database:` only comes with
   // --databases / --all-databases).
   if ((m = /^-- Host: .* {4}Database: (.*)$/.exec(text))) return { kind: 'host-database', name: m[1] };
@@ -102,8 +106,11 @@ export interface ExtractResult {
  */
 export class DumpTableFilter {
   private state: 'seeking' | 'inside' | 'done' = 'seeking';
-  private readonly table?: string;
-  private readonly database?: string;
+  /** The names asked for, as the dump's bytes (one char per byte). */
+  private table?: string;
+  private database?: string;
+  /** The dump's names are latin1 (its SET NAMES), not UTF-8. */
+  private latin1Names = false;
   private currentDb?: string;
   /** The first bytes of the current line, while it is at most HEAD_MAX long. */
   private head: Buffer[] = [];
@@ -117,8 +124,15 @@ export class DumpTableFilter {
   private charset?: string;
   private utc = false;
   private sawPrologue = false;
-  /** The table of the last structure or data comment. */
+  /** The table of the last structure or data comment (of the current database). */
   private lastTable?: string;
+  /**
+   * Inside a `DELIMITER ;;` block (triggers, routines, events): their bodies are raw lines, so a
+   * line there that reads like a section comment is not one.
+   */
+  private inDelimiterBlock = false;
+  /** The section turned autocommit off (--no-autocommit): the script commits and restores it. */
+  private autocommitOff = false;
   readonly result: ExtractResult = { found: false, truncated: false, tablesSeen: 0, isView: false, databaseSeen: false };
 
   constructor(private readonly opts: ExtractOptions) {
@@ -167,7 +181,18 @@ export class DumpTableFilter {
 
   /** The input has ended: a last line without a newline, then the epilogue. */
   end(out: Buffer[]): void {
-    if (this.headLength > 0 && this.state !== 'done') this.line(Buffer.concat(this.head), out);
+    if (this.headLength > 0 && this.state !== 'done') {
+      const last = Buffer.concat(this.head);
+      // The dump writes every line with its newline: a last line without one was cut short. Inside
+      // the section only a whole `UNLOCK TABLES;` ends it (`-- Dumping data for table \`Acc` cut
+      // from `Account2` must not read as the next table's comment); the rest is kept, truncated.
+      if (this.state === 'inside' && this.kindOf(last).kind !== 'unlock') {
+        this.flushHeld(out);
+        this.emit(last, out);
+      } else {
+        this.line(last, out);
+      }
+    }
     this.head = [];
     this.headLength = 0;
     if (this.state === 'inside') {
@@ -177,27 +202,39 @@ export class DumpTableFilter {
     }
   }
 
-  private line(bytes: Buffer, out: Buffer[]): void {
+  private kindOf(bytes: Buffer): Line {
     // Most lines of a dump are rows; they need no decoding to be told apart.
     const first = bytes.length > 0 ? bytes[0] : LF;
-    let kind: Line = { kind: 'plain' };
-    if (INTERESTING_FIRST.has(first)) {
-      let n = bytes.length;
-      if (n > 0 && bytes[n - 1] === LF) n--;
-      if (n > 0 && bytes[n - 1] === CR) n--;
-      kind = classify(bytes.toString('latin1', 0, n));
-    }
+    if (!INTERESTING_FIRST.has(first)) return { kind: 'plain' };
+    let n = bytes.length;
+    if (n > 0 && bytes[n - 1] === LF) n--;
+    if (n > 0 && bytes[n - 1] === CR) n--;
+    return classify(bytes.toString('latin1', 0, n));
+  }
+
+  private line(bytes: Buffer, out: Buffer[]): void {
+    let kind = this.kindOf(bytes);
+    if (kind.kind === 'delimiter') this.inDelimiterBlock = kind.delimiter !== ';';
+    else if (this.inDelimiterBlock) kind = { kind: 'plain' };
     if (this.state === 'inside') return this.insideLine(kind, bytes, out);
 
     switch (kind.kind) {
       case 'database':
       case 'host-database':
+        if (kind.name !== this.currentDb) this.lastTable = undefined; // `t` of the next database is another table
         this.currentDb = kind.name;
         if (kind.name === this.database) this.result.databaseSeen = true;
         return;
       case 'names':
         this.charset ??= kind.charset;
         this.sawPrologue = true;
+        // Names in the dump are bytes of its character set: in a latin1 dump, `Ünï` is a byte a letter.
+        if (/^latin1$/i.test(this.charset ?? '')) {
+          this.latin1Names = true;
+          const inLatin1 = (name?: string) => (name !== undefined && /^[\0-\xff]*$/.test(name) ? name : undefined);
+          this.table = inLatin1(this.opts.table) ?? this.table;
+          this.database = inLatin1(this.opts.database) ?? this.database;
+        }
         return;
       case 'utc':
         this.utc = true;
@@ -217,7 +254,8 @@ export class DumpTableFilter {
         if (newTable) this.result.tablesSeen++;
         if (!this.inDatabase()) return;
         if (this.table === undefined) {
-          if (newTable) out.push(Buffer.from(kind.name + '\n', 'latin1'));
+          // Listed as UTF-8: a latin1 dump's names are its characters, any other's are its bytes.
+          if (newTable) out.push(Buffer.from(kind.name + '\n', this.latin1Names ? 'utf8' : 'latin1'));
           this.result.found = true;
         } else if (kind.name === this.table) {
           this.startSection(bytes, out);
@@ -237,7 +275,7 @@ export class DumpTableFilter {
     // Without a recognisable prologue (not a standard dump header) the usual mysqldump settings.
     const utc = this.utc || !this.sawPrologue;
     const charset = this.charset ?? 'utf8mb4';
-    const name = Buffer.from(this.table ?? '', 'latin1').toString('utf8');
+    const name = this.opts.table ?? '';
     out.push(Buffer.from(`-- edx-extract-table: table \`${commentSafe(name)}\` of ${commentSafe(this.opts.source ?? '-')}
 /*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
 /*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */;
@@ -257,6 +295,9 @@ ${utc ? "/*!40103 SET TIME_ZONE='+00:00' */;\n" : ''}\
 
   private insideLine(kind: Line, bytes: Buffer, out: Buffer[]): void {
     switch (kind.kind) {
+      case 'autocommit-off':
+        this.autocommitOff = true;
+        break;
       case 'unlock':
         this.flushHeld(out);
         this.emit(bytes, out);
@@ -272,6 +313,7 @@ ${utc ? "/*!40103 SET TIME_ZONE='+00:00' */;\n" : ''}\
       case 'view':
       case 'database':
       case 'other-section':
+      case 'delimiter':
         // The next section begins: the table had no LOCK/UNLOCK (--skip-add-locks) or no data.
         return this.finishSection(out);
     }
@@ -282,7 +324,10 @@ ${utc ? "/*!40103 SET TIME_ZONE='+00:00' */;\n" : ''}\
   private finishSection(out: Buffer[]): void {
     this.held = []; // the blank and `--` lines that framed the next section's comment
     this.state = 'done';
-    out.push(Buffer.from(`${this.lastOutByte === LF ? '' : '\n'}
+    // --no-autocommit: the dump commits the table's rows and restores autocommit after UNLOCK
+    // TABLES, that is after the section: so does the script.
+    const commit = this.autocommitOff ? 'COMMIT;\nSET AUTOCOMMIT=@OLD_AUTOCOMMIT;\n' : '';
+    out.push(Buffer.from(`${this.lastOutByte === LF ? '' : '\n'}${commit}
 /*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
 /*!40101 SET SQL_MODE=@OLD_SQL_MODE */;
 /*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;

@@ -16,23 +16,40 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** At least `want` bytes from the start of a stream (fewer only when it ends first), or null when empty. */
+async function firstBytes(raw: Readable, want: number): Promise<Buffer | null> {
+  const got: Buffer[] = [];
+  let length = 0;
+  while (length < want && !raw.readableEnded) {
+    const chunk = await new Promise<Buffer | null | 'end'>((resolve, reject) => {
+      const onReadable = () => { cleanup(); resolve(raw.read() as Buffer | null); };
+      const onEnd = () => { cleanup(); resolve('end'); };
+      const onError = (e: Error) => { cleanup(); reject(e); };
+      const cleanup = () => { raw.off('readable', onReadable); raw.off('end', onEnd); raw.off('error', onError); };
+      raw.once('readable', onReadable);
+      raw.once('end', onEnd);
+      raw.once('error', onError);
+    });
+    if (chunk === 'end') break;
+    if (chunk) {
+      got.push(chunk);
+      length += chunk.length;
+    }
+  }
+  return length ? Buffer.concat(got) : null;
+}
+
 /** Open a path (`-` = stdin) as a stream of decompressed bytes. */
 export async function openInput(path: string): Promise<Readable> {
   const raw: Readable = path === '-' ? process.stdin : createReadStream(path);
-  const first = await new Promise<Buffer | null>((resolve, reject) => {
-    const onReadable = () => { cleanup(); resolve(raw.read() as Buffer | null); };
-    const onEnd = () => { cleanup(); resolve(null); };
-    const onError = (e: Error) => { cleanup(); reject(e); };
-    const cleanup = () => { raw.off('readable', onReadable); raw.off('end', onEnd); raw.off('error', onError); };
-    raw.once('readable', onReadable);
-    raw.once('end', onEnd);
-    raw.once('error', onError);
-  });
+  const name = path === '-' ? 'stdin' : path;
+  // The magic is two bytes, and a slow pipe may deliver one first: read until two are here.
+  const first = await firstBytes(raw, 2);
   if (first) raw.unshift(first);
   if (first && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
     const gunzip = createGunzip();
     raw.on('error', (e) => gunzip.destroy(e));
-    gunzip.on('error', (e) => { if (!/^.*: /.test(e.message)) e.message = `${path}: not a valid gzip stream (${e.message})`; });
+    gunzip.on('error', (e) => { if (!/^.*: /.test(e.message)) e.message = `${name}: not a valid gzip stream (${e.message})`; });
     return raw.pipe(gunzip);
   }
   return raw;
