@@ -219,7 +219,12 @@ t.test('--hash', async (t) => {
   t.not(s.stdout.split('\n')[1].split(',')[1], ripemd('alice\n'), 'not the hash of "alice\\n" (the original bug)');
   const q = await runTool(TOOL, ['--hash', 'a,b'], {});
   t.equal(q.stdout.split('\n')[1], `"a,b",${ripemd('a,b')}`, 'quoted like the log mode');
-  for (const bad of [['--hash'], ['--hash', '--match', 'x', 'a'], ['--hash', '--login-emails', 'a'], ['--hash', '-', '-']]) {
+  // --login-emails: e-mails hashed as they are, as /login_ajax rows are keyed; usernames are cleaned first.
+  const e = await runTool(TOOL, ['--hash', '--login-emails', 'jürgen@example.edu']);
+  t.equal(e.stdout.split('\n')[1], `jürgen@example.edu,${ripemd('jürgen@example.edu')}`, '--hash --login-emails: the e-mail as it is');
+  const u = await runTool(TOOL, ['--hash', 'jürgen@example.edu']);
+  t.equal(u.stdout.split('\n')[1], `jürgen@example.edu,${ripemd('jurgen@example.edu')}`, '--hash: as a username, transliterated');
+  for (const bad of [['--hash'], ['--hash', '--match', 'x', 'a'], ['--hash', '-', '-']]) {
     const r = await runTool(TOOL, bad);
     t.equal(r.code, 2, `${bad.join(' ')}: usage error`);
     t.equal(r.stdout, '');

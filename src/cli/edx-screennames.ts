@@ -2,6 +2,7 @@
 // (replaces listCourseScreenNames.sh, makeAnonScreenName.py and makeScreenNameToAnonTable.sh).
 import { runTool, write, finish, say, UsageError, ToolError, type ParsedArgs } from './common.js';
 import { ScreenNameCollector, InputError, anonScreenName, namesFrom, summaryLine } from '../screennames/collect.js';
+import { H } from '../transform/values.js';
 import { HEADER, csvLine } from '../screennames/csv.js';
 
 const TOOL = 'edx-screennames';
@@ -25,7 +26,9 @@ Names seen only in events the transform drops as noise (heartbeats, '/' pings) a
 
 /login_ajax events: edx-json2sql keys their row by the hash of the posted e-mail, not of the
 username, so no name is taken from them; --login-emails lists that e-mail (several joined by
-'; ') with the hash stored for it. E-mail addresses are personal data: keep the output private.
+'; ') with the hash stored for it: the hash of the e-mail as it is, not cleaned as usernames are
+(so --hash --login-emails, not --hash, gives it again). A text that is both a username and such an
+e-mail is listed once, as the username. E-mail addresses are personal data: keep the output private.
 
 Options:
   --match TEXT     only lines containing TEXT (a plain string, as grep -F), e.g. a course id
@@ -33,7 +36,8 @@ Options:
   --login-emails   also list the e-mail of each /login_ajax event with the hash of its row
   --hash           no log is read: the same CSV for the NAMEs given, in their order; '-'
                    reads names from stdin, one per line, the line end not part of the name.
-                   Empty names are skipped; names starting with '-' go after '--'.
+                   Empty names are skipped; names starting with '-' go after '--'. With
+                   --login-emails, each NAME is an e-mail, hashed as /login_ajax rows are.
   --quiet          no summary on stderr
   -h, --help       this text
 
@@ -113,15 +117,16 @@ function matcher(args: ParsedArgs): ((line: string) => boolean) | undefined {
 
 async function hashNames(args: ParsedArgs, names: string[]): Promise<number> {
   for (const o of ['match', 'regex']) if (args[o] !== undefined) throw new UsageError(`--${o} does not go with --hash`);
-  if (args['login-emails']) throw new UsageError('--login-emails does not go with --hash');
   if (names.length === 0) throw new UsageError("--hash needs names (or '-' for names on stdin)");
   if (names.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
+  // --login-emails: e-mails as /login_ajax rows are keyed, by the hash of the text as it is.
+  const hashOf = args['login-emails'] ? H : anonScreenName;
   const out = new Output();
   try {
     await out.line(HEADER);
     for (const name of names) {
       const list: AsyncIterable<string> | string[] = name === '-' ? namesFrom('-') : [name];
-      for await (const n of list) if (n !== '') await out.line(csvLine(n, anonScreenName(n)));
+      for await (const n of list) if (n !== '') await out.line(csvLine(n, hashOf(n)));
     }
     await out.close();
   } finally {

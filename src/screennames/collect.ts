@@ -108,7 +108,10 @@ export class ScreenNameCollector {
       return;
     }
     stats.withName++;
-    if (!this.names.has(username)) this.names.set(username, anonScreenName(username));
+    // Keyed by the text as printed: a lone surrogate is written as U+FFFD, so names that differ
+    // only there are one line of the CSV (they hash alike: the cleaner drops both).
+    const printed = username.toWellFormed();
+    if (!this.names.has(printed)) this.names.set(printed, anonScreenName(username));
   }
 
   /** All lines of a file or stdin ('-'), gzip or not; InputError when it cannot be read to its end. */

@@ -134,15 +134,31 @@ export function closeTruncated(text: string): string | undefined {
  */
 export function rescueOrReject(text: string, reason: string): Decoded {
   const record: Record_ = {};
-  let found = 0;
   for (const key of FIELDS_TO_RESCUE) {
     const m = new RegExp(`"${key}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(text);
     if (m) {
       const v = tryParse(`"${m[1]}"`);
       record[key] = v.ok ? v.value : m[1];
-      found++;
     }
   }
-  if (found === 0 || !(record.event_type || record.name || record.time || record.username)) return { kind: 'reject', reason };
+  return rescued(record, reason);
+}
+
+/**
+ * The rescue of a line that parsed but could not be transformed (a handler failed on its values):
+ * the same fields, taken from the record's top level, not searched for in the text (where a
+ * nested `"username": "…"` or the first of two keys would be found instead of the event's own);
+ * with `withEvent`, its `event` too (a /login_ajax row is keyed by the e-mail it holds).
+ */
+export function rescueFromRecord(source: Record_, reason: string, withEvent = false): Decoded {
+  const record: Record_ = {};
+  for (const key of withEvent ? [...FIELDS_TO_RESCUE, 'event'] : FIELDS_TO_RESCUE) {
+    if (source[key] !== undefined && source[key] !== null) record[key] = source[key];
+  }
+  return rescued(record, reason);
+}
+
+function rescued(record: Record_, reason: string): Decoded {
+  if (!(record.event_type || record.name || record.time || record.username)) return { kind: 'reject', reason };
   return { kind: 'rescued', record, reason };
 }

@@ -1,7 +1,7 @@
 // Course columns (transform.md §4.6): course_id, course_display_name, organization, and the
 // "current course id" handlers use for Answer.course_id and ABExperiment.course_display_name.
 import type { Modulestore } from './modulestore.js';
-import { firstHash, isObject } from './values.js';
+import { firstHash, isObject, text } from './values.js';
 
 /**
  * `org/course/run` from a URL or path with a `courses` segment, else ''. A new-style id
@@ -100,7 +100,8 @@ export function contextOf(record: Record<string, unknown>): Record<string, unkno
   return undefined;
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
+/** A course id that is not text (an object, even one with a `toString` key) as text, never a throw. */
+const str = text;
 
 /**
  * @param eventType the sanitized event_type as found in the record (before the about/… rewrites)

@@ -5,7 +5,7 @@ import { EdxTrackEvent, EventIp, LoadInfo } from '../schema/tables.js';
 import { fitRow } from '../schema/fit.js';
 import { quarterOf } from '../schema/quarters.js';
 import type { InputLine } from '../tracklog/read.js';
-import { decodeLine, rescueOrReject } from '../tracklog/decode.js';
+import { decodeLine, rescueFromRecord, rescueOrReject } from '../tracklog/decode.js';
 import { parseEventTime, formatGap, type EventTime } from '../tracklog/time.js';
 import { courseColumns } from './course.js';
 import { dispatch } from './dispatch.js';
@@ -106,19 +106,31 @@ export class SourceTransformer {
     }
   }
 
-  /** A line the transform failed on: the fields its text still shows in a rescue row, or a reject. */
+  /**
+   * A line the transform failed on: a rescue row of the fields the record shows at its top level
+   * with its event, else without it (the event may be what failed), else of the fields its text
+   * shows; or a reject. The context, where most failures come from, is never part of a rescue.
+   */
   private afterError({ lineNo, text }: InputLine, error: Error): Promise<void> | void {
     const stats = this.opts.stats;
     const reason = `transform failed: ${error.message}`;
     this.opts.onWarning?.(this.source.name, lineNo, reason);
-    const rescue = rescueOrReject(text, reason);
-    if (rescue.kind === 'rescued') {
+    const decoded = decodeLine(text);
+    const record = decoded.kind === 'record' || decoded.kind === 'rescued' ? decoded.record : undefined;
+    const attempts = [
+      () => record && rescueFromRecord(record, reason, true),
+      () => record && rescueFromRecord(record, reason),
+      () => rescueOrReject(text, reason),
+    ];
+    for (const attempt of attempts) {
+      const rescue = attempt();
+      if (rescue?.kind !== 'rescued') continue;
       try {
         const p = this.event(rescue.record, text, lineNo, text);
         if (this.rescuedLine !== lineNo) stats.rescued++;
         return p;
       } catch {
-        // the rescue row failed too: the reject report has the line
+        // that rescue row failed too: the next, else the reject report has the line
       }
     }
     stats.rejected++;
