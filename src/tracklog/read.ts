@@ -2,7 +2,7 @@
 // one line at a time with its number, as a stream (constant memory whatever the input size).
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 export interface InputLine {
   /** 1-based line number in the (decompressed) input. */
@@ -16,11 +16,15 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** At least `want` bytes from the start of a stream (fewer only when it ends first), or null when empty. */
-async function firstBytes(raw: Readable, want: number): Promise<Buffer | null> {
+/**
+ * At least `want` bytes from the start of a stream (fewer only when it ends first: `ended`), or
+ * null when it is empty.
+ */
+async function firstBytes(raw: Readable, want: number): Promise<{ bytes: Buffer | null; ended: boolean }> {
   const got: Buffer[] = [];
   let length = 0;
-  while (length < want && !raw.readableEnded) {
+  let ended = false;
+  while (length < want && !(ended ||= raw.readableEnded)) {
     const chunk = await new Promise<Buffer | null | 'end'>((resolve, reject) => {
       const onReadable = () => { cleanup(); resolve(raw.read() as Buffer | null); };
       const onEnd = () => { cleanup(); resolve('end'); };
@@ -30,23 +34,33 @@ async function firstBytes(raw: Readable, want: number): Promise<Buffer | null> {
       raw.once('end', onEnd);
       raw.once('error', onError);
     });
-    if (chunk === 'end') break;
-    if (chunk) {
+    if (chunk === 'end') ended = true;
+    else if (chunk) {
       got.push(chunk);
       length += chunk.length;
     }
   }
-  return length ? Buffer.concat(got) : null;
+  return { bytes: length ? Buffer.concat(got) : null, ended };
 }
 
 /** Open a path (`-` = stdin) as a stream of decompressed bytes. */
 export async function openInput(path: string): Promise<Readable> {
-  const raw: Readable = path === '-' ? process.stdin : createReadStream(path);
+  const input: Readable = path === '-' ? process.stdin : createReadStream(path);
   const name = path === '-' ? 'stdin' : path;
   // The magic is two bytes, and a slow pipe may deliver one first: read until two are here.
-  const first = await firstBytes(raw, 2);
-  if (first) raw.unshift(first);
-  if (first && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
+  const { bytes: first, ended } = await firstBytes(input, 2);
+  // An input that ended already (a byte or two) cannot take its bytes back: they go on from here.
+  const raw = ended ? Readable.from(first ? [first] : []) : input;
+  if (first && !ended) raw.unshift(first);
+  const gzip = first !== null && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  // Gzip is known by its content (plain text under a .gz name is read as it is), but a .gz file
+  // that is empty or only the first byte of the magic is an upload cut short, not an empty log:
+  // taken for one, it would be recorded as loaded and the complete file never loaded.
+  if (!gzip && path !== '-' && /\.gz$/i.test(path) && (first === null || (first.length === 1 && first[0] === 0x1f))) {
+    raw.destroy();
+    throw new Error(`${name}: ${first === null ? 'empty' : 'one byte long'}, though named .gz: cut short (an interrupted upload or copy?)`);
+  }
+  if (gzip) {
     const gunzip = createGunzip();
     raw.on('error', (e) => gunzip.destroy(e));
     gunzip.on('error', (e) => { if (!/^.*: /.test(e.message)) e.message = `${name}: not a valid gzip stream (${e.message})`; });
