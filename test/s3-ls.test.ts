@@ -245,3 +245,22 @@ t.test('failures: usage, missing bucket, wrong credentials (never printed)', asy
   const unknown = await runTool('edx-s3-ls', ['--bucket', BUCKET, '--secret-access-key', 'x'], { env: s3.env });
   t.equal(unknown.code, 2, 'no option for secrets');
 });
+
+t.test('LoadedFiles: which listed key a load_file records', async (t) => {
+  const { LoadedFiles } = await import('../src/s3/list.js');
+  const keys = ['app1/tracking.log-20140325.gz', 'tracking.log-20140325.gz', 'app2/tracking.log-20140326.gz', 'tracking.log-20140327.gz'];
+  const loaded = new LoadedFiles([
+    'file:///mirror/app1/tracking.log-20140325.gz', // ends with both app1/… and the root key: app1/…'s
+    'file:///home/dataman/Data/EdX/tracking/app2/tracking.log-20140326.gz', // the old setup's mirror
+    'file:///mirror/tracking.log-20140327.gz',
+  ]);
+  t.same([...loaded.among(keys).keys()].sort(), ['app1/tracking.log-20140325.gz', 'app2/tracking.log-20140326.gz', 'tracking.log-20140327.gz'],
+    'a load_file is the log of the longest key it ends with, not of every key it ends with');
+  // Under the local root, the key is what follows the root, even if a longer listed key would match.
+  const rooted = new LoadedFiles(['file:///data/logs/app1/tracking.log-20140325.gz']);
+  t.same([...rooted.among(['logs/app1/tracking.log-20140325.gz', 'app1/tracking.log-20140325.gz'], '/data/logs').keys()],
+    ['app1/tracking.log-20140325.gz'], 'under --local-root: exactly the key below the root');
+  t.same([...rooted.among(['logs/app1/tracking.log-20140325.gz', 'app1/tracking.log-20140325.gz']).keys()],
+    ['logs/app1/tracking.log-20140325.gz'], 'without it: the longest key');
+  t.equal(loaded.among(keys).get('app1/tracking.log-20140325.gz'), 'file:///mirror/app1/tracking.log-20140325.gz', 'with the load_file that records it');
+});

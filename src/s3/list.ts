@@ -2,6 +2,7 @@
 // mirror with the right size, or recorded as loaded in LoadInfo (operations.md §2.3-§2.4, fixing
 // §13 bugs 2-3: the original trusted any local file, even a half-written one, and matched LoadInfo
 // only for paths below a directory named `EdX/tracking`).
+import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { compareKeys, localPathFor, unusableKey } from './keys.js';
@@ -67,31 +68,56 @@ export async function listLogs(
   return out.sort((a, b) => compareKeys(a.key, b.key));
 }
 
-/** Is there a complete local copy: `<root>/<key>`, a regular file of the object's size? */
-export async function pulledLocally(root: string, o: ObjectInfo): Promise<boolean> {
+/**
+ * The local copy `<root>/<key>`: `same` (a regular file of the object's size: pulled), `differs`
+ * (the object changed since, or the download was cut), or `missing`.
+ */
+export async function localCopy(root: string, o: ObjectInfo): Promise<'same' | 'differs' | 'missing'> {
   try {
     const s = await stat(localPathFor(root, o.key));
-    return s.isFile() && s.size === o.size;
+    return s.isFile() && s.size === o.size ? 'same' : 'differs';
   } catch {
-    return false;
+    return 'missing';
   }
 }
 
 /**
  * The "already loaded" test against LoadInfo.load_file values (`file://<path given to the
- * transform>`): a key counts as loaded when some load_file ends with `/<key>`. That covers
- * `file://<local-root>/<key>` and copies transformed from another mirror of the same bucket.
+ * transform>`). A load_file under the local root is the log of exactly the key below it. Any
+ * other (a copy transformed from another mirror of the bucket, the old setup's
+ * `file:///home/dataman/Data/EdX/tracking/<key>`) is the log of the longest of the keys it ends
+ * with, as `/<key>`: `…/app1/tracking.log-20140325.gz` is `app1/…`'s, not the log of a key
+ * `tracking.log-20140325.gz` at the bucket's root, which would then never be loaded.
  */
 export class LoadedFiles {
-  private readonly suffixes = new Set<string>();
+  constructor(private readonly loadFiles: readonly string[]) {}
 
-  constructor(loadFiles: Iterable<string>) {
-    for (const f of loadFiles) {
-      for (let i = f.indexOf('/'); i >= 0; i = f.indexOf('/', i + 1)) this.suffixes.add(f.slice(i + 1));
+  /** The keys among `keys` that some load_file records, each with (one of) its load_file(s). */
+  among(keys: Iterable<string>, localRoot?: string): Map<string, string> {
+    const listed = new Set<string>();
+    for (const k of keys) listed.add(k.replace(/^\/+/, ''));
+    const under = localRoot === undefined ? undefined : `file://${resolve(localRoot)}/`;
+    const loaded = new Map<string, string>();
+    for (const f of this.loadFiles) {
+      if (under !== undefined && f.startsWith(under)) {
+        const key = f.slice(under.length);
+        if (listed.has(key)) loaded.set(key, f);
+        continue;
+      }
+      // The leftmost '/' whose rest is a listed key gives the longest such key.
+      for (let i = f.indexOf('/'); i >= 0; i = f.indexOf('/', i + 1)) {
+        const key = f.slice(i + 1);
+        if (listed.has(key)) {
+          if (!loaded.has(key)) loaded.set(key, f);
+          break;
+        }
+      }
     }
-  }
-
-  has(key: string): boolean {
-    return this.suffixes.has(key.replace(/^\/+/, ''));
+    const out = new Map<string, string>();
+    for (const k of keys) {
+      const f = loaded.get(k.replace(/^\/+/, ''));
+      if (f !== undefined) out.set(k, f);
+    }
+    return out;
   }
 }

@@ -2,7 +2,7 @@
 import { UsageError, ToolError, databaseNames, say, write, type ParsedArgs } from '../cli/common.js';
 import { localRoot, makeClient, s3Config, describeS3Error } from './client.js';
 import { keyPattern } from './keys.js';
-import { listLogs, pulledLocally, type ObjectInfo } from './list.js';
+import { listLogs, localCopy, type ObjectInfo } from './list.js';
 import { loadedFiles } from './loadinfo.js';
 
 export const LS_TOOL = 'edx-s3-ls';
@@ -37,10 +37,14 @@ export async function runLs(args: ParsedArgs): Promise<number> {
     client.destroy();
   }
 
+  const loadedKeys = loaded?.among(objects.map((o) => o.key), root);
   for (const o of objects) {
     if (args.new) {
-      if (loaded?.has(o.key)) continue;
-      if (root && await pulledLocally(root, o)) continue;
+      const local = root ? await localCopy(root, o) : 'missing';
+      if (local === 'same') continue;
+      // A local copy of another size: the object changed since it was pulled (a log replaced by a
+      // longer one) or the download was cut; fetched again even when LoadInfo has the key.
+      if (local === 'missing' && loadedKeys?.has(o.key)) continue;
     }
     await write(process.stdout, formatObject(o, Boolean(args.long)));
   }
