@@ -10,7 +10,9 @@
 #   transformed  $(OUT)/<key>.csv/ exists (a complete edx-json2sql --csv collection; it is written
 #                as <key>.csv.partial/ and renamed when complete)
 #   loaded       LoadInfo has the log (edx-csvload records it in the same transaction as its rows);
-#                the collection is deleted right after its load succeeded, kept when it failed.
+#                the collection is deleted right after its load succeeded, kept when it failed,
+#                and $(STAMPS)/<key> gets the log's time: a log pulled again later (the object was
+#                replaced) is newer than its stamp, and is transformed and loaded again.
 #
 # How it runs: the public targets (pull, transform, load, all) take the lock, open the run log and
 # call make again with _PIPE_INNER=1 for each step; the inner make has one target per log file.
@@ -26,6 +28,8 @@ LOG_ROOT    ?=
 OUT         ?= $(if $(LOG_ROOT),$(LOG_ROOT)/../CSV)
 LOGS        ?= $(if $(LOG_ROOT),$(LOG_ROOT)/../NonTransformLogs)
 LOCK        ?= $(LOGS)/.pipeline.lock
+STAMPS      ?= $(LOGS)/loaded
+REJECTS     ?= $(LOGS)/rejects
 LOCK_WAIT   ?= 0
 MY_CNF      ?=
 EDX_DB      ?= Edx
@@ -47,6 +51,8 @@ PIPE_BIN    ?= $(abspath $(PIPE_DIR)../bin)
 override LOG_ROOT := $(abspath $(LOG_ROOT))
 override OUT      := $(abspath $(OUT))
 override LOGS     := $(abspath $(LOGS))
+override STAMPS   := $(abspath $(STAMPS))
+override REJECTS  := $(abspath $(REJECTS))
 
 # Dry run: make -n (n among the one-letter flags) or DRY_RUN=1 (anything but empty or 0).
 PIPE_DRY := $(if $(filter-out 0,$(DRY_RUN)),1,$(if $(findstring n,$(firstword -$(MAKEFLAGS))),1))
@@ -132,26 +138,33 @@ else
 # ---------------------------------------------------------------------------------------------
 # Inner level: one step, one target per log.
 
-# Local logs: keys under LOG_ROOT matching the pattern; names make cannot handle are reported.
+# Local logs: keys under LOG_ROOT matching the pattern.
 define PIPE_LOCAL_KEYS
-if [ -d '$(LOG_ROOT)' ]; then find -L '$(LOG_ROOT)' -type f -name '*.gz' -printf '%P\n' | grep -E '$(PIPE_MATCH)' | sort | \
-  awk '/^[A-Za-z0-9._\/@+-]+$$/ { print; next } { print "pipeline: skipping " $$0 ": its name has characters make cannot handle" > "/dev/stderr" }'; fi
+if [ -d '$(LOG_ROOT)' ]; then find -L '$(LOG_ROOT)' -type f -name '*.gz' -printf '%P\n' | grep -E '$(PIPE_MATCH)' | sort; fi
 endef
 
-# Keys on stdin → the keys LoadInfo does not record (some load_file ends with /<key>).
+# Keys on stdin → the keys to transform: those LoadInfo does not record (src/s3/list.ts
+# LoadedFiles, as edx-s3-ls --db), and those whose mirror file changed since it was loaded (pulled
+# again: the object was replaced), also printed as !changed:<key> (their load replaces the old
+# one). Changed means newer than the key's stamp $(STAMPS)/<key> (the load step gives it the
+# log's time), or without a stamp newer than its LoadInfo time. A key make cannot handle (a space,
+# a quote, …) is named on stderr and printed as !unsafe: it will never be transformed here, and
+# the transform step fails so that someone acts on it.
 define PIPE_NOT_LOADED_JS
 import { createInterface } from "node:readline";
-const [connPath, db, cnf, dry] = process.argv.slice(1);
+import { statSync } from "node:fs";
+const [connPath, listPath, db, cnf, dry, root, stamps] = process.argv.slice(1);
 const { connectionSettings, connect } = await import(connPath);
+const { LoadedFiles } = await import(listPath);
 const keys = [];
 for await (const line of createInterface({ input: process.stdin })) if (line) keys.push(line);
-const loaded = new Set();
+const loadedAt = new Map();
 if (keys.length) {
   try {
     const c = await connect(connectionSettings({ defaultsFile: cnf || undefined }));
     try {
-      const [rows] = await c.query("SELECT load_file FROM " + c.escapeId(db) + ".LoadInfo");
-      for (const { load_file: f } of rows) for (let i = f.indexOf("/"); i >= 0; i = f.indexOf("/", i + 1)) loaded.add(f.slice(i + 1));
+      const [rows] = await c.query("SELECT load_file, DATE_FORMAT(load_date_time, \"%Y-%m-%dT%H:%i:%s.%fZ\") AS t FROM " + c.escapeId(db) + ".LoadInfo");
+      for (const r of rows) { const t = Date.parse(r.t); if (!(loadedAt.get(r.load_file) >= t)) loadedAt.set(String(r.load_file), t); }
     } finally { await c.end(); }
   } catch (e) {
     if (e.code === "ER_NO_SUCH_TABLE" || e.code === "ER_BAD_DB_ERROR") console.error("pipeline: " + db + ".LoadInfo does not exist yet: no log is loaded");
@@ -159,12 +172,30 @@ if (keys.length) {
     else { console.error("pipeline: cannot read " + db + ".LoadInfo, so cannot tell which logs are loaded: " + e.message); process.exit(1); }
   }
 }
-for (const k of keys) if (!loaded.has(k)) console.log(k);
+const loaded = new LoadedFiles([...loadedAt.keys()]).among(keys, root);
+const mtime = (p) => { try { return statSync(p).mtimeMs; } catch { return undefined; } };
+for (const k of keys) {
+  const file = loaded.get(k);
+  if (file !== undefined) {
+    const stamp = mtime(stamps + "/" + k);
+    const since = stamp ?? loadedAt.get(file);
+    if (!(mtime(root + "/" + k) > since)) continue;
+    console.error("pipeline: " + k + " changed since it was loaded: transformed and loaded again (its rows replace the old ones)");
+    console.log("!changed:" + k);
+  }
+  if (/^[A-Za-z0-9._\/@+-]+$$/.test(k)) console.log(k);
+  else {
+    console.error("pipeline: skipping " + k + ": its name has characters make cannot handle; rename the object, or transform and load it by hand (docs/pipeline.md)");
+    console.log("!unsafe");
+  }
+}
 endef
 
 PIPE_GOALS := $(MAKECMDGOALS)
 PIPE_NEW_KEYS :=
 PIPE_TRANSFORM_KEYS :=
+PIPE_UNSAFE := 0
+PIPE_CHANGED :=
 
 # Dry run of 'all': transform and load also show what the earlier steps would bring.
 ifdef _PIPE_CHAIN
@@ -177,11 +208,14 @@ endif
 ifneq ($(filter transform load,$(PIPE_GOALS)),)
 ifneq ($(filter transform,$(PIPE_GOALS))$(_PIPE_CHAIN),)
 PIPE_TRANSFORM_KEYS := $(shell set -o pipefail; { $(PIPE_LOCAL_KEYS); } | node --input-type=module -e '$(PIPE_NOT_LOADED_JS)' \
-  '$(abspath $(PIPE_BIN)/../dist/mysql/connection.js)' '$(EDX_DB)' '$(MY_CNF)' '$(PIPE_DRY)')
+  '$(abspath $(PIPE_BIN)/../dist/mysql/connection.js)' '$(abspath $(PIPE_BIN)/../dist/s3/list.js)' \
+  '$(EDX_DB)' '$(MY_CNF)' '$(PIPE_DRY)' '$(LOG_ROOT)' '$(STAMPS)')
 ifneq ($(.SHELLSTATUS),0)
 $(error pipeline: cannot list the logs to transform (see above))
 endif
-PIPE_TRANSFORM_KEYS := $(sort $(PIPE_TRANSFORM_KEYS) $(PIPE_NEW_KEYS))
+PIPE_UNSAFE := $(words $(filter !unsafe,$(PIPE_TRANSFORM_KEYS)))
+PIPE_CHANGED := $(patsubst !changed:%,%,$(filter !changed:%,$(PIPE_TRANSFORM_KEYS)))
+PIPE_TRANSFORM_KEYS := $(sort $(filter-out !unsafe !changed:%,$(PIPE_TRANSFORM_KEYS)) $(PIPE_NEW_KEYS))
 endif
 endif
 
@@ -199,11 +233,13 @@ endif
 
 transform: $(PIPE_COLLECTIONS)
 	@echo "transform: $(words $(PIPE_COLLECTIONS)) logs not loaded yet; $(if $(PIPE_COLLECTIONS),their collections are in $(OUT),nothing to do)" >&2
+	@$(if $(filter-out 0,$(PIPE_UNSAFE)),echo "transform: $(PIPE_UNSAFE) more logs were pulled but make cannot transform them (their names are above): FAILED" >&2; exit 1,:)
 
 # One log → one collection, written under a temporary name and renamed when complete.
 $(OUT)/%.csv: $(LOG_ROOT)/%
 	@rm -rf '$@' '$@.partial' && mkdir -p '$@.partial'
 	$(JSON2SQL) --csv '$@.partial' --rejects '$@.partial/rejects.jsonl' --stats '$@.partial/stats.json' '$<'
+	@$(if $(filter $*,$(PIPE_CHANGED)),touch '$@.partial/.reload',:)
 	@mv -T '$@.partial' '$@' && touch '$@'
 
 ifdef _PIPE_CHAIN
@@ -213,7 +249,11 @@ $(addprefix $(LOG_ROOT)/,$(PIPE_NEW_KEYS)):
 endif
 
 # Every complete collection under OUT, one after the other (loads never run in parallel); each is
-# deleted as soon as its load succeeded (edx-csvload also counts 'already in LoadInfo' as success).
+# deleted as soon as its load succeeded (edx-csvload also counts 'already in LoadInfo' as success),
+# and the key's stamp gets its log's time. A collection of a changed log (.reload) is loaded with
+# --force: LoadInfo has its key already. Its reject report, when not empty, is kept first as
+# $(REJECTS)/<key>.jsonl: the lines nothing could be made of must stay findable after the
+# collection is gone (they are lines of the log in the mirror, no more private than it).
 define PIPE_LOAD_SH
 colls=$$(find '$(OUT)' -name '*.manifest.json' -printf '%h\n' 2>/dev/null | grep '\.csv$$' | sort -u)
 if [ -z "$$colls" ]; then echo "load: nothing to load in $(OUT)" >&2; exit 0; fi
@@ -222,7 +262,16 @@ if [ "$(INIT)" = 1 ]; then $(CSVLOAD) --init || { echo "load: edx-csvload --init
 failed=0
 while IFS= read -r c; do
   echo "load: $$c" >&2
-  if $(CSVLOAD) "$$c"; then
+  key=$${c#$(OUT)/}; key=$${key%.csv}; force=
+  [ -e "$$c/.reload" ] && force=--force
+  if $(CSVLOAD) $$force "$$c"; then
+    stamp='$(STAMPS)/'"$$key"
+    mkdir -p "$$(dirname "$$stamp")" && { touch -r '$(LOG_ROOT)/'"$$key" "$$stamp" 2>/dev/null || touch "$$stamp"; }
+    rej='$(REJECTS)/'"$$key.jsonl"
+    if [ -s "$$c/rejects.jsonl" ]; then
+      mkdir -p "$$(dirname "$$rej")" && mv -f "$$c/rejects.jsonl" "$$rej" \
+        && echo "load: $$(wc -l < "$$rej") lines of $$key were rejected (file, line, reason, text): $$rej" >&2
+    else rm -f "$$rej"; fi
     rm -rf "$$c" && (cd '$(OUT)' && rmdir -p --ignore-fail-on-non-empty "$$(dirname "$${c#$(OUT)/}")" 2>/dev/null); true
   else
     echo "load: FAILED: $$c (kept)" >&2; failed=$$((failed + 1))
