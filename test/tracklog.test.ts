@@ -35,6 +35,18 @@ t.test('a corrupt gzip stream is an error naming the file', async (t) => {
   await t.rejects(collect(join(dir, 'cut.gz')));
 });
 
+t.test('a .gz that is empty or one byte long is an upload cut short, not an empty log', async (t) => {
+  writeFileSync(join(dir, 'empty.gz'), '');
+  writeFileSync(join(dir, 'onebyte.gz'), Buffer.from([0x1f]));
+  writeFileSync(join(dir, 'empty.log'), '');
+  writeFileSync(join(dir, 'x.gz'), 'x'); // one byte of text under a .gz name: text
+  await t.rejects(collect(join(dir, 'empty.gz')), /empty\.gz: empty, though named \.gz: cut short/);
+  await t.rejects(collect(join(dir, 'onebyte.gz')), /onebyte\.gz: one byte long, though named \.gz/);
+  t.same(await collect(join(dir, 'empty.log')), [], 'an empty file of another name is an empty log');
+  t.same(await collect(join(dir, 'x.gz')), ['1:x']);
+  t.same(await collect(join(dir, 'packed.log')), ['1:{"a":1}', '2:{"b":2}', '3:', '4:{"c":3}'], 'a gzip stream still reads after the check');
+});
+
 t.test('line variants', async (t) => {
   const event = { username: 'ada', event_type: 'page_close', time: '2014-03-03T08:00:00.000001+00:00' };
   const json = JSON.stringify(event);
