@@ -99,14 +99,17 @@ export function numberOption(args: ParsedArgs, name: string, fallback: number): 
 
 /** Database names from --edx-db / --private-db. */
 export function databaseNames(args: ParsedArgs): { Edx: string; EdxPrivate: string } {
-  const check = (name: string, v: string) => {
-    if (!/^[A-Za-z0-9_$]{1,64}$/.test(v)) throw new UsageError(`--${name}: '${v}' is not a plain database name`);
-    return v;
-  };
   return {
-    Edx: check('edx-db', args['edx-db'] || 'Edx'),
-    EdxPrivate: check('private-db', args['private-db'] || 'EdxPrivate'),
+    Edx: databaseName(args, 'edx-db', 'Edx'),
+    EdxPrivate: databaseName(args, 'private-db', 'EdxPrivate'),
   };
+}
+
+/** A database name from option `--<option>`, or `fallback`; a usage error unless a plain name. */
+export function databaseName(args: ParsedArgs, option: string, fallback: string): string {
+  const v = String(args[option] || fallback);
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(v)) throw new UsageError(`--${option}: '${v}' is not a plain database name`);
+  return v;
 }
 
 /** Messages on stderr, prefixed by the tool name. */

@@ -110,7 +110,7 @@ class LineCounter extends Transform {
 }
 
 /** `Records: 3  Deleted: 0  Skipped: 0  Warnings: 0` → numbers. */
-function loadInfo(info: string): { records: number; skipped: number; warnings: number } {
+export function loadInfo(info: string): { records: number; skipped: number; warnings: number } {
   const num = (k: string) => Number(new RegExp(`${k}:\\s*(\\d+)`).exec(info)?.[1] ?? NaN);
   return { records: num('Records'), skipped: num('Skipped'), warnings: num('Warnings') };
 }

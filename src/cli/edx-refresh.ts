@@ -1,0 +1,104 @@
+const USAGE = `Usage: edx-refresh [options] JOB ...
+       edx-refresh --list
+
+Rebuilds the platform-derived tables of the warehouse (the original's weekly cronRefresh* jobs).
+Each job rebuilds its tables under a temporary name and swaps them in at the end, so a reader never
+sees a half-built table and a job that fails leaves last week's tables as they were. Jobs run in
+the order of the list below (each after the jobs whose tables it reads); the first failure stops
+the run. 'make refresh' runs them all (see docs/refresh.md).
+
+Jobs:
+%JOBS%
+Options:
+  --dump FILE            edxapp platform database dump (mysqldump/mariadb-dump, plain or gzip)
+  --modulestore FILE     modulestore export (JSON, as edx-json2sql --modulestore takes)
+  --forum FILE           forum contents export
+  --defaults-file FILE   MySQL option file with the connection (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
+  --edx-db NAME          database for Edx tables (default: Edx)
+  --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
+  --edxprod-db NAME      database for the copy of the platform tables (default: edxprod)
+  --forum-db NAME        database for forum tables (default: EdxForum)
+  --dry-run              say what each job would do; change nothing
+  --list                 the jobs, what they read and rebuild, and their order
+  --quiet                no progress lines
+  -h, --help             this text
+
+Environment:
+  MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_USER, MYSQL_PWD override the option file.
+  Passwords are never taken from the command line.
+
+Exit status: 0 every job done; 1 a job failed (the jobs after it did not run); 2 usage error.
+`;
+
+import { runTool, databaseName, say, UsageError, ToolError, write } from './common.js';
+import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
+import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
+import type { JobInputs } from '../refresh/job.js';
+import { RefreshError } from '../refresh/sql.js';
+import type { RefreshNames } from '../schema/derived.js';
+
+const TOOL = 'edx-refresh';
+
+const jobLines = () =>
+  JOBS.map((j) => `  ${j.name.padEnd(22)} ${j.summary}${j.input ? ` (needs --${j.input})` : ''}\n`).join('');
+
+export async function main(argv: string[]): Promise<number> {
+  const usage = USAGE.replace('%JOBS%', jobLines());
+  return runTool(
+    TOOL,
+    usage,
+    argv,
+    {
+      string: ['dump', 'modulestore', 'forum', 'defaults-file', 'edx-db', 'private-db', 'edxprod-db', 'forum-db'],
+      boolean: ['dry-run', 'list', 'quiet'],
+    },
+    async (args) => {
+      const names: RefreshNames = {
+        Edx: databaseName(args, 'edx-db', 'Edx'),
+        EdxPrivate: databaseName(args, 'private-db', 'EdxPrivate'),
+        edxprod: databaseName(args, 'edxprod-db', 'edxprod'),
+        EdxForum: databaseName(args, 'forum-db', 'EdxForum'),
+      };
+      if (args.list) {
+        for (const j of JOBS) {
+          const tables = j.builds.map((t) => `${names[t.database]}.${t.name}`).join(' ');
+          await write(process.stdout, `${j.name}\tafter: ${j.after.join(' ') || '-'}\tinput: ${j.input ?? '-'}\tbuilds: ${tables}\n`);
+        }
+        return;
+      }
+      const wanted = args._.map(String);
+      if (wanted.length === 0) throw new UsageError('name at least one job (or --list)');
+      for (const name of wanted) if (!jobNamed(name)) throw new UsageError(`no job named '${name}'`);
+      const inputs: JobInputs = { dump: args.dump, modulestore: args.modulestore, forum: args.forum };
+      const jobs = inRunOrder(wanted);
+      for (const j of jobs) if (j.input && !inputs[j.input]) throw new UsageError(`job ${j.name} needs --${j.input}`);
+
+      const settings = connectionSettings({ defaultsFile: args['defaults-file'] });
+      let conn;
+      try {
+        conn = await connect(settings, { flags: ['+LOCAL_FILES'] });
+      } catch (e) {
+        throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
+      }
+      const quiet = Boolean(args.quiet);
+      try {
+        for (const job of jobs) {
+          const started = Date.now();
+          if (!quiet) say(TOOL, `${job.name}: started`);
+          try {
+            const result = await job.run({ conn, names, inputs, dryRun: Boolean(args['dry-run']), say: (m) => quiet || say(TOOL, `${job.name}: ${m}`) });
+            const rows = result.tables.map((t) => `${t.name} ${t.rows}`).join(', ');
+            for (const note of result.notes ?? []) say(TOOL, `${job.name}: ${note}`);
+            if (!quiet) say(TOOL, `${job.name}: done${rows ? `: ${rows}` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+          } catch (e) {
+            const later = jobs.slice(jobs.indexOf(job) + 1).map((j) => j.name);
+            const why = e instanceof RefreshError || (e as NodeJS.ErrnoException).code ? (e as Error).message : ((e as Error).stack ?? String(e));
+            throw new ToolError(`${job.name}: FAILED: ${why}${later.length ? ` (not run: ${later.join(', ')})` : ''}`);
+          }
+        }
+      } finally {
+        await conn.end().catch(() => undefined);
+      }
+    },
+  );
+}

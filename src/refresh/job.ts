@@ -1,0 +1,44 @@
+// The shape of a refresh job (operations.md §10, in the order of §12b): what it reads, what it
+// rebuilds, and the jobs whose tables it reads (which therefore run before it, this week).
+import type { Connection } from 'mysql2/promise';
+import type { DerivedTable, RefreshNames } from '../schema/derived.js';
+
+/** Files a job reads, from the command line (--dump, --modulestore, --forum). */
+export interface JobInputs {
+  /** An edxapp platform database dump (mysqldump / mariadb-dump, plain or gzip). */
+  dump?: string;
+  /** A modulestore export (the JSON the transform's --modulestore takes). */
+  modulestore?: string;
+  /** A forum contents export. */
+  forum?: string;
+}
+
+export interface JobContext {
+  conn: Connection;
+  names: RefreshNames;
+  inputs: JobInputs;
+  /** Say what would be done; change nothing (reading is allowed). */
+  dryRun: boolean;
+  /** Progress and notes, on stderr. */
+  say: (msg: string) => void;
+}
+
+export interface JobResult {
+  /** Rows of each table the job (re)built, in the order it built them. */
+  tables: { name: string; rows: number }[];
+  /** Anything the user should know about this run (rows left out and why, …). */
+  notes?: string[];
+}
+
+export interface RefreshJob {
+  name: string;
+  /** One line for --help and --list. */
+  summary: string;
+  /** Jobs whose tables this one reads: they run first (make's order, edx-refresh's order). */
+  after: readonly string[];
+  /** The input file the job cannot run without. */
+  input?: keyof JobInputs;
+  /** The tables it (re)builds. */
+  builds: readonly DerivedTable[];
+  run(ctx: JobContext): Promise<JobResult>;
+}

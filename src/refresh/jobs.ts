@@ -1,0 +1,16 @@
+// Every refresh job, in an order that satisfies their `after` lists (operations.md §12b, with the
+// stale-data order of the original fixed: §13 item 8).
+import type { RefreshJob } from './job.js';
+import { runStart, runEnd } from './run-dates.js';
+
+export const JOBS: readonly RefreshJob[] = [runStart, runEnd];
+
+export function jobNamed(name: string): RefreshJob | undefined {
+  return JOBS.find((j) => j.name === name);
+}
+
+/** The named jobs in run order (each after the jobs it reads from, when those are named too). */
+export function inRunOrder(names: readonly string[]): RefreshJob[] {
+  const wanted = new Set(names);
+  return JOBS.filter((j) => wanted.has(j.name));
+}

@@ -1,0 +1,44 @@
+// The first and last step of a weekly run: Edx.FullLoadDates gets the run's start, and its end
+// only when every step before succeeded (operations.md §10.0; the original stamped an end even
+// when steps had failed silently, §13 item 23).
+import type { RowDataPacket } from 'mysql2/promise';
+import { createDerivedDatabases, createDerivedTable, derivedName } from '../schema/derived.js';
+import { FullLoadDates } from '../schema/derived/run.js';
+import type { RefreshJob } from './job.js';
+import { checkedQuery, RefreshError, tableExists } from './sql.js';
+
+export const runStart: RefreshJob = {
+  name: 'run-start',
+  summary: 'record the start of a weekly run in Edx.FullLoadDates',
+  after: [],
+  builds: [FullLoadDates],
+  async run({ conn, names, dryRun, say }) {
+    if (dryRun) {
+      say(`dry run: would add a row to ${derivedName(FullLoadDates, names)} with load_start now`);
+      return { tables: [] };
+    }
+    for (const sql of createDerivedDatabases([FullLoadDates], names)) await checkedQuery(conn, sql);
+    if (!(await tableExists(conn, names.Edx, FullLoadDates.name))) await checkedQuery(conn, createDerivedTable(FullLoadDates, names));
+    await checkedQuery(conn, `INSERT INTO ${derivedName(FullLoadDates, names)} (load_start) VALUES (UTC_TIMESTAMP())`);
+    return { tables: [{ name: FullLoadDates.name, rows: 1 }] };
+  },
+};
+
+export const runEnd: RefreshJob = {
+  name: 'run-end',
+  summary: 'record the end of the weekly run started last (after every step succeeded)',
+  after: [],
+  builds: [FullLoadDates],
+  async run({ conn, names, dryRun, say }) {
+    const table = derivedName(FullLoadDates, names);
+    if (!(await tableExists(conn, names.Edx, FullLoadDates.name))) throw new RefreshError(`${table} does not exist: no run was started (run-start)`);
+    const [open] = await conn.query<RowDataPacket[]>(`SELECT MAX(load_start) AS s FROM ${table} WHERE load_end IS NULL`);
+    if (open[0].s === null) throw new RefreshError(`no run without an end in ${table}: nothing to end`);
+    if (dryRun) {
+      say(`dry run: would set load_end of the run started ${open[0].s}`);
+      return { tables: [] };
+    }
+    await checkedQuery(conn, `UPDATE ${table} SET load_end = UTC_TIMESTAMP() WHERE load_end IS NULL AND load_start = ?`, [open[0].s]);
+    return { tables: [{ name: FullLoadDates.name, rows: 1 }] };
+  },
+};

@@ -1,0 +1,119 @@
+// What every refresh job does with the server: statements whose warnings are failures
+// (decisions.md §9), rows streamed in with LOAD DATA LOCAL INFILE from the client (operations.md
+// §13 item 32: no server-side files, no FILE privilege), and tables rebuilt under another name and
+// swapped in with one RENAME, so that a reader never sees a half-built table and a failed
+// refresh leaves last week's table in place (the original dropped it first, §13 item 23).
+import { Readable } from 'node:stream';
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { encodeValue, DIALECT_CLAUSE } from '../csv/encode.js';
+import type { Value } from '../schema/fit.js';
+import { loadInfo } from '../mysql/load.js';
+import { columnList, createDerivedDatabases, createDerivedTable, derivedName, type DerivedTable, type RefreshNames } from '../schema/derived.js';
+
+/** A refresh step failed: said as `job: message`, the job's tables as they were before. */
+export class RefreshError extends Error {}
+
+async function warningsText(conn: Connection): Promise<string> {
+  const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 5');
+  return warnings.map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
+}
+
+/** Run one statement; any warning is a failure (strict as a load: decisions.md §9). */
+export async function checkedQuery(conn: Connection, sql: string, params?: unknown[]): Promise<ResultSetHeader> {
+  const [res] = await conn.query<ResultSetHeader>(sql, params);
+  if (res && typeof res === 'object' && 'warningStatus' in res && res.warningStatus > 0) {
+    throw new RefreshError(`${sql.split('\n')[0].slice(0, 80)}…: ${res.warningStatus} warning(s): ${await warningsText(conn)}`);
+  }
+  return res;
+}
+
+/** Rows as the bytes of the CSV dialect LOAD DATA reads (csv/encode.ts), a batch of rows per chunk. */
+function csvBytes(rows: AsyncIterable<readonly Value[]> | Iterable<readonly Value[]>, count: { rows: number }): Readable {
+  async function* lines() {
+    let batch = '';
+    for await (const row of rows) {
+      let line = '';
+      for (let i = 0; i < row.length; i++) line += (i ? ',' : '') + encodeValue(row[i]);
+      batch += line + '\n';
+      count.rows++;
+      if (batch.length >= 1 << 16) {
+        yield Buffer.from(batch, 'utf8'); // mysql2 needs Buffers (../shared/README.md)
+        batch = '';
+      }
+    }
+    if (batch) yield Buffer.from(batch, 'utf8');
+  }
+  return Readable.from(lines(), { objectMode: false });
+}
+
+/**
+ * Stream rows (values in the table's column order) into `as` (default: the table itself) with
+ * LOAD DATA LOCAL INFILE; the server must read every row, without a warning. Returns the count.
+ */
+export async function loadRows(
+  conn: Connection,
+  t: DerivedTable,
+  names: RefreshNames,
+  rows: AsyncIterable<readonly Value[]> | Iterable<readonly Value[]>,
+  as = t.name,
+): Promise<number> {
+  const count = { rows: 0 };
+  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${derivedName(t, names, as)} ${DIALECT_CLAUSE} (${columnList(t)})`;
+  let res: ResultSetHeader;
+  try {
+    [res] = await conn.query<ResultSetHeader>({ sql, infileStreamFactory: () => csvBytes(rows, count) });
+  } catch (e) {
+    throw new RefreshError(`${t.name}: ${(e as Error).message}`);
+  }
+  const info = loadInfo(res.info ?? '');
+  if (res.warningStatus > 0 || info.warnings > 0 || info.skipped > 0) {
+    throw new RefreshError(`${t.name}: ${res.warningStatus || info.warnings} warning(s), ${info.skipped || 0} skipped: ${await warningsText(conn)}`);
+  }
+  if (info.records !== count.rows) throw new RefreshError(`${t.name}: the server read ${info.records} rows of ${count.rows}`);
+  return count.rows;
+}
+
+const BUILDING = '__building';
+const RETIRED = '__retired';
+
+/**
+ * Rebuild a table: create it empty as `<name>__building`, let `fill` write its rows there (by
+ * the qualified name it gets), then swap it in with one atomic RENAME and drop the old one.
+ * When `fill` fails the building table is dropped and the old one stays as it was.
+ * Returns the new table's row count.
+ */
+export async function rebuildTable(
+  conn: Connection,
+  t: DerivedTable,
+  names: RefreshNames,
+  fill: (building: string) => Promise<void>,
+): Promise<number> {
+  for (const sql of createDerivedDatabases([t], names)) await checkedQuery(conn, sql);
+  const target = derivedName(t, names);
+  const building = derivedName(t, names, t.name + BUILDING);
+  const retired = derivedName(t, names, t.name + RETIRED);
+  await conn.query(`DROP TABLE IF EXISTS ${building}, ${retired}`);
+  await checkedQuery(conn, createDerivedTable(t, names, t.name + BUILDING));
+  try {
+    await fill(building);
+  } catch (e) {
+    await conn.query(`DROP TABLE IF EXISTS ${building}`).catch(() => undefined);
+    throw e;
+  }
+  const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${building}`);
+  if (await tableExists(conn, names[t.database], t.name)) {
+    await conn.query(`RENAME TABLE ${target} TO ${retired}, ${building} TO ${target}`);
+    await conn.query(`DROP TABLE ${retired}`);
+  } else {
+    await conn.query(`RENAME TABLE ${building} TO ${target}`);
+  }
+  return Number(rows[0].n);
+}
+
+export async function tableExists(conn: Connection, db: string, table: string): Promise<boolean> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [db, table],
+  );
+  return Number(rows[0].n) > 0;
+}
