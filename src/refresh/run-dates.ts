@@ -19,7 +19,7 @@ export const runStart: RefreshJob = {
     }
     for (const sql of createDerivedDatabases([FullLoadDates], names)) await checkedQuery(conn, sql);
     if (!(await tableExists(conn, names.Edx, FullLoadDates.name))) await checkedQuery(conn, createDerivedTable(FullLoadDates, names));
-    await checkedQuery(conn, `INSERT INTO ${derivedName(FullLoadDates, names)} (load_start) VALUES (UTC_TIMESTAMP())`);
+    await checkedQuery(conn, `INSERT INTO ${derivedName(FullLoadDates, names)} (load_start) VALUES (UTC_TIMESTAMP(6))`);
     return { tables: [{ name: FullLoadDates.name, rows: 1 }] };
   },
 };
@@ -38,7 +38,7 @@ export const runEnd: RefreshJob = {
       say(`dry run: would set load_end of the run started ${open[0].s}`);
       return { tables: [] };
     }
-    await checkedQuery(conn, `UPDATE ${table} SET load_end = UTC_TIMESTAMP() WHERE load_end IS NULL AND load_start = ?`, [open[0].s]);
+    await checkedQuery(conn, `UPDATE ${table} SET load_end = UTC_TIMESTAMP(6) WHERE load_end IS NULL ORDER BY load_start DESC LIMIT 1`);
     return { tables: [{ name: FullLoadDates.name, rows: 1 }] };
   },
 };

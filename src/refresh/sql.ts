@@ -13,16 +13,24 @@ import { columnList, createDerivedDatabases, createDerivedTable, derivedName, ty
 /** A refresh step failed: said as `job: message`, the job's tables as they were before. */
 export class RefreshError extends Error {}
 
-async function warningsText(conn: Connection): Promise<string> {
-  const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 5');
-  return warnings.map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
+/** The warnings and errors of the last statement, notes left out ('database exists' is no problem). */
+async function problems(conn: Connection): Promise<RowDataPacket[]> {
+  const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS');
+  return warnings.filter((w) => w.Level !== 'Note');
 }
 
-/** Run one statement; any warning is a failure (strict as a load: decisions.md §9). */
+const describe = (warnings: RowDataPacket[]) =>
+  warnings.slice(0, 5).map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
+
+/**
+ * Run one statement; any warning is a failure (strict as a load: decisions.md §9). Notes are not
+ * (CREATE … IF NOT EXISTS of something that exists leaves one).
+ */
 export async function checkedQuery(conn: Connection, sql: string, params?: unknown[]): Promise<ResultSetHeader> {
   const [res] = await conn.query<ResultSetHeader>(sql, params);
   if (res && typeof res === 'object' && 'warningStatus' in res && res.warningStatus > 0) {
-    throw new RefreshError(`${sql.split('\n')[0].slice(0, 80)}…: ${res.warningStatus} warning(s): ${await warningsText(conn)}`);
+    const found = await problems(conn);
+    if (found.length) throw new RefreshError(`${sql.split('\n')[0].slice(0, 80)}…: ${found.length} warning(s): ${describe(found)}`);
   }
   return res;
 }
@@ -47,8 +55,9 @@ function csvBytes(rows: AsyncIterable<readonly Value[]> | Iterable<readonly Valu
 }
 
 /**
- * Stream rows (values in the table's column order) into `as` (default: the table itself) with
- * LOAD DATA LOCAL INFILE; the server must read every row, without a warning. Returns the count.
+ * Stream rows (values in the table's column order) into `as` (default: the table itself; a plain
+ * name in its database, or the qualified name rebuildTable hands to its fill) with LOAD DATA
+ * LOCAL INFILE; the server must read every row, without a warning. Returns the count.
  */
 export async function loadRows(
   conn: Connection,
@@ -58,7 +67,8 @@ export async function loadRows(
   as = t.name,
 ): Promise<number> {
   const count = { rows: 0 };
-  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${derivedName(t, names, as)} ${DIALECT_CLAUSE} (${columnList(t)})`;
+  const target = as.startsWith('`') ? as : derivedName(t, names, as);
+  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${target} ${DIALECT_CLAUSE} (${columnList(t)})`;
   let res: ResultSetHeader;
   try {
     [res] = await conn.query<ResultSetHeader>({ sql, infileStreamFactory: () => csvBytes(rows, count) });
@@ -67,7 +77,8 @@ export async function loadRows(
   }
   const info = loadInfo(res.info ?? '');
   if (res.warningStatus > 0 || info.warnings > 0 || info.skipped > 0) {
-    throw new RefreshError(`${t.name}: ${res.warningStatus || info.warnings} warning(s), ${info.skipped || 0} skipped: ${await warningsText(conn)}`);
+    const found = await problems(conn);
+    throw new RefreshError(`${t.name}: ${res.warningStatus || info.warnings} warning(s), ${info.skipped || 0} skipped: ${describe(found)}`);
   }
   if (info.records !== count.rows) throw new RefreshError(`${t.name}: the server read ${info.records} rows of ${count.rows}`);
   return count.rows;
@@ -86,7 +97,7 @@ export async function rebuildTable(
   conn: Connection,
   t: DerivedTable,
   names: RefreshNames,
-  fill: (building: string) => Promise<void>,
+  fill: (building: string) => Promise<unknown>,
 ): Promise<number> {
   for (const sql of createDerivedDatabases([t], names)) await checkedQuery(conn, sql);
   const target = derivedName(t, names);

@@ -5,7 +5,8 @@ import { columns, type DerivedTable } from '../derived.js';
 export const FullLoadDates: DerivedTable = {
   name: 'FullLoadDates',
   database: 'Edx',
-  // change: InnoDB (was MyISAM), times in UTC
-  columns: columns('load_start DATETIME NULL, load_end DATETIME NULL'),
+  // change: InnoDB (was MyISAM); times in UTC with microseconds, so that two runs started in the
+  // same second stay two runs
+  columns: columns('load_start DATETIME(6) NULL, load_end DATETIME(6) NULL'),
   indexes: [['FullLoadDatesStartIdx', 'load_start']],
 };
