@@ -69,11 +69,13 @@ JSON2SQL   := $(PIPE_BIN)/edx-json2sql $(PIPE_NAMES) $(if $(MODULESTORE),--modul
               $(if $(GEOIP),--geoip '$(GEOIP)')
 CSVLOAD    := $(PIPE_BIN)/edx-csvload $(PIPE_NAMES) $(PIPE_CNF)
 
-.PHONY: pull transform load all pipeline-help
+.PHONY: pull transform load all refresh weekly pipeline-help
 
 pipeline-help:
 	@echo "make all          pull → transform → load, with lock and run log (settings: $(CONFIG), see config.mk.example)"
 	@echo "make pull | transform | load   one step alone; make -n all or DRY_RUN=1 make all: show, change nothing"
+	@echo "make refresh      the platform-derived tables (edx-refresh jobs, docs/refresh.md); make refresh-JOB: one job"
+	@echo "make weekly       run-start → all → refresh → run-end (Edx.FullLoadDates), as cronDatabaseRefresh did"
 
 ifndef _PIPE_INNER
 # ---------------------------------------------------------------------------------------------
@@ -88,6 +90,7 @@ define _PIPE_OUTER
 set -u
 goal=$$1; shift
 steps=$$goal; [ "$$goal" = all ] && steps='pull transform load'
+[ "$$goal" = weekly ] && steps='run-start pull transform load refresh run-end'
 if [ -z "$(LOG_ROOT)" ] || [ "$(LOG_ROOT)" = / ]; then
   echo "pipeline: LOG_ROOT is not set (in $(CONFIG), on the command line or in the environment; see config.mk.example)" >&2; exit 2
 fi
@@ -95,6 +98,7 @@ case "$$steps" in *pull*) [ -n "$(BUCKET)" ] || { echo "pipeline: BUCKET is not 
 if [ -n "$(PIPE_DRY)" ]; then
   echo "pipeline: dry run of '$$goal': nothing is downloaded, written or loaded" >&2
   if [ "$$goal" = all ]; then exec "$$@" -n _PIPE_CHAIN=1 pull transform load; fi
+  if [ "$$goal" = weekly ]; then exec "$$@" -n _PIPE_CHAIN=1 run-start pull transform load refresh run-end; fi
   exec "$$@" -n "$$goal"
 fi
 mkdir -p "$(LOGS)" || exit 1
@@ -113,13 +117,15 @@ run() {
   echo "pipeline: LOG_ROOT=$(LOG_ROOT) OUT=$(OUT) databases $(EDX_DB)/$(PRIVATE_DB)"
   for step in $$steps; do
     t=$$EPOCHREALTIME
+    # A weekly run is stamped as ended only when every step before succeeded.
+    if [ "$$step" = run-end ] && [ -n "$$failed" ]; then echo "pipeline: run-end: not stamped, steps failed:$$failed"; continue; fi
     echo "pipeline: $$step: start $$(date '+%T')"
     "$$@" "$$step" 9>&-; rc=$$?
     if [ $$rc -eq 0 ]; then echo "pipeline: $$step: ok, $$(since $$t)"
     else echo "pipeline: $$step: FAILED (exit $$rc), $$(since $$t)"; failed="$$failed $$step"; fi
   done
   if [ -n "$$failed" ]; then
-    echo "pipeline: $$goal FAILED in $$(since $$start) (failed:$$failed); transform outputs of logs not loaded are kept in $(OUT)"
+    echo "pipeline: $$goal FAILED in $$(since $$start) (failed:$$failed)$$(case "$$failed" in *transform*|*load*) echo "; transform outputs of logs not loaded are kept in $(OUT)";; esac)"
     return 1
   fi
   echo "pipeline: $$goal done in $$(since $$start)"
@@ -130,8 +136,13 @@ rc=$${PIPESTATUS[0]}
 exit $$rc
 endef
 
-pull transform load all: export _PIPE_OUTER := $(_PIPE_OUTER)
-pull transform load all:
+pull transform load all refresh weekly: export _PIPE_OUTER := $(_PIPE_OUTER)
+pull transform load all refresh weekly:
+	+@bash -c "$$_PIPE_OUTER" pipeline $@ $(PIPE_SUBMAKE)
+
+# One refresh job (refresh-JOB, mk/refresh.mk), with the same lock and run log.
+refresh-%: export _PIPE_OUTER := $(_PIPE_OUTER)
+refresh-%:
 	+@bash -c "$$_PIPE_OUTER" pipeline $@ $(PIPE_SUBMAKE)
 
 else

@@ -31,13 +31,14 @@ export const runEnd: RefreshJob = {
   builds: [FullLoadDates],
   async run({ conn, names, dryRun, say }) {
     const table = derivedName(FullLoadDates, names);
+    // A dry run of a whole weekly run has not really started one: it only says what it would do.
+    if (dryRun) {
+      say(`dry run: would set load_end of the newest run without one in ${table}`);
+      return { tables: [] };
+    }
     if (!(await tableExists(conn, names.Edx, FullLoadDates.name))) throw new RefreshError(`${table} does not exist: no run was started (run-start)`);
     const [open] = await conn.query<RowDataPacket[]>(`SELECT MAX(load_start) AS s FROM ${table} WHERE load_end IS NULL`);
     if (open[0].s === null) throw new RefreshError(`no run without an end in ${table}: nothing to end`);
-    if (dryRun) {
-      say(`dry run: would set load_end of the run started ${open[0].s}`);
-      return { tables: [] };
-    }
     await checkedQuery(conn, `UPDATE ${table} SET load_end = UTC_TIMESTAMP(6) WHERE load_end IS NULL ORDER BY load_start DESC LIMIT 1`);
     return { tables: [{ name: FullLoadDates.name, rows: 1 }] };
   },
