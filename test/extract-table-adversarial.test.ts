@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
-import { REPO, toolEnv } from './helpers/tools.js';
+import { REPO, runBytes, toolEnv, type BytesResult } from './helpers/tools.js';
 import { testConnection, testServer, uniqueName, type TestServer } from './helpers/mariadb.js';
 import { DumpTableFilter, type ExtractResult } from '../src/dump/extract.js';
 
@@ -31,21 +31,7 @@ else {
   }
 }
 
-interface RawResult { code: number | null; stdout: Buffer; stderr: string }
-
-function run(cmd: string, args: string[], input?: Buffer | string, env: NodeJS.ProcessEnv = toolEnv()): Promise<RawResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd: REPO });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
-  });
-}
+const run = runBytes;
 const extract = (args: string[], input?: Buffer | string) => run('/usr/bin/env', ['-u', 'NODE_OPTIONS', TOOL, ...args], input);
 
 /** The filter in-process over bytes in chunks of `size`: what the tool would print and its exit code. */
@@ -404,7 +390,7 @@ async function suite(s: TestServer): Promise<void> {
   });
 
   await t.test('the reader going away: exit 0, no message (file, gzip file, stdin)', async (t) => {
-    const hangUp = (args: string[], input?: Buffer) => new Promise<RawResult>((resolve) => {
+    const hangUp = (args: string[], input?: Buffer) => new Promise<BytesResult>((resolve) => {
       const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', TOOL, ...args], { env: toolEnv(), cwd: REPO });
       let got = 0;
       let err = '';

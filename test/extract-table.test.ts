@@ -2,12 +2,11 @@
 // client; and on hand-made dumps for what mariadb-dump does not make on demand (bytes that are
 // not UTF-8, CRLF, truncation, other layouts), options and exit codes.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { REPO, runTool, toolEnv } from './helpers/tools.js';
+import { REPO, runBytes, runTool, toolEnv } from './helpers/tools.js';
 import { testConnection, testServer, uniqueName, type TestServer } from './helpers/mariadb.js';
 
 const TOOL = 'edx-extract-table';
@@ -16,22 +15,7 @@ const MARIADB = ['/usr/bin/mariadb', '/usr/bin/mysql'].find(existsSync);
 const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-extract-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-interface RawResult { code: number | null; stdout: Buffer; stderr: string }
-
-/** Run a program with bytes in and bytes out (runTool's stdout is a string: no good for binary dumps). */
-function run(cmd: string, args: string[], input?: Buffer | string, env: NodeJS.ProcessEnv = toolEnv()): Promise<RawResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd: REPO });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-    child.stdin.on('error', () => {}); // the tool stops reading once the table is out
-    child.stdin.end(input ?? '');
-  });
-}
+const run = runBytes;
 const extract = (args: string[], input?: Buffer | string) => run('/usr/bin/env', ['-u', 'NODE_OPTIONS', join(REPO, 'bin', TOOL), ...args], input);
 
 // ---------------------------------------------------------------------------------------------

@@ -68,3 +68,24 @@ export function parseSummary(stderr: string) {
     rows,
   };
 }
+
+export interface BytesResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Run a program with bytes in and bytes out (runTool's stdout is text: no good for binary dumps). */
+export function runBytes(cmd: string, args: string[], input?: Buffer | string, env: NodeJS.ProcessEnv = toolEnv()): Promise<BytesResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd: REPO });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
+    child.stdin.on('error', () => {}); // a program may stop reading early (the table is out)
+    child.stdin.end(input ?? '');
+  });
+}
