@@ -47,6 +47,23 @@ t.test('a .gz that is empty or one byte long is an upload cut short, not an empt
   t.same(await collect(join(dir, 'packed.log')), ['1:{"a":1}', '2:{"b":2}', '3:', '4:{"c":3}'], 'a gzip stream still reads after the check');
 });
 
+t.test('NUL padding before a line is dropped as it arrives, however long (logrotate copytruncate)', async (t) => {
+  const nuls = Buffer.alloc(5 * 1024 * 1024); // no newline among them: one "line" as bytes go
+  writeFileSync(join(dir, 'padded.log'), Buffer.concat([nuls, Buffer.from('{"a":1}\n'), Buffer.alloc(3), Buffer.from('{"b":2}\n\0\0\n')]));
+  t.same(await collect(join(dir, 'padded.log')), ['1:{"a":1}', '2:{"b":2}', '3:'], 'the lines after the padding, numbered as they are');
+  writeFileSync(join(dir, 'padded.gz'), gzipSync(Buffer.concat([nuls, nuls, Buffer.from('{"c":3}\n')])));
+  t.same(await collect(join(dir, 'padded.gz')), ['1:{"c":3}'], 'also inside gzip, across many chunks');
+});
+
+t.test('a line longer than 64 MiB is cut there, and the file goes on', async (t) => {
+  const long = Buffer.alloc(65 * 1024 * 1024, 0x61); // 'aaa…'
+  writeFileSync(join(dir, 'long.log'), Buffer.concat([Buffer.from('{"a":1}\n{"big":"'), long, Buffer.from('"}\n{"b":2}\n')]));
+  const lines: { lineNo: number; length: number; head: string }[] = [];
+  for await (const l of readLines(join(dir, 'long.log'))) lines.push({ lineNo: l.lineNo, length: l.text.length, head: l.text.slice(0, 8) });
+  t.same(lines.map((l) => [l.lineNo, l.head]), [[1, '{"a":1}'], [2, '{"big":"'], [3, '{"b":2}']], 'every line, in order, numbered');
+  t.ok(lines[1].length > 64 * 1024 * 1024 && lines[1].length < long.length, 'the long line is cut after 64 MiB');
+});
+
 t.test('line variants', async (t) => {
   const event = { username: 'ada', event_type: 'page_close', time: '2014-03-03T08:00:00.000001+00:00' };
   const json = JSON.stringify(event);

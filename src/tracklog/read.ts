@@ -77,34 +77,50 @@ export async function openInput(path: string): Promise<Readable> {
  * other characters, and everything that reads it later (JSON.parse, hashing, regexes) is faster
  * for that. (Decoding whole chunks made every line of a chunk two-byte as soon as one was; a
  * newline byte is never part of a multi-byte character, so the text is the same.)
+ *
+ * NUL bytes that start a line are dropped as they arrive: a log truncated in place (logrotate
+ * copytruncate) while its writer kept its offset starts with as many NULs as the old file had
+ * bytes, with no newline among them, and they are no part of any event (decode drops NULs too).
+ * A line still longer than MAX_LINE_BYTES is cut there and the rest of it, up to its newline,
+ * skipped: the cut line is repaired, rescued or rejected like any broken line, and the file goes on.
  */
 export async function* readLineBatches(path: string): AsyncGenerator<string[]> {
   const input = await openInput(path);
   // The start of a line not ended yet, in pieces (a long line must not be copied once per chunk).
   const partial: Buffer[] = [];
   let partialLength = 0;
+  /** The current line passed MAX_LINE_BYTES: its rest is skipped up to the newline. */
+  let cut = false;
   for await (const chunk of input as AsyncIterable<Buffer>) {
     const lines: string[] = [];
-    let start = 0;
-    for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, start)) {
+    let start = partialLength === 0 && !cut ? skipNul(chunk, 0) : 0;
+    for (let lf = chunk.indexOf(LF, start); lf !== -1; lf = chunk.indexOf(LF, start)) {
       if (partial.length > 0) {
-        partial.push(chunk.subarray(0, lf));
-        lines.push(lineText(Buffer.concat(partial), 0, partialLength + lf));
+        if (!cut) partial.push(chunk.subarray(0, lf));
+        const whole = Buffer.concat(partial);
+        lines.push(lineText(whole, 0, cut ? whole.length : partialLength + lf));
         partial.length = 0;
         partialLength = 0;
+        cut = false;
       } else {
         lines.push(lineText(chunk, start, lf));
       }
-      start = lf + 1;
+      start = skipNul(chunk, lf + 1);
     }
-    if (start < chunk.length) {
+    if (start < chunk.length && !cut) {
       partial.push(chunk.subarray(start));
       partialLength += chunk.length - start;
-      if (partialLength > MAX_LINE_BYTES) throw new Error(`${path}: a line longer than ${MAX_LINE_BYTES} bytes`);
+      if (partialLength > MAX_LINE_BYTES) cut = true;
     }
     if (lines.length > 0) yield lines;
   }
   if (partialLength > 0) yield [Buffer.concat(partial).toString('utf8')];
+}
+
+/** The index of the first byte at or after i that is not NUL. */
+function skipNul(bytes: Buffer, i: number): number {
+  while (i < bytes.length && bytes[i] === 0) i++;
+  return i;
 }
 
 /** The text of bytes start..end-1 without a CR before the LF at `end` (invalid UTF-8 as U+FFFD). */
