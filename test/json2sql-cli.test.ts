@@ -54,6 +54,23 @@ t.test('stdin to stdout, summary on stderr, lines accounted for', async (t) => {
   t.match(r.stdout, /COMMIT;\n/);
 });
 
+t.test('stdin is a source of its own per log: named by its first line, or by --source-name', async (t) => {
+  const day1 = [line({ event_type: 'page_close', event: '' }), line({ event_type: 'seq_goto', event: '{}' })].join('\n') + '\n';
+  const day2 = [line({ event_type: 'play_video', event: '{}' })].join('\n') + '\n';
+  const loadFile = (sql: string) => /REPLACE INTO Edx\.LoadInfo \([^)]*\) VALUES\n\('[0-9a-f]+',CURRENT_TIMESTAMP,'([^']*)'\)/.exec(sql)?.[1];
+  const a = await runTool('edx-json2sql', [], { input: day1 });
+  const b = await runTool('edx-json2sql', [], { input: day2 });
+  const again = await runTool('edx-json2sql', [], { input: '\0\0\n\n' + day1 });
+  t.match(loadFile(a.stdout), /^stdin:[0-9a-f]{16}$/, 'stdin: and a hash of its first line');
+  t.not(loadFile(a.stdout), loadFile(b.stdout), 'two logs piped in are two sources (one name made the second be skipped as loaded)');
+  t.equal(loadFile(again.stdout), loadFile(a.stdout), 'the same log piped in again is the same source (blank and NUL lines before it do not count)');
+  const named = await runTool('edx-json2sql', ['--source-name', 's3://b/tracking.log-20140303.gz'], { input: day1 });
+  t.equal(loadFile(named.stdout), 's3://b/tracking.log-20140303.gz');
+  const empty = await runTool('edx-json2sql', [], { input: '' });
+  t.equal(empty.code, 0);
+  t.equal(loadFile(empty.stdout), 'stdin:empty');
+});
+
 t.test('--rejects and --stats files', async (t) => {
   const rejects = join(dir, 'rejects.jsonl');
   const stats = join(dir, 'stats.json');

@@ -37,7 +37,8 @@ Options:
   --rejects FILE       write rejected lines as JSON lines {file, line, reason, raw}
                        (default: report them on stderr)
   --stats FILE         write the summary as JSON
-  --source-name NAME   LoadInfo.load_file for stdin, e.g. s3://bucket/key (default 'stdin')
+  --source-name NAME   LoadInfo.load_file for stdin, e.g. s3://bucket/key (default 'stdin:' and
+                       the SHA-1 of its first line: two logs piped in are two sources)
   --edx-db NAME        database for the public tables (default Edx)
   --private-db NAME    database for Account and EventIp (default EdxPrivate)
   --drop               script starts with DROP TABLE IF EXISTS for the Edx tables

@@ -1,5 +1,6 @@
 // A transform run over several sources: each is read line by line and handed to its own
 // SourceTransformer (per-file state such as downtime), all writing to one RowWriter.
+import { hash } from 'node:crypto';
 import { readLineBatches } from '../tracklog/read.js';
 import { CountryLookup } from './geoip.js';
 import { Modulestore } from './modulestore.js';
@@ -22,6 +23,20 @@ export interface RunOptions {
   onProgress?: (stats: RunStats) => void;
 }
 
+/** A line that is more than white space and NULs. */
+const isEventLine = (line: string) => /[^\s\0]/.test(line);
+
+/**
+ * LoadInfo.load_file of stdin given no --source-name: `stdin:` and the SHA-1 of its first line
+ * (NULs and white space at the ends left out). Two different logs piped in are two sources, and
+ * the same log piped in twice is one: with a single name 'stdin' the second day of a
+ * `zcat day | edx-json2sql --rows | edx-csvload` was taken for the first and skipped.
+ */
+export function stdinLoadFile(firstLines: readonly string[]): string {
+  const line = firstLines.find(isEventLine);
+  return line === undefined ? 'stdin:empty' : `stdin:${hash('sha1', line.replace(/\0+/g, '').trim(), 'hex').slice(0, 16)}`;
+}
+
 export async function runTransform(opts: RunOptions): Promise<RunStats> {
   const started = process.hrtime.bigint();
   const stats = newStats();
@@ -29,12 +44,29 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
   const modulestore = opts.modulestoreFile ? Modulestore.fromFile(opts.modulestoreFile) : Modulestore.empty();
   let lastProgress = Date.now();
   for (const input of opts.inputs) {
-    const source = makeSource(input, input === '-' && opts.stdinName ? opts.stdinName : undefined);
+    const batches = readLineBatches(input);
+    // Unnamed stdin is named by its first line, so the first lines are read before the source starts.
+    let first: string[] = [];
+    let firstError: unknown;
+    let loadFile = input === '-' ? opts.stdinName : undefined;
+    if (input === '-' && loadFile === undefined) {
+      try {
+        for (let r = await batches.next(); !r.done; r = await batches.next()) {
+          first = first.concat(r.value);
+          if (r.value.some(isEventLine)) break;
+        }
+      } catch (e) {
+        firstError = e;
+      }
+      loadFile = stdinLoadFile(first);
+    }
+    const source = makeSource(input, loadFile);
     const t = new SourceTransformer(source, { geo, modulestore, writer: opts.writer, stats, onReject: opts.onReject, onWarning: opts.onWarning });
     await t.start();
     try {
+      if (firstError !== undefined) throw firstError;
       let lineNo = 0;
-      for await (const batch of readLineBatches(input)) {
+      const transform = async (batch: string[]) => {
         for (const text of batch) {
           const p = t.line({ lineNo: ++lineNo, text });
           if (p) await p;
@@ -43,7 +75,9 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
           lastProgress = Date.now();
           opts.onProgress(stats);
         }
-      }
+      };
+      if (first.length > 0) await transform(first);
+      for await (const batch of batches) await transform(batch);
     } catch (e) {
       const kept = await opts.writer.abortSource?.(source, e as Error);
       opts.onSourceError(input, e as Error, kept || undefined);
