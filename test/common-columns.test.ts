@@ -10,6 +10,7 @@ import isoCountries from 'i18n-iso-countries';
 import { Modulestore } from '../src/transform/modulestore.js';
 import { eventIds } from '../src/transform/ids.js';
 import { transform, event } from './helpers/transform.js';
+import { withoutPersonalValues } from '../src/transform/personal.js';
 
 t.test('sanitize and the hash keep stored values compatible', async (t) => {
   t.equal(sanitize('3208 Dead St\r\nParis'), '3208 Dead St; ; Paris');
@@ -222,7 +223,7 @@ t.test('rescued and rejected lines are accounted for', async (t) => {
   t.equal(stats.rejected, 1);
   t.equal(stats.filtered.blank, 1);
   t.equal(stats.events, 2);
-  t.equal(rows.EdxTrackEvent[0].badly_formatted, good.slice(0, 120), 'the raw line is kept');
+  t.equal(rows.EdxTrackEvent[0].badly_formatted, withoutPersonalValues(good.slice(0, 120)), 'the raw line is kept, personal values taken out');
   t.same(rejects, [{ file: 'test.log', line: 2, reason: 'JSON array, not an event object', raw: '[1,2,3]' }]);
 });
 
@@ -237,7 +238,7 @@ t.test('a line the transform fails on costs that line its columns, not the file 
   const { rows, stats, rejects, warnings } = await transform(lines);
   t.equal(stats.lines, 4);
   t.equal(stats.events + stats.rejected, 4, 'every line accounted for');
-  t.same(rows.EdxTrackEvent.map((r) => r.badly_formatted), [lines[0], '', ''], 'the failed line is kept raw in a rescue row');
+  t.same(rows.EdxTrackEvent.map((r) => r.badly_formatted), [withoutPersonalValues(lines[0]), '', ''], 'the failed line is kept in a rescue row (personal values out)');
   t.same(rows.EdxTrackEvent.map((r) => r.anon_screen_name), [H('deep'), H('odd'), H('ada')], 'with the fields its text shows');
   t.equal(rows.EdxTrackEvent[1].course_id, '{"toString":1}', 'a course_id object with a toString key is text, not a failure');
   t.equal(stats.rescued, 1);
@@ -250,7 +251,7 @@ t.test('a broken line is never filtered as noise', async (t) => {
   const heartbeat = JSON.stringify(event({ event_type: '/heartbeat', event_source: 'server' }));
   const { rows, stats } = await transform([cut, heartbeat, heartbeat.slice(0, -5)]);
   t.equal(stats.filtered.ping, 0, 'a cut line that reads as a ping is kept');
-  t.same(rows.EdxTrackEvent.map((r) => r.badly_formatted), [cut, '', heartbeat.slice(0, -5)], 'with its raw text; so is a cut repeated heartbeat');
+  t.same(rows.EdxTrackEvent.map((r) => r.badly_formatted), [cut, '', heartbeat.slice(0, -5)].map(withoutPersonalValues), 'with its raw text; so is a cut repeated heartbeat');
   t.equal(stats.events, 3);
 });
 
@@ -260,4 +261,32 @@ t.test('a line without ip or time still gives a row', async (t) => {
   t.equal(m.time, null);
   t.equal(m.quarter, '');
   t.equal(m.ip_country, 'zzz');
+});
+
+t.test('badly_formatted is public: personal values are taken out of the text it keeps (decisions.md §8)', async (t) => {
+  // A /create_account POST cut at 512 characters as the tracking middleware writes it, a cut
+  // /login_ajax line, and a cut mobile line.
+  const post = JSON.stringify({ POST: { username: ['maria_g'], honor_code: ['true'], name: ['María "Mary" González'], email: ['maria.gonzalez@example.org'],
+    year_of_birth: ['1990'], goals: ['learn \\ stats'], mailing_address: ['Calle Falsa 123, 28013 Madrid, Spain'] }, GET: {} });
+  const time = '2014-03-03T08:00:00.000001+00:00';
+  const account = JSON.stringify({ username: 'maria_g', ip: '81.2.69.160', event_type: '/create_account', event_source: 'server', time, event: post.slice(0, post.length - 20) });
+  const login = JSON.stringify({ username: '', event_type: '/login_ajax', ip: '81.2.69.161', time, event: JSON.stringify({ POST: { email: ['maria.gonzalez@example.org'], password: ['hunter2'] }, GET: {} }) }).slice(0, -12);
+  const mobile = JSON.stringify({ name: 'edx.video.played', username: 'maria_g', ip: '81.2.69.162', time, event: { code: 'mobile' } }).slice(0, -2);
+  const { rows } = await transform([account, login, mobile]);
+  const kept = rows.EdxTrackEvent.map((r) => String(r.badly_formatted));
+  t.equal(kept.length, 3);
+  for (const [i, text] of kept.entries()) {
+    t.notMatch(text, /maria|González|Gonz|Calle|28013|1990|hunter2|81\.2\.69/, `row ${i}: no name, e-mail, address, year of birth, password, username or IP`);
+    t.match(text, /"personal"/, `row ${i}: their places say so`);
+  }
+  // The line is valid and its event text is cut: that text is what badly_formatted keeps.
+  t.match(kept[0], /^\{"POST":\{"username":"personal","honor_code":\["true"\],"name":"personal"/, 'what is not personal stays');
+  t.match(kept[1], '"event_type":"/login_ajax"');
+  t.match(kept[2], '"name":"edx.video.played"', "a mobile event's type under name is no person's name");
+  t.same([rows.EdxTrackEvent[0].anon_screen_name, rows.EdxTrackEvent[2].anon_screen_name], [H('maria_g'), H('maria_g')], 'the rows are still keyed by the hash');
+  t.equal(withoutPersonalValues('input_x=1&email=a@b.c&password=x'), 'input_x=1&email=personal&password=personal', 'form fields too');
+  t.equal(withoutPersonalValues('{"username": "cut in the midd'), '{"username": "personal"', 'a value cut short');
+  t.equal(withoutPersonalValues('2023-10-17 00:41:44,398 INFO 18 [tracking] [user 3569] [ip 41.68.39.5] logger.py:41 - {"name": "seq_next", "x'),
+    '2023-10-17 00:41:44,398 INFO 18 [tracking] [user personal] [ip personal] logger.py:41 - {"name": "seq_next", "x', "a logger prefix's user and IP; an event's name kept");
+  t.equal(withoutPersonalValues('{"POST": {"name": ["maria"]}}'), '{"POST": {"name": "personal"}}', 'a form\'s name is a list: personal even when it looks like a word');
 });

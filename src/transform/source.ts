@@ -18,6 +18,7 @@ import type { RowWriter, Source } from './rows.js';
 import type { RunStats } from './stats.js';
 import { H, sanitize } from './values.js';
 import { LastSeen } from './last-seen.js';
+import { withoutPersonalValues } from './personal.js';
 
 export interface Reject {
   file: string;
@@ -224,7 +225,11 @@ export class SourceTransformer {
       }
     }
     if (ev.mainRows.length === 0) ev.emitCommon();
-    if (badlyFormatted !== undefined) for (const row of ev.mainRows) row.set('badly_formatted', badlyFormatted);
+    if (badlyFormatted !== undefined) {
+      // Public text: the line's username, IP and form fields stay in the private tables (§8).
+      const kept = withoutPersonalValues(badlyFormatted);
+      for (const row of ev.mainRows) row.set('badly_formatted', kept);
+    }
 
     if (this.opts.onWarning) for (const w of ev.warnings) this.opts.onWarning(this.source.name, lineNo, w);
     stats.events++;
