@@ -39,12 +39,13 @@ t.test('problem_check from the server: correct maps, answers and state', async (
     event: {
       problem_id: `i4x://Demo/CS101/problem/0123456789abcdef0123456789abcdef`, attempts: 3, success: 'correct',
       answers: { [`${PROB}_2_1`]: ['choice_0', 'choice_2'], [`${PROB}_3_1`]: "O'Brien\\n" },
-      correct_map: { [`${PROB}_2_1`]: { correctness: 'correct', npoints: 2, msg: 'ok', hint: '', hintmode: null, queuestate: { key: 'k1', time: 't1' } } },
+      correct_map: { [`${PROB}_2_1`]: { correctness: 'correct', npoints: 2, msg: 'ok', hint: '', hintmode: null, queuestate: { key: 'k1', time: 't1' } },
+        [`${PROB}_3_1`]: { correctness: 'partially-correct', npoints: 0.5, msg: '', hint: '', hintmode: null, queuestate: null } },
       state: { seed: 300, done: true, student_answers: {}, correct_map: {}, input_state: { [`${PROB}_2_1`]: {}, [`${PROB}_3_1`]: { x: 1 } } },
     },
   });
   t.same(rows.Answer.map((a) => a.answer), ['choice_0,choice_2', "O'Brienn"], 'lists joined, sanitized (backslash removed)');
-  t.same(rows.CorrectMap.map((c) => [c.correctness, c.npoints, c.queuestate]), [['correct', 2, 'k1:t1']]);
+  t.same(rows.CorrectMap.map((c) => [c.correctness, c.npoints, c.queuestate]), [['correct', 2, 'k1:t1'], ['partially-correct', 0.5, '']], 'partial credit kept');
   t.same(rows.InputState.map((s) => s.state), ['', '{"x":1}'], 'empty dict → \'\', others JSON');
   t.same(rows.State.map((s) => [s.seed, s.done]), [[300, 'True'], [300, 'True']], 'seed beyond TINYINT kept');
   t.equal(rows.EdxTrackEvent.length, 2, 'rows over the longest list');
@@ -234,6 +235,14 @@ t.test('newer events on the same columns', async (t) => {
     event: { problem_id: 'block-v1:Demo+CS102+2026+type@problem+block@0123456789abcdef0123456789abcdef', weighted_earned: 1, weighted_possible: 2 } });
   const g = grade.EdxTrackEvent[0];
   t.same([g.new_score, g.new_total, g.resource_display_name, g.course_id, g.quarter], [1, 2, 'Quiz A', 'course-v1:Demo+CS102+2026', 'spring2014']);
+  // Rescored and overridden scores are the new_weighted_* fields; fractions stay fractions.
+  const block = 'block-v1:Demo+CS102+2026+type@problem+block@0123456789abcdef0123456789abcdef';
+  for (const [type, earned, possible] of [['edx.grades.problem.rescored', 2, 3], ['edx.grades.problem.score_overridden', 0.5, 1]] as const) {
+    const r = (await one({ event_type: type, event_source: 'server', event: { problem_id: block, new_weighted_earned: earned, new_weighted_possible: possible, only_if_higher: false } })).EdxTrackEvent[0];
+    t.same([r.new_score, r.new_total, r.problem_id], [earned, possible, block], `${type}: the score after`);
+  }
+  const partial = (await one({ event_type: 'edx.grades.problem.submitted', event: { problem_id: block, weighted_earned: 2 / 3, weighted_possible: 1 } })).EdxTrackEvent[0];
+  t.equal(partial.new_score, 2 / 3, 'a fraction of a point is kept (it was cut to 0)');
   const nav = await one({ event_type: 'edx.ui.lms.sequence.next_selected', event: { id: 'block-v1:x', current_tab: 2, target_tab: 3, tab_count: 5 } });
   t.same([nav.EdxTrackEvent[0].sequence_id, nav.EdxTrackEvent[0].goto_from, nav.EdxTrackEvent[0].goto_dest], ['block-v1:x', 2, 3]);
   const done = await one({ event_type: 'edx.done.toggled', event: { done: true } });

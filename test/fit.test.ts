@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { event, transform } from './helpers/transform.js';
 import { runTool } from './helpers/tools.js';
 import { fitRow, newFitCounters } from '../src/schema/fit.js';
-import { EdxTrackEvent, OpenAssessment } from '../src/schema/tables.js';
+import { EdxTrackEvent, OpenAssessment, emptyRow as emptyRowOf } from '../src/schema/tables.js';
 import { runSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
+import { withoutPersonalValues } from '../src/transform/personal.js';
 
 const longSource = 'x'.repeat(300); // event_source: VARCHAR(255)
 const longAgent = 'A'.repeat(70_000); // agent: TEXT, 65,535 bytes
@@ -43,7 +44,7 @@ t.test('a cut never splits a character', async (t) => {
   const { rows, stats } = await transform([broken]);
   const kept = rows.EdxTrackEvent[0].badly_formatted as string;
   t.ok(Buffer.byteLength(kept) <= 65_535 && Buffer.byteLength(kept) > 65_535 - 3, `cut to the last whole character (${Buffer.byteLength(kept)} bytes)`);
-  t.ok(broken.startsWith(kept), 'what is kept is the start of the line, unchanged');
+  t.ok(withoutPersonalValues(broken).startsWith(kept), 'what is kept is the start of the line, unchanged but for its personal values');
   t.equal(stats.fit.cut.get('EdxTrackEvent.badly_formatted'), 1);
 });
 
@@ -78,4 +79,16 @@ t.test('a date column receives a date or NULL, never other text', async (t) => {
   t.equal(fit(OpenAssessment, 'time_aux', 'yesterday'), null);
   t.equal(fit(EdxTrackEvent, 'downtime_for', '1:02:05'), '1:02:05', 'a gap in a TIME column');
   t.equal(fit(EdxTrackEvent, 'downtime_for', ''), null);
+});
+
+t.test('scores and points (DOUBLE columns) keep fractions; what is no number is the default, counted', async (t) => {
+  const counters = newFitCounters();
+  const values = [...emptyRowOf(EdxTrackEvent)];
+  const col = (name: string) => EdxTrackEvent.columns.findIndex((c) => c.name === name);
+  values[col('new_score')] = 0.5;
+  values[col('new_total')] = '1.25';
+  values[col('orig_score')] = 'many';
+  fitRow(EdxTrackEvent, values, counters);
+  t.same([values[col('new_score')], values[col('new_total')], values[col('orig_score')], values[col('orig_total')]], [0.5, 1.25, -1, -1]);
+  t.same([...counters.coerced], [['EdxTrackEvent.orig_score', 1]]);
 });

@@ -114,6 +114,7 @@ t.test('double-escaped events read through the reference fix-up, not as broken',
 });
 
 t.test('event times', async (t) => {
+  t.equal(parseEventTime({ $date: { $numberLong: '1710235800123' } })?.utc, '2024-03-12 09:30:00.123000', "mongoexport's canonical {$date: {$numberLong}}");
   t.equal(parseEventTime('2013-08-04T06:27:13.660689+00:00')?.utc, '2013-08-04 06:27:13.660689');
   t.equal(parseEventTime('2013-08-04T06:27:13+00:00')?.utc, '2013-08-04 06:27:13.000000', 'no fraction');
   t.equal(parseEventTime('2013-08-04T06:27:13.5Z')?.utc, '2013-08-04 06:27:13.500000', 'Z');

@@ -57,6 +57,14 @@ export function fitValue(table: TableDef, col: Column, v: Value, counters: FitCo
       bump(counters.coerced, `${table.name}.${col.name}`);
       return type.empty;
     }
+    case 'float': {
+      if (typeof v === 'number' && Number.isFinite(v)) return v;
+      if (v === null || v === '') return type.empty;
+      const n = typeof v === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(v) ? Number(v) : NaN;
+      if (Number.isFinite(n)) return n;
+      bump(counters.coerced, `${table.name}.${col.name}`);
+      return type.empty;
+    }
     case 'datetime':
       return typeof v === 'string' && DATETIME_LITERAL.test(v) ? v : null;
     case 'time':

@@ -13,6 +13,7 @@ export type ColumnType =
   | 'UUID' // VARCHAR(40): 36-char ids, 40-hex LoadInfo hashes
   | 'TINYINT'
   | 'INT'
+  | 'DOUBLE' // change: scores and points, reference INT/TINYINT (partial credit such as 0.5 was lost)
   | 'DATETIME' // DATETIME(6), UTC; NULL where the reference wrote its zero date
   | 'TIME'; // TIME(6) gap; NULL where the reference wrote its zero date
 
@@ -20,10 +21,10 @@ export interface TypeInfo {
   sql: string;
   /** Value used when the source has none (transform.md §1.1, decisions.md §3). */
   empty: string | number | null;
-  kind: 'text' | 'int' | 'datetime' | 'time';
+  kind: 'text' | 'int' | 'float' | 'datetime' | 'time';
   /** For text: the most a value may hold, and whether that limit counts characters or UTF-8 bytes. */
   limit?: { max: number; unit: 'chars' | 'bytes' };
-  /** For int: the range the SQL type holds. */
+  /** For int and float: the range the SQL type holds. */
   range?: [number, number];
 }
 
@@ -35,6 +36,7 @@ export const TYPES: Record<ColumnType, TypeInfo> = {
   UUID: { sql: 'VARCHAR(40)', empty: '', kind: 'text', limit: { max: 40, unit: 'chars' } },
   TINYINT: { sql: 'TINYINT', empty: -1, kind: 'int', range: [-128, 127] },
   INT: { sql: 'INT', empty: -1, kind: 'int', range: [-2147483648, 2147483647] },
+  DOUBLE: { sql: 'DOUBLE', empty: -1, kind: 'float', range: [-Number.MAX_VALUE, Number.MAX_VALUE] },
   DATETIME: { sql: 'DATETIME(6)', empty: null, kind: 'datetime' },
   TIME: { sql: 'TIME(6)', empty: null, kind: 'time' },
 };
@@ -95,8 +97,8 @@ export const EdxTrackEvent: TableDef = {
     rubric_category INT, video_id VARCHAR255, video_code TEXT, video_current_time VARCHAR255,
     video_speed VARCHAR255, video_old_time VARCHAR255, video_new_time VARCHAR255, video_seek_type VARCHAR255,
     video_new_speed VARCHAR255, video_old_speed VARCHAR255, book_interaction_type VARCHAR255,
-    success VARCHAR255, answer_id TEXT, hint TEXT, mode VARCHAR255, msg TEXT, npoints TINYINT,
-    queuestate TEXT, orig_score INT, new_score INT, orig_total INT, new_total INT, event_name VARCHAR255,
+    success VARCHAR255, answer_id TEXT, hint TEXT, mode VARCHAR255, msg TEXT, npoints DOUBLE,
+    queuestate TEXT, orig_score DOUBLE, new_score DOUBLE, orig_total DOUBLE, new_total DOUBLE, event_name VARCHAR255,
     group_user VARCHAR255, group_action VARCHAR255, position INT, badly_formatted TEXT, correctMap_fk UUID,
     answer_fk UUID, state_fk UUID, load_info_fk UUID`),
   // change: the partition column must be part of the primary key (MySQL rule for partitioned tables).
@@ -136,7 +138,7 @@ export const Answer: TableDef = {
 export const CorrectMap: TableDef = {
   name: 'CorrectMap',
   database: 'Edx',
-  columns: cols(`correct_map_id UUID, answer_identifier TEXT, correctness VARCHAR255, npoints INT, msg TEXT,
+  columns: cols(`correct_map_id UUID, answer_identifier TEXT, correctness VARCHAR255, npoints DOUBLE, msg TEXT,
     hint TEXT, hintmode VARCHAR255, queuestate TEXT`),
   primaryKey: ['correct_map_id'],
   indexes: [['CorrectMapIdxAnsId', 'answer_identifier(255)']],

@@ -64,6 +64,8 @@ export function parseEventTime(v: unknown): EventTime | undefined {
     if (lms) return lms;
   }
   if (typeof v === 'object' && v !== null && '$date' in v) v = (v as { $date: unknown }).$date;
+  // mongoexport's canonical form: {"$date": {"$numberLong": "1710235800123"}}
+  if (typeof v === 'object' && v !== null && '$numberLong' in v) v = Number((v as { $numberLong: unknown }).$numberLong);
   if (typeof v === 'number' && Number.isFinite(v)) return fromMicros(Math.round(v * 1000));
   if (typeof v !== 'string') return undefined;
   const m = ISO.exec(v.trim());

@@ -74,6 +74,14 @@ export function text(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** A number for a DOUBLE column (scores, points: 0.5 stays 0.5), -1 when absent or not a number. */
+export function num(v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(v)) return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return -1;
+}
+
 /** Integer value for an INT column, -1 when absent or not a number (reference default). */
 export function int(v: unknown): number {
   if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);

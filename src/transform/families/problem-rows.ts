@@ -3,7 +3,7 @@
 import { Answer, CorrectMap, InputState, State } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
 import type { RowBuilder } from '../row.js';
-import { int, isObject, pystr, sanitize, text } from '../values.js';
+import { int, isObject, num, pystr, sanitize, text } from '../values.js';
 
 export interface AnswerRef {
   id: string;
@@ -55,7 +55,7 @@ export function pushCorrectMaps(ev: TrackEvent, maps: unknown): string[] {
       const q = cm.queuestate;
       r.set('answer_identifier', key)
         .set('correctness', text(cm.correctness))
-        .set('npoints', int(cm.npoints))
+        .set('npoints', num(cm.npoints))
         .set('msg', sanitize(cm.msg))
         .set('hint', text(cm.hint))
         .set('hintmode', text(cm.hintmode))

@@ -2,7 +2,7 @@
 import { Answer } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
 import type { RowBuilder } from '../row.js';
-import { int, isObject, text } from '../values.js';
+import { int, isObject, num, text } from '../values.js';
 import { fanOut, pushAnswers, pushCorrectMaps, pushQueryAnswers, pushState, type AnswerRef } from './problem-rows.js';
 
 /** problem_check: a query string from the browser (simple), a dict from the server (complex). */
@@ -96,7 +96,7 @@ export function problemRescore(ev: TrackEvent): void {
   if (!p) return;
   const { e, row } = p;
   row.set('success', text(e.success)).set('attempts', int(e.attempts));
-  for (const score of ['orig_score', 'orig_total', 'new_score', 'new_total']) row.set(score, int(e[score]));
+  for (const score of ['orig_score', 'orig_total', 'new_score', 'new_total']) row.set(score, num(e[score]));
   fanOutOrOne(ev, row, { maps: pushCorrectMaps(ev, e.correct_map) });
 }
 
@@ -125,7 +125,7 @@ export function problemGraded(ev: TrackEvent): void {
   fanOut(ev, ev.main.clone(), { answers });
 }
 
-/** Newer problem events (edx.problem.*, edx.grades.problem.submitted): the same columns where they mean the same. */
+/** Newer problem events (edx.problem.*, edx.grades.problem.*): the same columns where they mean the same. */
 export function newerProblemEvent(ev: TrackEvent): void {
   const event = ev.event;
   if (!isObject(event)) return;
@@ -134,8 +134,11 @@ export function newerProblemEvent(ev: TrackEvent): void {
     ev.main.set('problem_id', text(problem));
     ev.setResourceDisplayName(ev.main, problem);
   }
-  if ('weighted_earned' in event) ev.main.set('new_score', int(event.weighted_earned));
-  if ('weighted_possible' in event) ev.main.set('new_total', int(event.weighted_possible));
+  // submitted: weighted_*; rescored and score_overridden: new_weighted_* (the score after).
+  const earned = 'new_weighted_earned' in event ? event.new_weighted_earned : event.weighted_earned;
+  const possible = 'new_weighted_possible' in event ? event.new_weighted_possible : event.weighted_possible;
+  if (earned !== undefined) ev.main.set('new_score', num(earned));
+  if (possible !== undefined) ev.main.set('new_total', num(possible));
   if ('hint_text' in event) ev.main.set('hint', text(event.hint_text));
   if ('hint_index' in event) ev.main.set('position', int(event.hint_index));
   if ('attempts' in event) ev.main.set('attempts', int(event.attempts));
