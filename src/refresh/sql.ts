@@ -18,11 +18,18 @@ async function warningsText(conn: Connection): Promise<string> {
   return warnings.map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
 }
 
-/** Run one statement; any warning is a failure (strict as a load: decisions.md §9). */
+/**
+ * Run one statement; any warning is a failure (strict as a load: decisions.md §9). Notes are not
+ * (the server counts them with the warnings: `CREATE DATABASE IF NOT EXISTS` of one that exists).
+ */
 export async function checkedQuery(conn: Connection, sql: string, params?: unknown[]): Promise<ResultSetHeader> {
   const [res] = await conn.query<ResultSetHeader>(sql, params);
   if (res && typeof res === 'object' && 'warningStatus' in res && res.warningStatus > 0) {
-    throw new RefreshError(`${sql.split('\n')[0].slice(0, 80)}…: ${res.warningStatus} warning(s): ${await warningsText(conn)}`);
+    const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS');
+    const real = warnings.filter((w) => w.Level !== 'Note');
+    if (real.length) {
+      throw new RefreshError(`${sql.split('\n')[0].slice(0, 80)}…: ${real.length} warning(s): ${real.slice(0, 5).map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ')}`);
+    }
   }
   return res;
 }
@@ -108,6 +115,52 @@ export async function rebuildTable(
     await conn.query(`RENAME TABLE ${building} TO ${target}`);
   }
   return Number(rows[0].n);
+}
+
+/**
+ * Rebuild several tables as one: each is created empty as `<name>__building`, `fill` writes them
+ * all (it gets each one's building name, unqualified, for loadRows and for reading one built
+ * before another), and one RENAME swaps them all in, so a reader sees either all the old tables
+ * or all the new ones and a failure leaves all the old ones. Returns the row counts, in order.
+ */
+export async function rebuildTables(
+  conn: Connection,
+  tables: readonly DerivedTable[],
+  names: RefreshNames,
+  fill: (building: (t: DerivedTable) => string) => Promise<void>,
+): Promise<number[]> {
+  for (const sql of createDerivedDatabases(tables, names)) await checkedQuery(conn, sql);
+  const building = (t: DerivedTable) => t.name + BUILDING;
+  for (const t of tables) {
+    await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, building(t))}, ${derivedName(t, names, t.name + RETIRED)}`);
+    await checkedQuery(conn, createDerivedTable(t, names, building(t)));
+  }
+  const dropBuilding = async () => {
+    for (const t of tables) await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, building(t))}`).catch(() => undefined);
+  };
+  const counts: number[] = [];
+  try {
+    await fill(building);
+    for (const t of tables) {
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${derivedName(t, names, building(t))}`);
+      counts.push(Number(rows[0].n));
+    }
+  } catch (e) {
+    await dropBuilding();
+    throw e;
+  }
+  const renames: string[] = [];
+  const retired: string[] = [];
+  for (const t of tables) {
+    if (await tableExists(conn, names[t.database], t.name)) {
+      renames.push(`${derivedName(t, names)} TO ${derivedName(t, names, t.name + RETIRED)}`);
+      retired.push(derivedName(t, names, t.name + RETIRED));
+    }
+    renames.push(`${derivedName(t, names, building(t))} TO ${derivedName(t, names)}`);
+  }
+  await conn.query(`RENAME TABLE ${renames.join(', ')}`);
+  if (retired.length) await conn.query(`DROP TABLE ${retired.join(', ')}`);
+  return counts;
 }
 
 export async function tableExists(conn: Connection, db: string, table: string): Promise<boolean> {
