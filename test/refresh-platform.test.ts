@@ -410,3 +410,70 @@ t.test('no password on a command line or in the output', async (t) => {
   const u = await runTool('edx-refresh', ['--password', password, 'usergrade'], { env });
   t.equal(u.code, 2, 'there is no --password option');
 });
+
+t.test('stored routines over the platform tables (§6.3, §6.4; §13 item 9 fixed)', async (t) => {
+  const d = dbs(t);
+  exits0(t, await refresh(d, ALL(dump)), 'the refresh');
+  exits0(t, await runTool('edx-csvload', ['--init', '--edx-db', d.edx, '--private-db', d.priv, '--edxprod-db', d.prod], { env: srv.env }), 'edx-csvload --init');
+  const [P, E] = [`\`${d.priv}\``, `\`${d.edx}\``];
+  // A connection of its own: MariaDB keeps the notes of an earlier statement (the teardowns'
+  // DROP DATABASE IF EXISTS) until a statement that reads a table, and SHOW WARNINGS would show them.
+  const rc = await testConnection();
+  t.teardown(() => rc.end());
+  /** One value of a query that must leave no warning. */
+  const one = async (sql: string, params: unknown[] = []) => {
+    const [r] = await rc.query<RowDataPacket[]>({ sql, rowsAsArray: true }, params);
+    const [w] = await rc.query<RowDataPacket[]>('SHOW WARNINGS');
+    t.same(w, [], `no warnings: ${sql}`);
+    return r[0][0];
+  };
+  const anonOf = (id: number) => anonOfUser(data, id);
+  const lti = (user: number, course: string) => data.anonIds.filter((a) => a.user === user && a.course === course).map((a) => a.anon);
+
+  t.equal(await one(`SELECT ${P}.idAnon2Int(?)`, [anonOf(6)]), 6, 'idAnon2Int');
+  t.equal(await one(`SELECT ${P}.idAnon2Int(?)`, ['f'.repeat(40)]), null, 'idAnon2Int of an unknown learner: NULL (the original answered the previous call)');
+  t.equal(await one(`SELECT ${P}.idInt2Anon(6)`), anonOf(6), 'idInt2Anon of a learner with two UserGrade rows');
+  t.equal(await one(`SELECT ${P}.idInt2Anon(999)`), null);
+  t.equal(await one(`SELECT ${P}.idExt2Anon(?)`, [lti(3, COURSES.stats)[1]]), anonOf(3), 'idExt2Anon');
+  t.equal(await one(`SELECT ${P}.idExt2Anon(?)`, ['0'.repeat(32)]), null, 'idExt2Anon of an unknown LTI id, after a known one: NULL');
+  t.equal(await one(`SELECT ${P}.idExt2Anon('short')`), null);
+  t.equal(await one(`SELECT ${P}.idAnon2Ext(?)`, [anonOf(3)]), lti(3, '')[0], 'idAnon2Ext: the global LTI id (the original failed)');
+  t.equal(await one(`SELECT ${P}.idAnon2Ext(?)`, [anonOf(9)]), null, 'a learner without a global id: NULL');
+  t.equal(await one(`SELECT ${P}.idAnon2ExtByCourse(?, ?)`, [anonOf(6), COURSES.stats]), lti(6, COURSES.stats)[0],
+    'idAnon2ExtByCourse of a learner with several UserGrade rows (the original failed)');
+  t.equal(await one(`SELECT ${P}.idAnon2ExtByCourse(?, ?)`, [anonOf(3), COURSES.stats]), lti(3, COURSES.stats)[1], 'of two ids in a course, the newer');
+  t.equal(await one(`SELECT ${P}.idAnon2ExtByCourse(?, ?)`, [anonOf(6), 'No/Such/Course']), null);
+
+  const [exts] = await c.query<RowDataPacket[][]>(`CALL ${P}.idAnon2Exts(?)`, [anonOf(6)]);
+  t.same(sorted(exts[0].map((r) => [r.extId, r.course_display_name])),
+    sorted(data.anonIds.filter((a) => a.user === 6 && a.course !== '').map((a) => [a.anon, a.course])), 'idAnon2Exts: the per-course LTI ids');
+  await c.query(`CALL ${P}.createExtIdMapByCourse(?, ?)`, ['Medicine/%', 'ExtMap']);
+  t.same(await arrays(`SELECT anon_screen_name, ext_anon_name FROM ${P}.ExtMap`),
+    sorted(data.anonIds.filter((a) => a.course === COURSES.stats).map((a) => [anonOf(a.user), a.anon])), 'createExtIdMapByCourse: the course\'s own LTI ids');
+  await c.query(`CALL ${P}.createExtIdMapByCourse(?, ?)`, ['course-v1:%', `${d.priv}.ExtMap2`]);
+  t.equal((await rows(`SELECT * FROM ${P}.ExtMap2`)).length, data.anonIds.filter((a) => a.course === COURSES.v1).length, 'into db.table');
+
+  t.equal(await one(`SELECT ${E}.isDirectAccessUser(?)`, [anonOf(40)]), 1, 'isDirectAccessUser: anon__ in the username');
+  t.equal(await one(`SELECT ${E}.isDirectAccessUser(?)`, [anonOf(1)]), 0);
+  t.equal(await one(`SELECT ${E}.isDirectAccessUser(?)`, ['f'.repeat(40)]), null, 'unknown learner: NULL (the original answered the previous call)');
+  t.equal(await one(`SELECT ${E}.wasCertified(?, ?)`, [anonOf(6), COURSES.stats]), 1, 'wasCertified: downloadable');
+  t.equal(await one(`SELECT ${E}.wasCertified(?, ?)`, [anonOf(3), COURSES.stats]), 0, 'notpassing');
+  t.equal(await one(`SELECT ${E}.wasCertified(?, ?)`, [anonOf(7), COURSES.stats]), 0, 'no certificate');
+  const enrolled = expected.trueEnrollments(data).filter((r) => JSON.parse(r)[1] === COURSES.stats).length;
+  t.equal(await one(`SELECT ${E}.enrollment(?)`, [COURSES.stats]), enrolled, 'enrollment: true_courseenrollment rows of the course');
+  t.equal(await one(`SELECT ${E}.enrollment(?)`, [COURSES.sandbox]), -1, 'of a test course: -1');
+
+  // CourseInfo is the modulestore job's table; here its columns (operations.md §5.2) with rows of ours.
+  await c.query(`CREATE TABLE ${E}.CourseInfo (course_display_name varchar(255), course_catalog_name varchar(255), academic_year int,
+    quarter varchar(7), is_internal tinyint, enrollment_start datetime, start_date datetime, enrollment_end datetime, end_date datetime,
+    grade_policy text, certs_policy text) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`);
+  await c.query(`INSERT INTO ${E}.CourseInfo (course_display_name, academic_year, quarter, is_internal) VALUES ?`,
+    [[[COURSES.stats, 2013, 'summer', 0], [COURSES.v1, 2019, 'fall', 1], [COURSES.cs, 2014, 'fall', 0], [COURSES.sandbox, 2015, 'fall', 0]]]);
+  await c.query(`INSERT INTO \`${d.prod}\`.true_courseenrollment (user_id, course_display_name, mode) VALUES ?`,
+    [[COURSES.stats, COURSES.v1].flatMap((course, k) => Array.from({ length: 501 }, (_, i) => [100_000 * (k + 1) + i, course, 'honor']))]);
+  t.equal(await one(`SELECT ${E}.isSharable(?)`, [COURSES.stats]), 1, 'isSharable: public, summer 2013, over 500 learners');
+  t.equal(await one(`SELECT ${E}.isSharable(?)`, [COURSES.v1]), 0, 'an internal course of 2019 is not (the original\'s AND/OR said it was)');
+  t.equal(await one(`SELECT ${E}.isSharable(?)`, [COURSES.cs]), 0, 'fall 2014 but few learners');
+  t.equal(await one(`SELECT ${E}.isSharable(?)`, [COURSES.sandbox]), 0, 'a test course');
+  t.equal(await one(`SELECT ${E}.isSharable('No/Such/Course')`), 0);
+});
