@@ -310,6 +310,9 @@ t.test('a failed copy leaves every table as it was', async (t) => {
   const us = text.indexOf("'US'", text.indexOf('INSERT INTO `auth_userprofile`'));
   cases.push(['a warning', Buffer.concat([bytes.subarray(0, us), Buffer.from("'USA'"), bytes.subarray(us + 4)]), /auth_userprofile: INSERT INTO… gave 1 warning\(s\): Warning 1265: Data truncated for column 'country'/]);
   cases.push(['not a dump', Buffer.from('hello\n'), /not a dump/]);
+  // A byte that is not UTF-8 in a utf8mb4 dump (binary data dumped without --hex-blob).
+  const zoe = bytes.indexOf(Buffer.from('Zoë'));
+  cases.push(['not text', Buffer.concat([bytes.subarray(0, zoe + 2), Buffer.from([0xff]), bytes.subarray(zoe + 4)]), /auth_user: the dump holds bytes that are not text in its character set/]);
   let i = 0;
   for (const [what, content, message] of cases) {
     const file = join(tmp, `edxapp-cut-${++i}.sql${what.includes('gzip') ? '.gz' : ''}`);
@@ -322,6 +325,30 @@ t.test('a failed copy leaves every table as it was', async (t) => {
     t.notMatch(r.stderr, /pbkdf2|Main St/, `${what}: no row data in the message`);
     t.same(await state(main), before, `${what}: every table as it was, no work database left`);
   }
+});
+
+t.test('a dump in latin1 loads the same rows', async (t) => {
+  const d = dbs(t);
+  const latin1 = join(tmp, 'latin1.sql');
+  await dumpEdxapp(source, latin1, ['--default-character-set=latin1']);
+  t.match(readFileSync(latin1, 'latin1'), '/*!40101 SET NAMES latin1 */;', 'a latin1 dump');
+  exits0(t, await refresh(d, ['--dump', latin1, 'edxprod']));
+  for (const table of PLATFORM) {
+    const [[a], [b]] = [await rows(`CHECKSUM TABLE \`${d.prod}\`.\`${table}\``), await rows(`CHECKSUM TABLE \`${source}\`.\`${table}\``)];
+    t.equal(a.Checksum, b.Checksum, `${table}: the same rows`);
+  }
+  t.same(await rows(`SELECT username FROM \`${d.prod}\`.auth_user WHERE id = 12`), [{ username: 'Zoë_Ünïcode' }]);
+});
+
+t.test('two copies into one edxprod at once: the second fails', async (t) => {
+  const before = await state(main);
+  const lock = await testConnection();
+  t.teardown(() => lock.end());
+  await lock.query('SELECT GET_LOCK(?, 0)', [`edx-refresh edxprod ${main.prod}`]);
+  const r = await refresh(main, ALL(dump));
+  t.equal(r.code, 1);
+  t.match(r.stderr, `edxprod: FAILED: another edx-refresh is copying into ${main.prod}`);
+  t.same(await state(main), before);
 });
 
 t.test('a table missing from the dump', async (t) => {

@@ -147,7 +147,7 @@ async function keyed(ctx: JobContext): Promise<boolean> {
 
 export const activitygrade: RefreshJob = {
   name: 'activitygrade',
-  summary: 'add the grades modified since the last run to Edx.ActivityGrade (resource names with --modulestore)',
+  summary: 'add the module grades modified since the last run to ActivityGrade (--modulestore: names)',
   after: ['usergrade'],
   builds: [ActivityGrade],
   async run(ctx) {

@@ -77,7 +77,11 @@ export interface DumpLoadResult {
   rows: Map<string, number>;
   /** Tables asked for that the dump does not hold. */
   missing: string[];
-  /** The dump was read to its end, and that end is mysqldump's `-- Dump completed` line. */
+  /**
+   * Not cut short: every table asked for was found whole (reading stopped there), or the dump
+   * was read to its end and ends with mysqldump's `-- Dump completed` line. A table missing from
+   * a dump that is not complete may only be missing because the dump was cut.
+   */
   complete: boolean;
 }
 

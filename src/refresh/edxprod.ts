@@ -135,7 +135,7 @@ async function dryRun(ctx: JobContext): Promise<JobResult> {
 
 export const edxprod: RefreshJob = {
   name: 'edxprod',
-  summary: 'copy the platform tables of an edxapp dump into edxprod; build true_courseenrollment, Lti2GlobalLti',
+  summary: 'copy the platform tables of an edxapp dump into edxprod, with true_courseenrollment and Lti2GlobalLti',
   after: [],
   input: 'dump',
   builds: [TrueCourseEnrollment, Lti2GlobalLti],

@@ -30,7 +30,7 @@ function gradeOf(text: unknown): number | null {
 
 export const usergrade: RefreshJob = {
   name: 'usergrade',
-  summary: 'build EdxPrivate.UserGrade, edxprod.Lti2Anon and EdxPrivate.LearnerIdXlation from this week\'s copy',
+  summary: 'rebuild UserGrade, Lti2Anon and LearnerIdXlation from the edxprod copy',
   after: ['edxprod'],
   builds: [UserGrade, Lti2Anon, LearnerIdXlation],
   async run({ conn, names, dryRun, say }) {
