@@ -143,6 +143,10 @@ t.test('views', async (t) => {
   t.equal(Number(await one(t, 'SELECT COUNT(*) FROM VideoInteraction')), events.filter((e) => e.values[col.video_current_time] !== '').length);
 });
 
+// Tested on the tables of edx-refresh's platform jobs, in refresh-platform.test.ts.
+covers('idAnon2Int', 'idInt2Anon', 'idExt2Anon', 'idAnon2Ext', 'idAnon2ExtByCourse', 'idAnon2Exts', 'createExtIdMapByCourse',
+  'isDirectAccessUser', 'wasCertified', 'enrollment', 'isSharable');
+
 t.test('every routine has a test', async (t) => {
   t.same([...tested].sort(), ROUTINES.map((r) => r.name).sort());
 });

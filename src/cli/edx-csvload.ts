@@ -24,6 +24,8 @@ Options:
                          (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --edx-db NAME          database for Edx tables (default: Edx)
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
+  --edxprod-db NAME      with --init: the database of edx-refresh's platform copy, which the
+                         routines over it name (default: edxprod)
   --tmpdir DIR           where the row stream is spooled per source (default: $TMPDIR or /tmp)
   --segment-size BYTES   row stream: each table's rows are loaded in pieces of about this size
                          while the stream still arrives; k/M suffixes (default: 4M)
@@ -43,7 +45,7 @@ Examples:
 Exit status: 0 everything loaded or skipped; 1 a source failed, or no connection; 2 usage error.
 `;
 
-import { runTool, databaseNames, say, UsageError, ToolError } from './common.js';
+import { runTool, databaseName, databaseNames, say, UsageError, ToolError } from './common.js';
 import { runCsvload } from '../mysql/csvload.js';
 
 const TOOL = 'edx-csvload';
@@ -61,12 +63,13 @@ export async function main(argv: string[]): Promise<number> {
     USAGE,
     argv,
     {
-      string: ['forum-key-file', 'defaults-file', 'edx-db', 'private-db', 'tmpdir', 'segment-size'],
+      string: ['forum-key-file', 'defaults-file', 'edx-db', 'private-db', 'edxprod-db', 'tmpdir', 'segment-size'],
       boolean: ['init', 'replace', 'force', 'dry-run', 'quiet'],
     },
     async (args) => {
       if (args.replace && !args.init) throw new UsageError('--replace goes with --init');
       if (args['forum-key-file'] && !args.init) throw new UsageError('--forum-key-file goes with --init');
+      if (args['edxprod-db'] && !args.init) throw new UsageError('--edxprod-db goes with --init');
       const segmentBytes = args['segment-size'] === undefined ? undefined : byteSize(String(args['segment-size']));
       const inputs = args._.map(String);
       const stdin = inputs.length === 0 ? !args.init : inputs.includes('-');
@@ -74,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       if (stdin && process.stdin.isTTY) throw new UsageError('no COLLECTION given and stdin is a terminal (pipe a row stream, or name a collection)');
       try {
         return await runCsvload({
-          names: databaseNames(args),
+          names: { ...databaseNames(args), edxprod: databaseName(args, 'edxprod-db', 'edxprod') },
           init: args.init,
           replace: args.replace,
           forumKeyFile: args['forum-key-file'],

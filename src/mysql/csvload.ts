@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
 import { ToolError } from '../cli/common.js';
-import type { DatabaseNames } from '../schema/tables.js';
+import type { RoutineNames } from './routines.js';
 import { findManifests, readManifest } from '../csv/collection.js';
 import { readRowStream } from '../csv/stream.js';
 import { connect, connectionSettings, describeSettings } from './connection.js';
@@ -11,7 +11,7 @@ import { initWarehouse, InitError } from './init.js';
 import { Loader, Progress, formatSummary } from './load.js';
 
 export interface CsvloadOptions {
-  names: DatabaseNames;
+  names: RoutineNames;
   init?: boolean;
   replace?: boolean;
   forumKeyFile?: string;

@@ -4,12 +4,13 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { createAllTables, createDatabases, dropAllTables } from '../schema/ddl.js';
 import { ALL_TABLES, type DatabaseNames } from '../schema/tables.js';
-import { keysTable, ROUTINES, routineStatements } from './routines.js';
+import { keysTable, ROUTINES, routineStatements, type RoutineNames } from './routines.js';
 
 export class InitError extends Error {}
 
 export interface InitOptions {
-  names: DatabaseNames;
+  /** The warehouse's databases, and edxprod's, which routines over the platform copy name. */
+  names: RoutineNames;
   replace?: boolean;
   /** The forum passphrase (file content without trailing newlines); undefined: leave the key alone. */
   forumPassphrase?: string;

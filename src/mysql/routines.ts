@@ -13,13 +13,35 @@
 //     its real last day;
 //   - no GRANT to the account '%'@'%' (§13 item 26): grant EXECUTE to your analysts' accounts;
 //   - the forum-id functions exist only in EdxPrivate, beside the key.
-// Left out because they need tables this project does not create (edxprod, UserGrade, CourseInfo,
-// EdxProblem, MOOCdb databases): the id-mapping functions over UserGrade/LTI, enrollment,
-// isSharable, wasCertified, videoNextProblem, the Coursera/NovoEd helpers and the views over
-// grades and demographics; and allHomeworkSubmissionsToFile (server-side files, §13 item 32).
 //
-// `{{Edx}}` and `{{EdxPrivate}}` stand for the real database names (--edx-db/--private-db).
+// The routines over the platform tables of edx-refresh (UserGrade, LearnerIdXlation, the edxprod
+// copy and its Lti2Anon/Lti2GlobalLti/true_courseenrollment, CourseInfo) are here too: a function
+// compiles before its tables exist, and works once the refresh has built them. Fixed in them:
+//   - the id lookups return NULL for an unknown id (the original returned the previous call's
+//     answer, §13 item 9); idAnon2Ext reads tables that exist (it named a derived table as if it
+//     were one of edxprod), and idAnon2ExtByCourse/idAnon2Exts take a learner's user id once
+//     (they failed for every learner with more than one UserGrade row, the usual case);
+//   - wasCertified looks up the learner's certificate instead of hashing every certificate's
+//     owner; isSharable requires is_internal = 0 of every course (the original's AND/OR
+//     precedence applied it to fall 2014 only); createExtIdMapByCourse maps the course's own LTI
+//     ids (the original paired each certificate of the course with all of the learner's ids);
+//   - parameters meet platform columns under an explicit collation: the dump's tables keep the
+//     platform's collation (utf8mb3/utf8mb4_general_ci…), and comparing it with ours is an error.
+// The identity mappings live in EdxPrivate, beside UserGrade (they relate anon_screen_name to
+// platform and LTI ids); the course and certificate questions that answer yes/no or a count, in
+// Edx.
+// Left out because they need tables this project does not create (EdxProblem, MOOCdb databases):
+// videoNextProblem and the Coursera/NovoEd helpers; the views over grades and demographics (a view
+// cannot be created before its tables, and --init runs before the first refresh); and
+// allHomeworkSubmissionsToFile (server-side files, §13 item 32).
+//
+// `{{Edx}}`, `{{EdxPrivate}}` and `{{edxprod}}` stand for the real database names
+// (--edx-db/--private-db/--edxprod-db).
 import type { Database, DatabaseNames } from '../schema/tables.js';
+import { isTrueCourseNameSql } from '../schema/test-courses.js';
+
+/** The databases routines live in and name: the warehouse's two, and the platform copy's (edxprod). */
+export type RoutineNames = DatabaseNames & Readonly<{ edxprod?: string }>;
 
 export interface Routine {
   database: Database;
@@ -51,18 +73,23 @@ const ENGAGEMENT_EVENTS = [
   'staff_grading_show_question',
 ];
 
-/** Course names of test/sandbox courses (lower case, regex alternatives), as the original listed them. */
-const TEST_COURSE_PATTERNS = [
-  'jbau', 'janeu', 'sefu', 'davidu', 'caitlynx', 'josephtest', 'nickdupuniversity', 'nathanielu', 'gracelyou',
-  'sandbox', 'demo', 'sampleuniversity', 'joeu', 'grbuniversity', 'stanford_spcs/001/spcs_test_course1',
-  '.*zzz.*', '/test/', 'business/123/gsb-test', 'foundation/wtc01/wadhwani_test_course', 'grb/101/grb_test_course',
-  'gsb/af1/alfresco_testing', 'internal/101/private_testing_course', 'openedx/testeduc2000c/2013_sept',
-  'stanford/exp1/experimental_assessment_test', 'stanford/shib_only/on_campus_stanford_only_test_class',
-  'testing/testing123/evergreen', 'testing_settings/for_non_display', 'tocc/1/eqptest',
-  'worldview/wvtest/worldview_testing', 'stanford/xxxx/yyyy', 'testtest', 'nickdup', 'monx/',
-];
-
 const list = (xs: string[]) => xs.map((x) => `'${x}'`).join(', ');
+
+/**
+ * A parameter as text to compare with a column, whatever the collation of the column (the
+ * platform's, in edxprod, or ours) and of the routine's database: utf8mb4 under an explicit
+ * collation, which wins over the column's.
+ */
+const asText = (param: string) => `CONVERT(${param} USING utf8mb4) COLLATE utf8mb4_unicode_ci`;
+
+/** A learner's platform user id from anon_screen_name (UserGrade): NULL when unknown. */
+const USER_ID_OF = (anon: string) => `{{EdxPrivate}}.idAnon2Int(${anon})`;
+
+/** An identifier for dynamic SQL, from `name` or `db.name` text. */
+const identSql = (x: string) => {
+  const q = (y: string) => `CONCAT('\`', REPLACE(${y}, '\`', '\`\`'), '\`')`;
+  return `IF(LOCATE('.', ${x}) > 0, CONCAT(${q(`SUBSTRING_INDEX(${x}, '.', 1)`)}, '.', ${q(`SUBSTRING(${x}, LOCATE('.', ${x}) + 1)`)}), ${q(x)})`;
+};
 
 /** The season of a DATETIME as the quarter column names it (schema/quarters.ts). */
 const SEASON = (d: string) =>
@@ -131,8 +158,7 @@ export const ROUTINES: readonly Routine[] = [
     kind: 'FUNCTION',
     name: 'isTrueCourseName',
     definition: `(course_name VARCHAR(255)) RETURNS BOOL DETERMINISTIC NO SQL
-      RETURN NOT (COALESCE(course_name, '') REGEXP '^[0-9]'
-                  OR LOWER(COALESCE(course_name, '')) REGEXP '${TEST_COURSE_PATTERNS.join('|')}')`,
+      RETURN ${isTrueCourseNameSql('course_name')}`,
   },
   {
     database: 'Edx',
@@ -203,6 +229,120 @@ export const ROUTINES: readonly Routine[] = [
       WHERE video_current_time <> '' OR video_speed <> '' OR video_new_speed <> '' OR video_old_speed <> ''
          OR video_new_time <> '' OR video_old_time <> '' OR video_seek_type <> '' OR video_code <> ''`,
   },
+  // --- identity mapping (§6.3) over UserGrade and the LTI tables, in EdxPrivate ---
+  {
+    database: 'EdxPrivate',
+    kind: 'FUNCTION',
+    name: 'idAnon2Int',
+    definition: `(anon VARCHAR(40)) RETURNS INT READS SQL DATA
+      RETURN (SELECT user_int_id FROM {{EdxPrivate}}.UserGrade WHERE anon_screen_name = ${asText('anon')} LIMIT 1)`,
+  },
+  {
+    database: 'EdxPrivate',
+    kind: 'FUNCTION',
+    name: 'idInt2Anon',
+    // Every UserGrade row of a learner has the same anon_screen_name (the original took MAX()).
+    definition: `(intId INT) RETURNS VARCHAR(40) READS SQL DATA
+      RETURN (SELECT anon_screen_name FROM {{EdxPrivate}}.UserGrade WHERE user_int_id = intId LIMIT 1)`,
+  },
+  {
+    database: 'EdxPrivate',
+    kind: 'FUNCTION',
+    name: 'idExt2Anon',
+    // An LTI id is 32 characters; anything else is not one (NULL).
+    definition: `(lti VARCHAR(100)) RETURNS VARCHAR(40) READS SQL DATA
+      RETURN IF(CHAR_LENGTH(lti) = 32, (SELECT anon_screen_name FROM {{edxprod}}.Lti2Anon WHERE lti_id = ${asText('lti')}), NULL)`,
+  },
+  {
+    database: 'EdxPrivate',
+    kind: 'FUNCTION',
+    name: 'idAnon2Ext',
+    // The learner's global LTI id; of two (the platform's secret rotated), the first by text.
+    definition: `(anon VARCHAR(40)) RETURNS VARCHAR(32) READS SQL DATA
+      RETURN (SELECT g.global_lti_id FROM {{edxprod}}.Lti2Anon a JOIN {{edxprod}}.Lti2GlobalLti g ON g.course_dependent_lti_id = a.lti_id
+               WHERE a.anon_screen_name = ${asText('anon')} ORDER BY g.global_lti_id LIMIT 1)`,
+  },
+  {
+    database: 'EdxPrivate',
+    kind: 'FUNCTION',
+    name: 'idAnon2ExtByCourse',
+    // The learner's LTI id in a course; of two (the platform's secret rotated), the newer.
+    definition: `(anon VARCHAR(40), course VARCHAR(255)) RETURNS VARCHAR(32) READS SQL DATA
+      RETURN (SELECT anonymous_user_id FROM {{edxprod}}.student_anonymoususerid
+               WHERE user_id = ${USER_ID_OF('anon')} AND course_id = ${asText('course')} ORDER BY id DESC LIMIT 1)`,
+  },
+  {
+    database: 'EdxPrivate',
+    kind: 'PROCEDURE',
+    name: 'idAnon2Exts',
+    // The learner's per-course LTI ids (not the global one: idAnon2Ext), in the temporary table
+    // EdxPrivate.ExtCourseTable, and as the result.
+    definition: `(IN anon VARCHAR(40)) MODIFIES SQL DATA
+      BEGIN
+        DECLARE uid INT DEFAULT ${USER_ID_OF('anon')};
+        DROP TEMPORARY TABLE IF EXISTS ExtCourseTable;
+        CREATE TEMPORARY TABLE ExtCourseTable (extId VARCHAR(32), course_display_name VARCHAR(255)) ENGINE=MEMORY;
+        INSERT INTO ExtCourseTable SELECT anonymous_user_id, course_id FROM {{edxprod}}.student_anonymoususerid
+          WHERE user_id = uid AND course_id <> '' ORDER BY course_id, id;
+        SELECT extId, course_display_name FROM ExtCourseTable;
+      END`,
+  },
+  {
+    database: 'EdxPrivate',
+    kind: 'PROCEDURE',
+    name: 'createExtIdMapByCourse',
+    // A new table (name or db.name; default database EdxPrivate) of anon_screen_name and the LTI
+    // id of every learner of the courses whose name is LIKE the pattern.
+    definition: `(IN courseLikePattern VARCHAR(255), IN newTable VARCHAR(130)) MODIFIES SQL DATA
+      BEGIN
+        SET @edx_pipes_ext_map = CONCAT('CREATE TABLE ', ${identSql('newTable')},
+          ' AS SELECT DISTINCT u.anon_screen_name, a.anonymous_user_id AS ext_anon_name',
+          ' FROM {{edxprod}}.student_anonymoususerid a JOIN {{EdxPrivate}}.UserGrade u ON u.user_int_id = a.user_id',
+          ' WHERE a.course_id <> '''' AND a.course_id LIKE ${asText('?')}');
+        SET @edx_pipes_ext_pattern = courseLikePattern;
+        PREPARE edx_pipes_ext_map FROM @edx_pipes_ext_map;
+        EXECUTE edx_pipes_ext_map USING @edx_pipes_ext_pattern;
+        DEALLOCATE PREPARE edx_pipes_ext_map;
+      END`,
+  },
+  // --- questions about learners and courses over the platform tables (§6.3, §6.4), in Edx ---
+  {
+    database: 'Edx',
+    kind: 'FUNCTION',
+    name: 'isDirectAccessUser',
+    // An account made by Lagunita's direct-access feature: 'anon__' in its username. NULL: unknown learner.
+    definition: `(anon VARCHAR(40)) RETURNS BOOL READS SQL DATA
+      RETURN (SELECT LOCATE('anon__', username) > 0 FROM {{edxprod}}.auth_user WHERE id = ${USER_ID_OF('anon')})`,
+  },
+  {
+    database: 'Edx',
+    kind: 'FUNCTION',
+    name: 'wasCertified',
+    definition: `(anon VARCHAR(40), course VARCHAR(255)) RETURNS BOOL READS SQL DATA
+      RETURN EXISTS (SELECT 1 FROM {{edxprod}}.certificates_generatedcertificate
+                      WHERE user_id = ${USER_ID_OF('anon')} AND course_id = ${asText('course')} AND status = 'downloadable')`,
+  },
+  {
+    database: 'Edx',
+    kind: 'FUNCTION',
+    name: 'enrollment',
+    // Active enrollments of registered learners; -1 for a test course.
+    definition: `(course VARCHAR(255)) RETURNS INT READS SQL DATA
+      RETURN IF({{Edx}}.isTrueCourseName(course),
+                (SELECT COUNT(*) FROM {{edxprod}}.true_courseenrollment WHERE course_display_name = ${asText('course')}), -1)`,
+  },
+  {
+    database: 'Edx',
+    kind: 'FUNCTION',
+    name: 'isSharable',
+    // A public course from summer 2013 on (AY 2013 summer, AY 2014 fall, any quarter after AY
+    // 2014) with more than 500 learners.
+    definition: `(course VARCHAR(255)) RETURNS BOOL READS SQL DATA
+      RETURN EXISTS (SELECT 1 FROM {{Edx}}.CourseInfo
+                      WHERE course_display_name = ${asText('course')} AND is_internal = 0
+                        AND (academic_year > 2014 OR (academic_year = 2013 AND quarter = 'summer') OR (academic_year = 2014 AND quarter = 'fall')))
+             AND {{Edx}}.enrollment(course) > 500`,
+  },
   // --- forum ids (§6.3, §7), only beside the key in EdxPrivate ---
   {
     database: 'EdxPrivate',
@@ -226,11 +366,12 @@ export const ROUTINES: readonly Routine[] = [
 export const keysTable = (names: DatabaseNames) =>
   `CREATE TABLE IF NOT EXISTS \`${names.EdxPrivate}\`.\`Keys\` (forumKey VARCHAR(255) NOT NULL DEFAULT '') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
-const fill = (sql: string, names: DatabaseNames) =>
-  sql.replace(/\{\{(Edx|EdxPrivate)\}\}/g, (_, d: Database) => `\`${names[d]}\``);
+const fill = (sql: string, names: RoutineNames) =>
+  sql.replace(/\{\{(Edx|EdxPrivate|edxprod)\}\}/g, (_, d: Database | 'edxprod') =>
+    `\`${d === 'edxprod' ? (names.edxprod ?? 'edxprod') : names[d]}\``);
 
 /** The statements that (re)create one routine: drop if it exists, then create. */
-export function routineStatements(r: Routine, names: DatabaseNames): string[] {
+export function routineStatements(r: Routine, names: RoutineNames): string[] {
   const q = `\`${names[r.database]}\`.\`${r.name}\``;
   if (r.kind === 'VIEW') return [`CREATE OR REPLACE VIEW ${q} AS ${fill(r.definition, names)}`];
   return [`DROP ${r.kind} IF EXISTS ${q}`, `CREATE ${r.kind} ${q}${fill(r.definition, names)}`];

@@ -2,8 +2,11 @@
 // stale-data order of the original fixed: §13 item 8).
 import type { RefreshJob } from './job.js';
 import { runStart, runEnd } from './run-dates.js';
+import { edxprod } from './edxprod.js';
+import { usergrade } from './usergrade.js';
+import { activitygrade } from './activitygrade.js';
 
-export const JOBS: readonly RefreshJob[] = [runStart, runEnd];
+export const JOBS: readonly RefreshJob[] = [runStart, edxprod, usergrade, activitygrade, runEnd];
 
 export function jobNamed(name: string): RefreshJob | undefined {
   return JOBS.find((j) => j.name === name);

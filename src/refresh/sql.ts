@@ -99,26 +99,56 @@ export async function rebuildTable(
   names: RefreshNames,
   fill: (building: string) => Promise<unknown>,
 ): Promise<number> {
-  for (const sql of createDerivedDatabases([t], names)) await checkedQuery(conn, sql);
-  const target = derivedName(t, names);
-  const building = derivedName(t, names, t.name + BUILDING);
-  const retired = derivedName(t, names, t.name + RETIRED);
-  await conn.query(`DROP TABLE IF EXISTS ${building}, ${retired}`);
-  await checkedQuery(conn, createDerivedTable(t, names, t.name + BUILDING));
+  const [rows] = await rebuildTables(conn, [t], names, async (building) => {
+    await fill(derivedName(t, names, building(t)));
+  });
+  return rows;
+}
+
+/**
+ * Rebuild several tables as one: each is created empty as `<name>__building`, `fill` writes them
+ * all (it gets each one's building name, unqualified, for loadRows and for reading one built
+ * before another), and one RENAME swaps them all in, so a reader sees either all the old tables
+ * or all the new ones and a failure leaves all the old ones. Returns the row counts, in order.
+ */
+export async function rebuildTables(
+  conn: Connection,
+  tables: readonly DerivedTable[],
+  names: RefreshNames,
+  fill: (building: (t: DerivedTable) => string) => Promise<void>,
+): Promise<number[]> {
+  for (const sql of createDerivedDatabases(tables, names)) await checkedQuery(conn, sql);
+  const building = (t: DerivedTable) => t.name + BUILDING;
+  for (const t of tables) {
+    await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, building(t))}, ${derivedName(t, names, t.name + RETIRED)}`);
+    await checkedQuery(conn, createDerivedTable(t, names, building(t)));
+  }
+  const dropBuilding = async () => {
+    for (const t of tables) await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, building(t))}`).catch(() => undefined);
+  };
+  const counts: number[] = [];
   try {
     await fill(building);
+    for (const t of tables) {
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${derivedName(t, names, building(t))}`);
+      counts.push(Number(rows[0].n));
+    }
   } catch (e) {
-    await conn.query(`DROP TABLE IF EXISTS ${building}`).catch(() => undefined);
+    await dropBuilding();
     throw e;
   }
-  const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${building}`);
-  if (await tableExists(conn, names[t.database], t.name)) {
-    await conn.query(`RENAME TABLE ${target} TO ${retired}, ${building} TO ${target}`);
-    await conn.query(`DROP TABLE ${retired}`);
-  } else {
-    await conn.query(`RENAME TABLE ${building} TO ${target}`);
+  const renames: string[] = [];
+  const retired: string[] = [];
+  for (const t of tables) {
+    if (await tableExists(conn, names[t.database], t.name)) {
+      renames.push(`${derivedName(t, names)} TO ${derivedName(t, names, t.name + RETIRED)}`);
+      retired.push(derivedName(t, names, t.name + RETIRED));
+    }
+    renames.push(`${derivedName(t, names, building(t))} TO ${derivedName(t, names)}`);
   }
-  return Number(rows[0].n);
+  await conn.query(`RENAME TABLE ${renames.join(', ')}`);
+  if (retired.length) await conn.query(`DROP TABLE ${retired.join(', ')}`);
+  return counts;
 }
 
 export async function tableExists(conn: Connection, db: string, table: string): Promise<boolean> {

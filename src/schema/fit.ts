@@ -30,7 +30,7 @@ function cutBytes(s: string, maxBytes: number): string {
 }
 
 /** Cut a string to at most `max` characters (code points), never leaving half a surrogate pair. */
-function cutChars(s: string, max: number): string {
+export function cutChars(s: string, max: number): string {
   if (s.length <= max) return s; // UTF-16 length ≥ code points, so this is exact when short
   const cps = Array.from(s);
   return cps.length <= max ? s : cps.slice(0, max).join('');

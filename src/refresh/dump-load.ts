@@ -1,0 +1,216 @@
+// Several tables of a mysqldump/mariadb-dump file into a database, in one pass over the dump
+// (many GB, gzip): each table's section is found by the library behind edx-extract-table
+// (dump/extract.ts) and run as the dump wrote it, CREATE TABLE included: no table definition is
+// rewritten (operations.md §13 item 16: the original's awk cut every line at its first comma,
+// breaking DECIMAL(5,2), enums and multi-column keys).
+//
+// The statements go through the job's connection, so every one is checked (a warning is a
+// failure, decisions.md §9) and no password or client program is involved. Their text is
+// decoded from the dump's character set and sent as UTF-8, so the server reads the same
+// characters the dump holds.
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { TextDecoder } from 'node:util';
+import { DumpTableFilter } from '../dump/extract.js';
+import { openInput } from '../tracklog/read.js';
+import { RefreshError } from './sql.js';
+
+const LF = 0x0a;
+
+/** A section's bytes as the statements they hold: a statement ends with the line that ends in `;`. */
+class StatementSplitter {
+  private statement: Buffer[] = [];
+  private line: Buffer[] = [];
+
+  /** Pieces of the section in order; the statements they complete. */
+  push(piece: Buffer): Buffer[] {
+    const done: Buffer[] = [];
+    let pos = 0;
+    while (pos < piece.length) {
+      const lf = piece.indexOf(LF, pos);
+      const end = lf === -1 ? piece.length : lf + 1;
+      this.line.push(piece.subarray(pos, end));
+      pos = end;
+      if (lf !== -1) this.endLine(done);
+    }
+    return done;
+  }
+
+  private endLine(done: Buffer[]): void {
+    const line = this.line.length === 1 ? this.line[0] : Buffer.concat(this.line);
+    this.line = [];
+    let end = line.length;
+    while (end > 0 && (line[end - 1] === LF || line[end - 1] === 0x0d || line[end - 1] === 0x20 || line[end - 1] === 0x09)) end--;
+    // Blank and `--` comment lines between statements (mysqldump never puts them inside one).
+    if (this.statement.length === 0 && (end === 0 || (line[0] === 0x2d && line[1] === 0x2d))) return;
+    this.statement.push(line);
+    // Rows never hold a raw line break (dumps write it as \n), so only a statement's last line ends in `;`.
+    if (line[end - 1] === 0x3b) {
+      done.push(this.statement.length === 1 ? this.statement[0] : Buffer.concat(this.statement));
+      this.statement = [];
+    }
+  }
+}
+
+/** The decoder of a dump character set (its SET NAMES), or undefined when we cannot read it. */
+function decoderFor(charset: string): TextDecoder | undefined {
+  if (/^utf8(mb[34])?$/i.test(charset)) return new TextDecoder('utf-8', { fatal: true });
+  // MySQL's latin1 is Windows-1252 (with the five unassigned bytes kept as U+0081 …, as WHATWG does).
+  if (/^latin1$/i.test(charset)) return new TextDecoder('windows-1252');
+  return undefined;
+}
+
+const SET_NAMES = /^\/\*!40101 SET NAMES (\w+) \*\/;\s*$/;
+const INSERT = /^\s*(INSERT|REPLACE)\b/i;
+/** What a statement is, for a message: its first two words (the rest may be personal data). */
+const kind = (sql: string) => sql.trimStart().split(/\s+/, 2).join(' ');
+
+/** One table being copied. */
+interface Copy {
+  table: string;
+  filter: DumpTableFilter;
+  statements: StatementSplitter;
+  rows: number;
+}
+
+export interface DumpLoadResult {
+  /** Rows loaded per table found, in the order of the dump. */
+  rows: Map<string, number>;
+  /** Tables asked for that the dump does not hold. */
+  missing: string[];
+  /**
+   * Not cut short: every table asked for was found whole (reading stopped there), or the dump
+   * was read to its end and ends with mysqldump's `-- Dump completed` line. A table missing from
+   * a dump that is not complete may only be missing because the dump was cut.
+   */
+  complete: boolean;
+}
+
+/** Session settings the dump's sections change, put back whatever happens. */
+const SESSION = ['sql_mode', 'time_zone', 'unique_checks', 'foreign_key_checks', 'sql_notes', 'autocommit',
+  'character_set_client', 'character_set_results', 'collation_connection'];
+
+/**
+ * Copy `tables` from the dump at `path` into `database` (which must exist, and should be empty:
+ * each section drops and creates its own table). Fails, naming the table, when a statement fails
+ * or warns, when the dump ends inside a table's section (cut), or when it cannot be read. Tables
+ * not in the dump are listed in the result. Leaves the connection's default database at
+ * `database`; its other session settings are as they were.
+ */
+export async function loadDumpTables(
+  conn: Connection,
+  path: string,
+  tables: readonly string[],
+  database: string,
+  say: (m: string) => void,
+): Promise<DumpLoadResult> {
+  const copies: Copy[] = tables.map((table) => ({ table, filter: new DumpTableFilter({ table, source: path }), statements: new StatementSplitter(), rows: 0 }));
+  const inside = (c: Copy) => c.filter.result.found && !c.filter.done;
+  const order: string[] = [];
+  let decoder = decoderFor('utf8mb4')!;
+  let bytes = 0;
+  let lastSaid = Date.now();
+
+  const execute = async (c: Copy, statement: Buffer) => {
+    let text: string;
+    try {
+      text = decoder.decode(statement);
+    } catch {
+      throw new RefreshError(`${c.table}: the dump holds bytes that are not text in its character set (binary data outside --hex-blob?)`);
+    }
+    const names = SET_NAMES.exec(text);
+    if (names) {
+      // The connection stays utf8mb4: the text is decoded here, the server gets UTF-8.
+      const d = decoderFor(names[1]);
+      if (!d) throw new RefreshError(`${path}: character set ${names[1]}: only utf8, utf8mb4 and latin1 dumps are read`);
+      decoder = d;
+      return;
+    }
+    let res: ResultSetHeader;
+    try {
+      [res] = await conn.query<ResultSetHeader>(text);
+    } catch (e) {
+      // Not the statement itself: its rows are personal data.
+      throw new RefreshError(`${c.table}: ${kind(text)}… failed: ${(e as Error).message}`);
+    }
+    if (res.warningStatus > 0) {
+      const [w] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 3');
+      throw new RefreshError(`${c.table}: ${kind(text)}… gave ${res.warningStatus} warning(s): ${w.map((x) => `${x.Level} ${x.Code}: ${x.Message}`).join('; ')}`);
+    }
+    if (INSERT.test(text)) c.rows += res.affectedRows;
+  };
+
+  /** Run what a filter gave for one line (or the end); the filter's state before that is `was`. */
+  const run = async (c: Copy, pieces: Buffer[], was: { found: boolean; done: boolean }) => {
+    for (const piece of pieces) for (const statement of c.statements.push(piece)) await execute(c, statement);
+    if (!was.found && c.filter.result.found) order.push(c.table);
+    if (!was.done && c.filter.done) say(`${c.table}: ${c.rows} rows`);
+  };
+  const push = async (c: Copy, line: Buffer | undefined) => {
+    const was = { found: c.filter.result.found, done: c.filter.done };
+    const out: Buffer[] = [];
+    if (line) c.filter.push(line, out);
+    else c.filter.end(out);
+    if (!line && c.filter.result.truncated) throw new RefreshError(`${path} ends inside the section of table ${c.table}: the dump is cut`);
+    await run(c, out, was);
+  };
+
+  // The job's statements are unqualified in the dump: they go to `database`.
+  const [saved] = await conn.query<RowDataPacket[]>(`SELECT ${SESSION.map((v) => `@@SESSION.${v} AS ${v}`).join(', ')}`);
+  await conn.query(`USE \`${database.replace(/`/g, '``')}\``);
+  let complete = false;
+  try {
+    let input;
+    try {
+      input = await openInput(path);
+    } catch (e) {
+      throw new RefreshError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${path}: no such file` : (e as Error).message);
+    }
+    let tail = Buffer.alloc(0);
+    let stoppedEarly = false;
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        tail = Buffer.concat([tail, chunk.subarray(Math.max(0, chunk.length - 256))]).subarray(-256);
+        // Line by line, every filter: one line can end a section and begin the next, and the
+        // statements must run in the dump's order (each section saves and restores the session).
+        let pos = 0;
+        while (pos < chunk.length) {
+          const lf = chunk.indexOf(LF, pos);
+          const end = lf === -1 ? chunk.length : lf + 1;
+          const line = chunk.subarray(pos, end);
+          pos = end;
+          const pending = copies.filter((c) => !c.filter.done);
+          for (const c of [...pending.filter(inside), ...pending.filter((x) => !inside(x))]) await push(c, line);
+        }
+        if (Date.now() - lastSaid > 30_000) {
+          const now = copies.find(inside);
+          say(`${(bytes / 2 ** 20).toFixed(0)} MiB of the dump read${now ? `; ${now.table}: ${now.rows} rows so far` : ''}`);
+          lastSaid = Date.now();
+        }
+        if (copies.every((c) => c.filter.done)) {
+          stoppedEarly = true;
+          break; // the rest of the dump holds no table of ours
+        }
+      }
+    } catch (e) {
+      if (e instanceof RefreshError) throw e;
+      throw new RefreshError(`${(e as Error).message} (the dump is cut or damaged)`);
+    }
+    if (!stoppedEarly) {
+      for (const c of copies.filter((x) => !x.filter.done)) await push(c, undefined);
+      complete = /\n-- Dump completed/.test(tail.toString('latin1'));
+      if (copies.every((c) => c.filter.result.tablesSeen === 0)) {
+        throw new RefreshError(`${path}: no '-- Table structure for table' comments: not a dump, or made with --compact or --skip-comments`);
+      }
+    } else {
+      complete = true; // every table was found whole; the rest does not matter
+    }
+  } finally {
+    // After a failure inside a section: its LOCK TABLES, transaction and settings are still on.
+    await conn.query('UNLOCK TABLES').catch(() => undefined);
+    await conn.query('ROLLBACK').catch(() => undefined);
+    await conn.query(`SET ${SESSION.map((v) => `SESSION ${v} = ?`).join(', ')}`, SESSION.map((v) => saved[0][v])).catch(() => undefined);
+  }
+  const rows = new Map(order.map((t) => [t, copies.find((c) => c.table === t)!.rows]));
+  return { rows, missing: tables.filter((t) => !rows.has(t)), complete };
+}
