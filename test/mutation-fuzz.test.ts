@@ -96,9 +96,18 @@ const VALUES: Record<string, () => unknown> = {
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Where the record starts after a logger prefix (docs/transform.md §2): at the first `{"` whose
+ * key a tracking record has, else the first `{"`, else the first `{`; -1 when there is no `{`.
+ */
+function recordStart(text: string): number {
+  const m = /\{\s*"(?:username|event_type|name|event_source|event|time|ip|context|host|session|agent|page|referer|accept_language)"/.exec(text) ?? /\{\s*"/.exec(text);
+  return m ? m.index : text.indexOf('{');
+}
+
 /** The record of a line (after a logger prefix), or undefined when it is not a JSON object. */
 function parseRecord(text: string): { prefix: string; record: Record<string, unknown> } | undefined {
-  const brace = text.indexOf('{');
+  const brace = recordStart(text);
   if (brace < 0) return undefined;
   try {
     const v = JSON.parse(text.slice(brace));
@@ -396,7 +405,7 @@ function classify(norm: string): { kind: Kind; record?: Record<string, unknown>;
       JSON.parse(body);
       return { kind: 'nonobject', body };
     } catch { /* not JSON as a whole */ }
-    const brace = body.indexOf('{');
+    const brace = recordStart(body);
     if (brace < 0) return { kind: 'broken', body };
     body = body.slice(brace);
   }

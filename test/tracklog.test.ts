@@ -77,6 +77,14 @@ t.test('line variants', async (t) => {
   t.same(rec(`2023-05-23 13:53:13,461 INFO 20 [tracking] [user None] [ip None] logger.py:41 - ${json}`), event, 'Django logger prefix');
   t.same(rec(`Sep  9 00:00:48 localhost ${json}`), event, 'syslog prefix');
   t.same(rec(JSON.stringify({ version: '1.1', host: 'x', short_message: json })), event, 'GELF wrapping');
+  t.same(rec(`2024-03-12 09:30:00,461 INFO {tracking} [user 4242] - ${json}`), event, 'a { in a prefix is not where the record starts');
+  t.same(rec(`app[{"pid": 7}]: ${json}`), event, 'nor an object that no record starts like');
+  const docker = (log: string) => JSON.stringify({ log: `${log}\n`, stream: 'stdout', time: '2024-03-12T09:30:00.461Z' });
+  t.same(rec(docker(json)), event, "Docker's json-file logging driver");
+  t.same(rec(docker(`2023-05-23 13:53:13,461 INFO 20 [tracking] [user None] [ip None] logger.py:41 - ${json}`)), event, 'Docker around a logger prefix');
+  const cutInDocker = decodeLine(docker(json.slice(0, -20)));
+  t.match(cutInDocker, { kind: 'record', record: { username: 'ada', event_type: 'page_close' }, repaired: 'truncated line closed' }, 'a cut line inside the wrapper is closed like any other');
+  t.same(rec(JSON.stringify({ log: 'no event here', stream: 'stderr', time: 't' })), { log: 'no event here', stream: 'stderr', time: 't' }, 'a wrapper without a record is itself the record (its line then has no event type)');
   t.same(decodeLine(''), { kind: 'skip', reason: 'blank' });
   t.same(decodeLine('   \0 '), { kind: 'skip', reason: 'blank' });
   t.same(decodeLine('# fixture comment'), { kind: 'skip', reason: 'comment' });

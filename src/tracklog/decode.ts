@@ -18,7 +18,7 @@ export type Decoded =
 
 const FIELDS_TO_RESCUE = ['username', 'event_type', 'name', 'event_source', 'time', 'ip', 'session', 'page', 'agent', 'host'];
 
-export function decodeLine(raw: string): Decoded {
+export function decodeLine(raw: string, unwrapped = false): Decoded {
   // NULs pad live files after copytruncate; they are never part of an event.
   let text = raw.includes('\0') ? raw.replace(/\0+/g, '') : raw;
   text = text.trim();
@@ -32,9 +32,8 @@ export function decodeLine(raw: string): Decoded {
       const parsed = tryParse(text);
       if (parsed.ok) return { kind: 'reject', reason: `JSON ${Array.isArray(parsed.value) ? 'array' : typeof parsed.value}, not an event object` };
     }
-    const brace = text.indexOf('{');
-    if (brace < 0) return rescueOrReject(text, 'not a JSON object');
-    text = text.slice(brace);
+    text = afterPrefix(text);
+    if (text[0] !== '{') return rescueOrReject(text, 'not a JSON object');
   }
 
   let parsed = tryParse(text);
@@ -59,7 +58,35 @@ export function decodeLine(raw: string): Decoded {
   if (!isObject(value)) {
     return { kind: 'reject', reason: `JSON ${Array.isArray(value) ? 'array' : typeof value}, not an event object` };
   }
-  return { kind: 'record', record: unwrap(value), repaired };
+  const inner = unwrapped ? undefined : wrappedText(value);
+  if (inner !== undefined) return decodeLine(inner, true);
+  return { kind: 'record', record: value, repaired };
+}
+
+/** An object that starts with a key of a tracking record: where the record after a prefix starts. */
+const RECORD_START = /\{\s*"(?:username|event_type|name|event_source|event|time|ip|context|host|session|agent|page|referer|accept_language)"/;
+
+/**
+ * The text from where the JSON object after a logger prefix starts: the first object whose first
+ * key is one a tracking record has (`{tracking}` or `{"pid": 1}` in a prefix is not it), else the
+ * first `{"`, else the first `{`.
+ */
+function afterPrefix(text: string): string {
+  const m = RECORD_START.exec(text) ?? /\{\s*"/.exec(text);
+  if (m) return text.slice(m.index);
+  const brace = text.indexOf('{');
+  return brace < 0 ? text : text.slice(brace);
+}
+
+/**
+ * The line inside a log shipper's record, decoded as a line of its own (a prefix, a cut, …): GELF's
+ * `short_message`, Docker's json-file `{"log": …, "stream": …, "time": …}`. Undefined for an event.
+ */
+function wrappedText(v: Record_): string | undefined {
+  if ('event_type' in v || 'name' in v) return undefined;
+  if (typeof v.short_message === 'string' && v.short_message.includes('{')) return v.short_message;
+  if (typeof v.log === 'string' && 'stream' in v && v.log.includes('{')) return v.log;
+  return undefined;
 }
 
 export type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
@@ -81,13 +108,6 @@ export function tryParse(text: string): Parsed {
 }
 
 /** GELF (`short_message` holding the event as JSON text) → the event. */
-function unwrap(v: Record_): Record_ {
-  if (typeof v.short_message === 'string' && !('event_type' in v) && v.short_message.trimStart().startsWith('{')) {
-    const inner = tryParse(v.short_message.slice(v.short_message.indexOf('{')));
-    if (inner.ok && isObject(inner.value)) return inner.value;
-  }
-  return v;
-}
 
 /**
  * Close a JSON object that was cut off: end an open string, drop a dangling key or separator,
