@@ -20,6 +20,7 @@
 //
 // `{{Edx}}` and `{{EdxPrivate}}` stand for the real database names (--edx-db/--private-db).
 import type { Database, DatabaseNames } from '../schema/tables.js';
+import { isTrueCourseNameSql } from '../schema/test-courses.js';
 
 export interface Routine {
   database: Database;
@@ -49,17 +50,6 @@ const ENGAGEMENT_EVENTS = [
   'pause_video', 'peer_grading_hide_question', 'peer_grading_show_question', 'play_video', 'problem_check',
   'problem_graded', 'problem_save', 'seek_video', 'speed_change_video', 'staff_grading_hide_question',
   'staff_grading_show_question',
-];
-
-/** Course names of test/sandbox courses (lower case, regex alternatives), as the original listed them. */
-const TEST_COURSE_PATTERNS = [
-  'jbau', 'janeu', 'sefu', 'davidu', 'caitlynx', 'josephtest', 'nickdupuniversity', 'nathanielu', 'gracelyou',
-  'sandbox', 'demo', 'sampleuniversity', 'joeu', 'grbuniversity', 'stanford_spcs/001/spcs_test_course1',
-  '.*zzz.*', '/test/', 'business/123/gsb-test', 'foundation/wtc01/wadhwani_test_course', 'grb/101/grb_test_course',
-  'gsb/af1/alfresco_testing', 'internal/101/private_testing_course', 'openedx/testeduc2000c/2013_sept',
-  'stanford/exp1/experimental_assessment_test', 'stanford/shib_only/on_campus_stanford_only_test_class',
-  'testing/testing123/evergreen', 'testing_settings/for_non_display', 'tocc/1/eqptest',
-  'worldview/wvtest/worldview_testing', 'stanford/xxxx/yyyy', 'testtest', 'nickdup', 'monx/',
 ];
 
 const list = (xs: string[]) => xs.map((x) => `'${x}'`).join(', ');
@@ -131,8 +121,7 @@ export const ROUTINES: readonly Routine[] = [
     kind: 'FUNCTION',
     name: 'isTrueCourseName',
     definition: `(course_name VARCHAR(255)) RETURNS BOOL DETERMINISTIC NO SQL
-      RETURN NOT (COALESCE(course_name, '') REGEXP '^[0-9]'
-                  OR LOWER(COALESCE(course_name, '')) REGEXP '${TEST_COURSE_PATTERNS.join('|')}')`,
+      RETURN ${isTrueCourseNameSql('course_name')}`,
   },
   {
     database: 'Edx',
