@@ -73,8 +73,19 @@ export async function loadRows(
   return count.rows;
 }
 
+/**
+ * Create the databases of these tables where missing. Not checked: IF NOT EXISTS leaves a note
+ * (1007) for a database that exists, which is the usual case, not a failure.
+ */
+export async function ensureDatabases(conn: Connection, tables: readonly DerivedTable[], names: RefreshNames): Promise<void> {
+  for (const sql of createDerivedDatabases(tables, names)) await conn.query(sql);
+}
+
 const BUILDING = '__building';
 const RETIRED = '__retired';
+
+/** The name a table is built under (for loadRows' `as`, inside a rebuild's `fill`). */
+export const buildingName = (t: DerivedTable): string => t.name + BUILDING;
 
 /**
  * Rebuild a table: create it empty as `<name>__building`, let `fill` write its rows there (by
@@ -88,26 +99,52 @@ export async function rebuildTable(
   names: RefreshNames,
   fill: (building: string) => Promise<void>,
 ): Promise<number> {
-  for (const sql of createDerivedDatabases([t], names)) await checkedQuery(conn, sql);
-  const target = derivedName(t, names);
-  const building = derivedName(t, names, t.name + BUILDING);
-  const retired = derivedName(t, names, t.name + RETIRED);
-  await conn.query(`DROP TABLE IF EXISTS ${building}, ${retired}`);
-  await checkedQuery(conn, createDerivedTable(t, names, t.name + BUILDING));
+  const [rows] = await rebuildTables(conn, names, [{ table: t, fill }]);
+  return rows;
+}
+
+/**
+ * Rebuild several tables together: each is built as `<name>__building` in turn, and only when
+ * all are built are they swapped in with one RENAME, so that tables made from one input (a
+ * modulestore's CourseInfo, EdxProblem, EdxVideo) are never of different weeks. When any `fill`
+ * fails, every building table is dropped and the old tables stay as they were. Returns the row
+ * counts, in order.
+ */
+export async function rebuildTables(
+  conn: Connection,
+  names: RefreshNames,
+  parts: readonly { table: DerivedTable; fill: (building: string) => Promise<void> }[],
+): Promise<number[]> {
+  const tables = parts.map((p) => p.table);
+  await ensureDatabases(conn, tables, names);
+  const building = (t: DerivedTable) => derivedName(t, names, t.name + BUILDING);
+  const retired = (t: DerivedTable) => derivedName(t, names, t.name + RETIRED);
+  const dropBuilding = () => conn.query(`DROP TABLE IF EXISTS ${tables.map(building).join(', ')}`);
+  await conn.query(`DROP TABLE IF EXISTS ${[...tables.map(building), ...tables.map(retired)].join(', ')}`);
+  const counts: number[] = [];
   try {
-    await fill(building);
+    for (const { table, fill } of parts) {
+      await checkedQuery(conn, createDerivedTable(table, names, table.name + BUILDING));
+      await fill(building(table));
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${building(table)}`);
+      counts.push(Number(rows[0].n));
+    }
   } catch (e) {
-    await conn.query(`DROP TABLE IF EXISTS ${building}`).catch(() => undefined);
+    await dropBuilding().catch(() => undefined);
     throw e;
   }
-  const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${building}`);
-  if (await tableExists(conn, names[t.database], t.name)) {
-    await conn.query(`RENAME TABLE ${target} TO ${retired}, ${building} TO ${target}`);
-    await conn.query(`DROP TABLE ${retired}`);
-  } else {
-    await conn.query(`RENAME TABLE ${building} TO ${target}`);
+  const renames: string[] = [];
+  const replaced: DerivedTable[] = [];
+  for (const t of tables) {
+    if (await tableExists(conn, names[t.database], t.name)) {
+      renames.push(`${derivedName(t, names)} TO ${retired(t)}`);
+      replaced.push(t);
+    }
+    renames.push(`${building(t)} TO ${derivedName(t, names)}`);
   }
-  return Number(rows[0].n);
+  await conn.query(`RENAME TABLE ${renames.join(', ')}`);
+  if (replaced.length) await conn.query(`DROP TABLE ${replaced.map(retired).join(', ')}`);
+  return counts;
 }
 
 export async function tableExists(conn: Connection, db: string, table: string): Promise<boolean> {
