@@ -2,8 +2,9 @@
 // stale-data order of the original fixed: §13 item 8).
 import type { RefreshJob } from './job.js';
 import { runStart, runEnd } from './run-dates.js';
+import { modulestoreJob } from './modulestore.js';
 
-export const JOBS: readonly RefreshJob[] = [runStart, runEnd];
+export const JOBS: readonly RefreshJob[] = [runStart, modulestoreJob, runEnd];
 
 export function jobNamed(name: string): RefreshJob | undefined {
   return JOBS.find((j) => j.name === name);
