@@ -3,8 +3,9 @@
 import type { RefreshJob } from './job.js';
 import { runStart, runEnd } from './run-dates.js';
 import { modulestoreJob } from './modulestore.js';
+import { userCountryJob } from './usercountry.js';
 
-export const JOBS: readonly RefreshJob[] = [runStart, modulestoreJob, runEnd];
+export const JOBS: readonly RefreshJob[] = [runStart, modulestoreJob, userCountryJob, runEnd];
 
 export function jobNamed(name: string): RefreshJob | undefined {
   return JOBS.find((j) => j.name === name);
