@@ -19,12 +19,12 @@ import { academicYearOf, seasonOf } from '../schema/quarters.js';
 import { CourseInfo, EdxProblem, EdxVideo } from '../schema/derived/course.js';
 import { derivedName } from '../schema/derived.js';
 import type { Value } from '../schema/fit.js';
-import { parseEventTime } from '../tracklog/time.js';
 import { PROBLEM, VIDEO_TYPES, type Block, type Course } from '../modulestore/model.js';
 import { ExportError, readModulestore } from '../modulestore/read.js';
 import type { RefreshJob } from './job.js';
 import { RowFitter } from './fit.js';
 import { BrokenInput } from './report.js';
+import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from './values.js';
 import { buildingName, loadRows, rebuildTables, RefreshError } from './sql.js';
 
 /**
@@ -34,31 +34,6 @@ import { buildingName, loadRows, rebuildTables, RefreshError } from './sql.js';
  */
 const INTERNAL_ENROLLMENT_DOMAINS: ReadonlySet<string> = new Set(['shib:https://idp.stanford.edu/']);
 const INTERNAL_ORGS: ReadonlySet<string> = new Set(['ohsx', 'ohs', 'oli']);
-
-const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
-const textOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : v === undefined || v === null ? null : JSON.stringify(v));
-
-function numberOrNull(v: unknown): number | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return null;
-}
-
-const intOrNull = (v: unknown): number | null => {
-  const n = numberOrNull(v);
-  return n !== null && Number.isInteger(n) && Math.abs(n) <= 2_147_483_647 ? n : null;
-};
-
-/** A date of the export as DATETIME text (UTC, whole seconds), or null. */
-export function sqlDateTime(v: unknown): string | null {
-  if (v instanceof Date) v = v.getTime();
-  // The old store's published_date is a Python time tuple: [year, month, day, hour, minute, second, …].
-  if (Array.isArray(v) && v.length >= 6 && v.slice(0, 6).every((x) => Number.isInteger(x))) {
-    const [y, mo, d, h, mi, s] = v as number[];
-    v = Date.UTC(y, mo - 1, d, h, mi, s);
-  }
-  return parseEventTime(v)?.utc.slice(0, 19) ?? null;
-}
 
 /** Academic year and quarter of a course starting at `start` (DATETIME text, UTC). */
 export function academicQuarter(start: string | null): { year: number | null; quarter: string | null } {
