@@ -4,8 +4,10 @@ import type { RefreshJob } from './job.js';
 import { runStart, runEnd } from './run-dates.js';
 import { modulestoreJob } from './modulestore.js';
 import { userCountryJob } from './usercountry.js';
+import { forumJob } from './forum.js';
 
-export const JOBS: readonly RefreshJob[] = [runStart, modulestoreJob, userCountryJob, runEnd];
+// forum runs after usergrade (EdxPrivate.UserGrade), which is defined with the platform jobs.
+export const JOBS: readonly RefreshJob[] = [runStart, modulestoreJob, userCountryJob, forumJob, runEnd];
 
 export function jobNamed(name: string): RefreshJob | undefined {
   return JOBS.find((j) => j.name === name);
