@@ -24,6 +24,8 @@ export interface JsonRecord {
 export interface BrokenRecord {
   line: number;
   reason: string;
+  /** The input ends inside a document or an array: documents after it may be missing. */
+  cut?: true;
 }
 
 /** Keys that make a top-level object a set of collections rather than one document. */
@@ -235,10 +237,10 @@ export class RecordScanner {
       for (const p of this.pending) this.take(p.text, p.line);
     }
     if (this.record) {
-      this.onBroken({ line: this.record.line, reason: `the export ends inside this document (at line ${this.lastLine}): cut short?` });
+      this.onBroken({ line: this.record.line, reason: `the export ends inside this document (at line ${this.lastLine}): cut short?`, cut: true });
     } else if (this.mode !== 'lines' && this.depth > 0) {
       const where = this.collection !== undefined ? ` (in "${this.collection}", opened at line ${this.collectionLine})` : '';
-      this.onBroken({ line: this.lastLine, reason: `the export ends before its closing bracket${where}: cut short?` });
+      this.onBroken({ line: this.lastLine, reason: `the export ends before its closing bracket${where}: cut short?`, cut: true });
     }
   }
 }

@@ -16,7 +16,7 @@
 // second connection while the rows load on the first: memory stays constant whatever its size.
 import { statSync } from 'node:fs';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { readJsonRecords, type JsonRecord } from '../io/json-records.js';
+import { readJsonRecords, type BrokenRecord, type JsonRecord } from '../io/json-records.js';
 import { ForumContents } from '../schema/derived/forum.js';
 import { derivedName, type RefreshNames } from '../schema/derived.js';
 import type { Value } from '../schema/fit.js';
@@ -211,7 +211,12 @@ export const forumJob: RefreshJob = {
     }
     async function* rows(): AsyncGenerator<Value[]> {
       let batch: JsonRecord[] = [];
-      for await (const r of readJsonRecords(path!, (b) => broken.report(`${path}:${b.line}`, b.reason))) {
+      const onBroken = (b: BrokenRecord) => {
+        // A cut export lacks an unknown number of posts: fail rather than load a part.
+        if (b.cut) throw new RefreshError(`${path}:${b.line}: ${b.reason}: the table is left as it was`);
+        broken.report(`${path}:${b.line}`, b.reason);
+      };
+      for await (const r of readJsonRecords(path!, onBroken)) {
         batch.push(r);
         if (++read % BATCH === 0) {
           yield* convert(batch);

@@ -255,12 +255,18 @@ export const modulestoreJob: RefreshJob = {
     const broken = new BrokenInput(say, 'modulestore documents');
     say(`reading ${path}`);
     let read;
+    let cut: string | undefined;
     try {
-      read = await readModulestore(path, (file, b) => broken.report(`${file}:${b.line}`, b.reason));
+      read = await readModulestore(path, (file, b) => {
+        broken.report(`${file}:${b.line}`, b.reason);
+        cut ??= b.cut && `${file}:${b.line}: ${b.reason}`;
+      });
     } catch (e) {
       if (e instanceof ExportError) throw new RefreshError(e.message);
       throw e;
     }
+    // A cut export lacks an unknown part of the store: replacing the tables with it would lose courses.
+    if (cut) throw new RefreshError(`${cut}: the tables are left as they were`);
     const { model, ignored, documents } = read;
     const courses = model.courses();
     for (const p of model.problems) broken.report(p.where, p.reason);
