@@ -57,9 +57,20 @@ const bsonMessage = (file: string) =>
   `${file}: mongodump's BSON is not read (it needs the bson package, not installed); ` +
   'export the collections as JSON with mongoexport instead (docs/refresh-course.md)';
 
-/** Read a modulestore export into a model; broken documents go to `onBroken` as they are met. */
-export async function readModulestore(path: string, onBroken: (where: string, b: BrokenRecord) => void): Promise<{ model: ModulestoreModel; ignored: string[]; documents: number }> {
+/** How often a long read says how far it got. */
+const PROGRESS_MS = 30_000;
+
+/**
+ * Read a modulestore export into a model; broken documents go to `onBroken` as they are met,
+ * and a long read says how far it got through `progress`.
+ */
+export async function readModulestore(
+  path: string,
+  onBroken: (where: string, b: BrokenRecord) => void,
+  progress: (file: string, documents: number) => void = () => undefined,
+): Promise<{ model: ModulestoreModel; ignored: string[]; documents: number }> {
   const { files, ignored } = exportFiles(path);
+  let lastSaid = Date.now();
   const model = new ModulestoreModel();
   let documents = 0;
   const hasOrder = (o: number) => files.some((f) => f.order === o);
@@ -69,6 +80,10 @@ export async function readModulestore(path: string, onBroken: (where: string, b:
         for await (const r of readJsonRecords(f.path, (b) => onBroken(f.path, b))) {
           documents++;
           model.add(r.value, `${f.path}:${r.line}`);
+          if ((documents & 0x3ff) === 0 && Date.now() - lastSaid > PROGRESS_MS) {
+            lastSaid = Date.now();
+            progress(f.path, documents);
+          }
         }
       } catch (e) {
         throw new ExportError(`cannot read ${f.path}: ${(e as Error).message}`);

@@ -257,10 +257,14 @@ export const modulestoreJob: RefreshJob = {
     let read;
     let cut: string | undefined;
     try {
-      read = await readModulestore(path, (file, b) => {
-        broken.report(`${file}:${b.line}`, b.reason);
-        cut ??= b.cut && `${file}:${b.line}: ${b.reason}`;
-      });
+      read = await readModulestore(
+        path,
+        (file, b) => {
+          broken.report(`${file}:${b.line}`, b.reason);
+          cut ??= b.cut && `${file}:${b.line}: ${b.reason}`;
+        },
+        (file, n) => say(`${file}: ${n} documents read so far`),
+      );
     } catch (e) {
       if (e instanceof ExportError) throw new RefreshError(e.message);
       throw e;
@@ -273,7 +277,8 @@ export const modulestoreJob: RefreshJob = {
     const rows = modulestoreRows(courses, model.oldModules());
     say(`${documents} documents: ${courses.length} courses (${rows.testCourses.length} of them test courses, left out), ${rows.problems.length} problems, ${rows.videos.length} videos`);
     if (rows.courses.length === 0) {
-      throw new RefreshError(`no course in ${path} (${documents} documents read)${broken.count ? `, ${broken.count} unusable` : ''}: the tables are left as they were`);
+      const others = [broken.count && `${broken.count} unusable`, rows.testCourses.length && `${rows.testCourses.length} test course(s) only`].filter(Boolean);
+      throw new RefreshError(`no course in ${path} (${documents} documents read${others.length ? `; ${others.join(', ')}` : ''}): the tables are left as they were`);
     }
     const notes = [...broken.notes()];
     if (rows.testCourses.length) notes.push(`${rows.testCourses.length} test course(s) left out (schema/test-courses.ts): ${rows.testCourses.slice(0, 5).join(', ')}${rows.testCourses.length > 5 ? ', …' : ''}`);
