@@ -119,6 +119,9 @@ t.test('forum body scrubbing (operations.md §7, §13 item 18)', async (t) => {
   t.equal(scrub('I am bob.smith+1; bobXsmithh1 is someone else'), 'I am <nameRedac_ANON>; bobXsmithh1 is someone else', 'the screen name is text, not a regular expression');
   t.equal(scrub('robert SMITH, Mary and Jo'), '<nameRedac_ANON> <nameRedac_ANON>, <nameRedac_ANON> and Jo', 'parts of the full name of 3 characters or more, any case');
   t.equal(scrub('Roberta stays'), 'Roberta stays', 'whole words only');
+  const omer = (text: string) => scrubBody(text, { screenNames: ['x_1'], fullName: 'Ömer İnce', anon: 'A' });
+  t.equal(omer('ÖMER, ömer and Ömers; 😀x_1😀 but x_1_ and ξx_1 stay'), '<nameRedac_A>, <nameRedac_A> and Ömers; 😀<nameRedac_A>😀 but x_1_ and ξx_1 stay',
+    'non-ASCII names in any case, word edges of any script');
   t.equal(scrub('two\nlines "quoted"'), "two lines 'quoted'", 'line breaks → spaces, " → \' as the original stored bodies');
 });
 

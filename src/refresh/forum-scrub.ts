@@ -28,8 +28,6 @@ const PHONE = new RegExp(
 // decimal (3.14159) or a word (a1b2c34567).
 const ZIP = /(?<![\p{L}\p{N}_.,-])\d{5}(?:-\d{4})?(?![\p{L}\p{N}_]|[.,]\d)/gu;
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-
 /** Who wrote a post, as far as the scrub needs: names to take out, and the mark's anon id. */
 export interface Poster {
   /** Screen names (the platform's username; the post's author_username). */
@@ -49,17 +47,59 @@ export function nameParts(fullName: string | null): string[] {
   return (fullName.match(/[\p{L}\p{N}'’]+/gu) ?? []).filter((p) => [...p].length >= 3);
 }
 
-/** A matcher of the poster's names as whole words, case-insensitive; undefined when there are none. */
-function namesPattern(poster: Poster): RegExp | undefined {
-  const names = [...new Set([...poster.screenNames.filter((s) => s.trim() !== ''), ...nameParts(poster.fullName)])];
-  if (names.length === 0) return undefined;
-  names.sort((a, b) => b.length - a.length); // the longest first: `Anna` must not cut `Annabel`
-  return new RegExp(`(?<![\\p{L}\\p{N}_])(?:${names.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}_])`, 'giu');
+/** A character that continues a word: a letter, a digit or '_'. */
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+
+/**
+ * Lower case that keeps every UTF-16 index where it was (a character whose lower case is longer,
+ * such as 'İ', stays as it is), so that positions found in it are positions in the text.
+ */
+function lowerInPlace(s: string): string {
+  const lower = s.toLowerCase();
+  if (lower.length === s.length) return lower;
+  let out = '';
+  for (const ch of s) {
+    const l = ch.toLowerCase();
+    out += l.length === ch.length ? l : ch;
+  }
+  return out;
+}
+
+const isWordAt = (s: string, i: number) => i >= 0 && i < s.length && WORD_CHAR.test(String.fromCodePoint(s.codePointAt(i) ?? 0));
+const isWordBefore = (s: string, i: number) => i > 0 && (isWordAt(s, i - 1) || (i > 1 && /[\udc00-\udfff]/.test(s[i - 1]) && isWordAt(s, i - 2)));
+
+/**
+ * Every occurrence of the names as whole words, any case, replaced by `mark`; the longest name
+ * first where two overlap. Names are text, never patterns. (Found with indexOf rather than a
+ * regular expression made per poster: compiling one with Unicode classes cost a millisecond a
+ * post, more than everything else the job does.)
+ */
+export function replaceNames(s: string, names: readonly string[], mark: string): string {
+  const wanted = [...new Set(names.filter((n) => n.trim() !== '').map(lowerInPlace))].sort((a, b) => b.length - a.length);
+  if (wanted.length === 0) return s;
+  const text = lowerInPlace(s);
+  const taken: [number, number][] = [];
+  for (const name of wanted) {
+    for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+      const end = i + name.length;
+      if (isWordBefore(text, i) || isWordAt(text, end)) continue;
+      if (taken.some(([a, b]) => i < b && end > a)) continue;
+      taken.push([i, end]);
+    }
+  }
+  if (taken.length === 0) return s;
+  taken.sort((x, y) => x[0] - y[0]);
+  let out = '';
+  let at = 0;
+  for (const [a, b] of taken) {
+    out += s.slice(at, a) + mark;
+    at = b;
+  }
+  return out + s.slice(at);
 }
 
 export function scrubBody(body: string, poster: Poster): string {
   let s = body.replace(EMAIL, EMAIL_MARK).replace(PHONE, PHONE_MARK).replace(ZIP, ZIP_MARK);
-  const names = namesPattern(poster);
-  if (names) s = s.replace(names, nameMark(poster.anon));
+  s = replaceNames(s, [...poster.screenNames, ...nameParts(poster.fullName)], nameMark(poster.anon));
   return s.replace(/\n/g, ' ').replace(/"/g, "'");
 }
