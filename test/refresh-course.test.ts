@@ -509,6 +509,10 @@ t.test('--list: the jobs, what they read and build, in an order that satisfies e
   t.match(find('usercountry'), new RegExp(`builds: ${dbs.edx}\\.UserCountry`));
   t.match(find('forum'), new RegExp(`after: usergrade\\tinput: forum\\tbuilds: ${dbs.forum}\\.contents`));
   const names = lines.map((l) => l.split('\t')[0]);
+  for (const [i, line] of lines.entries()) {
+    const after = (/\tafter: ([^\t]*)/.exec(line)?.[1] ?? '-').split(' ').filter((a) => a !== '-');
+    for (const a of after) if (names.includes(a)) t.ok(names.indexOf(a) < i, `${names[i]} runs after ${a}`);
+  }
   t.equal(names[0], 'run-start');
   t.equal(names[names.length - 1], 'run-end');
 });

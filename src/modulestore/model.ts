@@ -223,8 +223,15 @@ export class ModulestoreModel {
     this.definitions.set(id, doc);
   }
 
-  /** The courses, old store first then split store, each in the order of the export. */
+  private assembled?: Course[];
+
+  /** The courses, old store first then split store, each in the order of the export (once all is added). */
   courses(): Course[] {
+    this.assembled ??= this.assemble();
+    return this.assembled;
+  }
+
+  private assemble(): Course[] {
     const out: Course[] = [];
     // Draft copies of modules that were never published still get rows (as the original's did).
     for (const [key, draft] of this.oldDrafts) if (!this.oldBlocks.has(key)) this.oldBlocks.set(key, draft);
