@@ -190,8 +190,9 @@ export const forumJob: RefreshJob = {
   input: 'forum',
   builds: [ForumContents],
   async run({ conn, connect, names, inputs, dryRun, say }) {
-    const path = inputs.forum;
+    const path: string | undefined = inputs.forum;
     if (!path) throw new RefreshError('no forum export given (--forum FILE)');
+    const file: string = path;
     await checkPrerequisites(conn, names, path);
     const broken = new BrokenInput(say, 'forum documents');
     const counts: Counts = { testCourse: 0, noAuthor: 0, notInUserGrade: 0 };
@@ -216,7 +217,7 @@ export const forumJob: RefreshJob = {
         if (b.cut) throw new RefreshError(`${path}:${b.line}: ${b.reason}: the table is left as it was`);
         broken.report(`${path}:${b.line}`, b.reason);
       };
-      for await (const r of readJsonRecords(path!, onBroken)) {
+      for await (const r of readJsonRecords(file, onBroken)) {
         batch.push(r);
         if (++read % BATCH === 0) {
           yield* convert(batch);
@@ -236,7 +237,7 @@ export const forumJob: RefreshJob = {
       let n: number;
       if (dryRun) {
         n = 0;
-        for await (const row of rows()) if (row) n++;
+        for await (const _row of rows()) n++;
         if (read === 0) throw new RefreshError(`${path}: no document in the export`);
         say(`dry run: would rebuild ${derivedName(ForumContents, names)} with ${n} posts`);
       } else {
