@@ -29,9 +29,11 @@ Output (one of):
   --rows               a row stream on stdout for 'edx-csvload' (no files in between)
 
 Options:
-  --modulestore FILE   modulestore export (JSON array, {"all": [...]} or NDJSON) giving
-                       resource_display_name and course names for hashes (default: none,
-                       names stay '')
+  --modulestore PATH   modulestore export giving resource_display_name and course names for
+                       hashes: old store (JSON array, {"all": [...]} or NDJSON) or split store
+                       (a directory of mongoexport files, or one object of collections), as
+                       edx-refresh --modulestore reads (docs/refresh-course.md); default: none,
+                       names stay ''
   --geoip FILE         MaxMind-format country database (default: the bundled
                        ip-location-db geo-whois-asn-country, CC BY 4.0)
   --rejects FILE       write rejected lines as JSON lines {file, line, reason, raw}

@@ -11,8 +11,9 @@ Jobs:
 %JOBS%
 Options:
   --dump FILE            edxapp platform database dump (mysqldump/mariadb-dump, plain or gzip)
-  --modulestore FILE     modulestore export (JSON, as edx-json2sql --modulestore takes)
-  --forum FILE           forum contents export
+  --modulestore PATH     modulestore export: a JSON file (as edx-json2sql --modulestore takes), or a
+                         directory of mongoexport files of the split store (docs/refresh-course.md)
+  --forum FILE           forum contents export (mongoexport JSON, one document per line, plain or gzip)
   --defaults-file FILE   MySQL option file with the connection (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --edx-db NAME          database for Edx tables (default: Edx)
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
@@ -86,7 +87,14 @@ export async function main(argv: string[]): Promise<number> {
           const started = Date.now();
           if (!quiet) say(TOOL, `${job.name}: started`);
           try {
-            const result = await job.run({ conn, names, inputs, dryRun: Boolean(args['dry-run']), say: (m) => quiet || say(TOOL, `${job.name}: ${m}`) });
+            const result = await job.run({
+              conn,
+              connect: () => connect(settings, { flags: ['+LOCAL_FILES'] }),
+              names,
+              inputs,
+              dryRun: Boolean(args['dry-run']),
+              say: (m) => quiet || say(TOOL, `${job.name}: ${m}`),
+            });
             const rows = result.tables.map((t) => `${t.name} ${t.rows}`).join(', ');
             for (const note of result.notes ?? []) say(TOOL, `${job.name}: ${note}`);
             if (!quiet) say(TOOL, `${job.name}: done${rows ? `: ${rows}` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

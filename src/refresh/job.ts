@@ -7,14 +7,19 @@ import type { DerivedTable, RefreshNames } from '../schema/derived.js';
 export interface JobInputs {
   /** An edxapp platform database dump (mysqldump / mariadb-dump, plain or gzip). */
   dump?: string;
-  /** A modulestore export (the JSON the transform's --modulestore takes). */
+  /** A modulestore export: a file, or a directory of collection exports (docs/refresh-course.md). */
   modulestore?: string;
-  /** A forum contents export. */
+  /** A forum contents export (mongoexport's JSON, one document per line). */
   forum?: string;
 }
 
 export interface JobContext {
   conn: Connection;
+  /**
+   * Another connection to the same server, for a job that streams one query's rows while it
+   * loads them on `conn` (one connection cannot do both at once). The job ends it.
+   */
+  connect: () => Promise<Connection>;
   names: RefreshNames;
   inputs: JobInputs;
   /** Say what would be done; change nothing (reading is allowed). */

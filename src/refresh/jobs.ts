@@ -5,8 +5,11 @@ import { runStart, runEnd } from './run-dates.js';
 import { edxprod } from './edxprod.js';
 import { usergrade } from './usergrade.js';
 import { activitygrade } from './activitygrade.js';
+import { modulestoreJob } from './modulestore.js';
+import { userCountryJob } from './usercountry.js';
+import { forumJob } from './forum.js';
 
-export const JOBS: readonly RefreshJob[] = [runStart, edxprod, usergrade, activitygrade, runEnd];
+export const JOBS: readonly RefreshJob[] = [runStart, edxprod, usergrade, modulestoreJob, activitygrade, userCountryJob, forumJob, runEnd];
 
 export function jobNamed(name: string): RefreshJob | undefined {
   return JOBS.find((j) => j.name === name);

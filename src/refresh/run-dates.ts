@@ -2,10 +2,10 @@
 // only when every step before succeeded (operations.md §10.0; the original stamped an end even
 // when steps had failed silently, §13 item 23).
 import type { RowDataPacket } from 'mysql2/promise';
-import { createDerivedDatabases, createDerivedTable, derivedName } from '../schema/derived.js';
+import { createDerivedTable, derivedName } from '../schema/derived.js';
 import { FullLoadDates } from '../schema/derived/run.js';
 import type { RefreshJob } from './job.js';
-import { checkedQuery, RefreshError, tableExists } from './sql.js';
+import { checkedQuery, ensureDatabases, RefreshError, tableExists } from './sql.js';
 
 export const runStart: RefreshJob = {
   name: 'run-start',
@@ -17,7 +17,7 @@ export const runStart: RefreshJob = {
       say(`dry run: would add a row to ${derivedName(FullLoadDates, names)} with load_start now`);
       return { tables: [] };
     }
-    for (const sql of createDerivedDatabases([FullLoadDates], names)) await checkedQuery(conn, sql);
+    await ensureDatabases(conn, [FullLoadDates], names);
     if (!(await tableExists(conn, names.Edx, FullLoadDates.name))) await checkedQuery(conn, createDerivedTable(FullLoadDates, names));
     await checkedQuery(conn, `INSERT INTO ${derivedName(FullLoadDates, names)} (load_start) VALUES (UTC_TIMESTAMP(6))`);
     return { tables: [{ name: FullLoadDates.name, rows: 1 }] };

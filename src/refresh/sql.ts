@@ -4,6 +4,7 @@
 // swapped in with one RENAME, so that a reader never sees a half-built table and a failed
 // refresh leaves last week's table in place (the original dropped it first, §13 item 23).
 import { Readable } from 'node:stream';
+import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { encodeValue, DIALECT_CLAUSE } from '../csv/encode.js';
 import type { Value } from '../schema/fit.js';
@@ -84,8 +85,31 @@ export async function loadRows(
   return count.rows;
 }
 
+/**
+ * Create the databases of these tables where missing. Not checked: IF NOT EXISTS leaves a note
+ * (1007) for a database that exists, which is the usual case, not a failure.
+ */
+export async function ensureDatabases(conn: Connection, tables: readonly DerivedTable[], names: RefreshNames): Promise<void> {
+  for (const sql of createDerivedDatabases(tables, names)) await conn.query(sql);
+}
+
+/**
+ * The rows of a query as they arrive (arrays of values), with backpressure: the connection pauses
+ * while the reader is busy, so memory stays constant whatever the size of the result. The
+ * connection can do nothing else until the rows are read.
+ */
+export function streamRows(conn: Connection, sql: string, params: unknown[] = []): AsyncIterable<unknown[]> {
+  // mysql2's promise connection wraps a callback connection, whose queries stream (the typings
+  // show the field on pool connections only).
+  const callbackConnection = (conn as unknown as { connection: CallbackConnection }).connection;
+  return callbackConnection.query({ sql, values: params, rowsAsArray: true }).stream({ highWaterMark: 1000 });
+}
+
 const BUILDING = '__building';
 const RETIRED = '__retired';
+
+/** The name a table is built under (for loadRows' `as`, inside a rebuild's `fill`). */
+export const buildingName = (t: DerivedTable): string => t.name + BUILDING;
 
 /**
  * Rebuild a table: create it empty as `<name>__building`, let `fill` write its rows there (by
@@ -117,8 +141,8 @@ export async function rebuildTables(
   names: RefreshNames,
   fill: (building: (t: DerivedTable) => string) => Promise<void>,
 ): Promise<number[]> {
-  for (const sql of createDerivedDatabases(tables, names)) await checkedQuery(conn, sql);
-  const building = (t: DerivedTable) => t.name + BUILDING;
+  await ensureDatabases(conn, tables, names);
+  const building = buildingName;
   for (const t of tables) {
     await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, building(t))}, ${derivedName(t, names, t.name + RETIRED)}`);
     await checkedQuery(conn, createDerivedTable(t, names, building(t)));

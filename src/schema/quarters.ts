@@ -6,9 +6,15 @@ const SEASON_OF_MONTH = [
   'summer', 'summer', 'fall', 'fall', 'fall', 'fall',
 ] as const;
 
+/** The season of a month (1-based): `fall` for September to December. */
+export const seasonOf = (month: number): string => SEASON_OF_MONTH[month - 1];
+
+/** The academic year a month belongs to: AY runs from fall AY to summer AY+1. */
+export const academicYearOf = (year: number, month: number): number => (month >= 9 ? year : year - 1);
+
 /** `2013-08-04…` (UTC) → `summer2013`; month is 1-based. */
 export function quarterOf(year: number, month: number): string {
-  return `${SEASON_OF_MONTH[month - 1]}${year}`;
+  return `${seasonOf(month)}${year}`;
 }
 
 /**
@@ -20,7 +26,7 @@ export function partitionName(quarter: string): string {
   if (!m) return 'pUnknownQuarter';
   const season = m[1];
   const year = Number(m[2]);
-  const ay = season === 'fall' ? year : year - 1;
+  const ay = season === 'fall' ? year : year - 1; // = academicYearOf for every month of the season
   return `pAY${ay}_${season[0].toUpperCase()}${season.slice(1)}`;
 }
 

@@ -1,9 +1,14 @@
-// Which course names are test, demo or sandbox courses (operations.md §6.4): one rule, used by the
-// isTrueCourseName stored function (mysql/routines.ts) and by the refresh jobs that leave test
-// courses out (refresh/activitygrade.ts), so that the two can never disagree.
+// Which courses are test courses (sandboxes, demos, staff experiments): the one rule of the
+// warehouse. The original had three different lists (isTrueCourseName, removeTestCourses.awk and
+// modulestoreToSQL.py, operations.md §6.4, §10.3); this is the first of them, the one queries
+// already call, and the SQL function isTrueCourseName (mysql/routines.ts) and the refresh jobs
+// (refresh/*.ts) are both made from this list, so they cannot disagree.
+//
+// The patterns name courses as `org/course/run`. A new-style id `course-v1:Org+Course+Run` is read
+// as `org/course/run` first, so that `/test/` or `monx/` find a test course in either form.
 
-/** Test/sandbox course names (lower case, regex alternatives), as the original listed them. */
-const TEST_COURSE_PATTERNS = [
+/** Regex alternatives, matched (unanchored, as MariaDB's REGEXP does) in the lower-cased name. */
+export const TEST_COURSE_PATTERNS: readonly string[] = [
   'jbau', 'janeu', 'sefu', 'davidu', 'caitlynx', 'josephtest', 'nickdupuniversity', 'nathanielu', 'gracelyou',
   'sandbox', 'demo', 'sampleuniversity', 'joeu', 'grbuniversity', 'stanford_spcs/001/spcs_test_course1',
   '.*zzz.*', '/test/', 'business/123/gsb-test', 'foundation/wtc01/wadhwani_test_course', 'grb/101/grb_test_course',
@@ -13,16 +18,30 @@ const TEST_COURSE_PATTERNS = [
   'worldview/wvtest/worldview_testing', 'stanford/xxxx/yyyy', 'testtest', 'nickdup', 'monx/',
 ];
 
-/** The alternatives as one regex, in the syntax MariaDB's REGEXP (PCRE) and JavaScript share. */
-const TEST_COURSE_REGEX = TEST_COURSE_PATTERNS.join('|');
-const testCourse = new RegExp(TEST_COURSE_REGEX);
+// The same expressions in JavaScript and in MariaDB/MySQL (PCRE / ICU): no backslashes, no
+// classes that differ between the two engines.
+const NEW_STYLE_ID = '^course-v1:([^+]*)[+]([^+]*)[+](.*)$';
+const STARTS_WITH_DIGIT = '^[0-9]';
 
-/** A real course: its name does not start with a digit and matches none of the test patterns. */
-export function isTrueCourseName(name: string | null | undefined): boolean {
-  const s = name ?? '';
-  return !(/^[0-9]/.test(s) || testCourse.test(s.toLowerCase()));
+const testCourse = new RegExp(TEST_COURSE_PATTERNS.join('|'));
+const newStyleId = new RegExp(NEW_STYLE_ID);
+
+/** A course id as the rule reads it: lower case, `org/course/run` also for `course-v1:` ids. */
+function asRuleReadsIt(name: string): string {
+  return name.replace(newStyleId, '$1/$2/$3').toLowerCase();
 }
 
-/** The same rule as a SQL boolean expression over `expr` (1 for a real course, 0 otherwise). */
-export const isTrueCourseNameSql = (expr: string): string =>
-  `NOT (COALESCE(${expr}, '') REGEXP '^[0-9]' OR LOWER(COALESCE(${expr}, '')) REGEXP '${TEST_COURSE_REGEX}')`;
+/** False for a test course ('' and NULL are no test course); the SQL function isTrueCourseName agrees. */
+export function isTrueCourseName(name: string | null | undefined): boolean {
+  const n = asRuleReadsIt(name ?? '');
+  return !(new RegExp(STARTS_WITH_DIGIT).test(n) || testCourse.test(n));
+}
+
+/**
+ * The body of the SQL function: a BOOL expression of `arg` (a column or parameter name). Written
+ * for the default sql_mode, where a backslash in a string literal is an escape (hence `\\\\1`).
+ */
+export function isTrueCourseNameSql(arg: string): string {
+  const n = `LOWER(REGEXP_REPLACE(COALESCE(${arg}, ''), '${NEW_STYLE_ID}', '\\\\1/\\\\2/\\\\3'))`;
+  return `NOT (${n} REGEXP '${STARTS_WITH_DIGIT}' OR ${n} REGEXP '${TEST_COURSE_PATTERNS.join('|')}')`;
+}

@@ -1,7 +1,11 @@
 // Display names from a modulestore export (transform.md §4.8, decisions.md §7): given by option,
-// never fetched. Accepts a JSON array of records, {"all": [...]}, optionally after '#' comment
-// lines, or NDJSON (one record per line, as mongoexport writes).
-import { readFileSync } from 'node:fs';
+// never fetched. Accepts what `edx-refresh --modulestore` reads (modulestore/read.ts): a JSON
+// array of records, {"all": [...]}, optionally after '#' comment lines, or NDJSON (one record
+// per line, as mongoexport writes), of the old store; and the split store modern Open edX uses
+// (its active_versions, structures and definitions, in one file or a directory), whose blocks
+// the original's importer did not know (operations.md §13 item 13).
+import { kindOf, type Course } from '../modulestore/model.js';
+import { readModulestoreSync } from '../modulestore/read.js';
 import { isObject } from './values.js';
 
 export interface ModuleInfo {
@@ -10,6 +14,8 @@ export interface ModuleInfo {
   category: string;
   name: string;
   displayName: string;
+  /** The block's course id, when the export says it (split store). */
+  courseId?: string;
 }
 
 export class Modulestore {
@@ -22,18 +28,23 @@ export class Modulestore {
     return new Modulestore([]);
   }
 
+  /** The display names of an export (a file, or a directory of collection exports). */
   static fromFile(file: string): Modulestore {
-    const text = readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => !l.trimStart().startsWith('#'))
-      .join('\n')
-      .trim();
-    let records: unknown[];
-    if (text.startsWith('[')) records = JSON.parse(text);
-    else if (text.startsWith('{') && /^\{\s*"all"\s*:/.test(text)) records = JSON.parse(text).all;
-    else records = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-    if (!Array.isArray(records)) throw new Error(`${file}: not a modulestore export (expected an array of records)`);
-    return new Modulestore(records);
+    const oldStore: unknown[] = [];
+    const broken: string[] = [];
+    const model = readModulestoreSync(
+      file,
+      (f, b) => broken.push(`${f}:${b.line}: ${b.reason}`),
+      (doc) => {
+        const kind = kindOf(doc);
+        if (kind === undefined || kind === 'module') oldStore.push(doc);
+      },
+    );
+    // A name map with holes would leave rows without their names, silently: refuse it.
+    if (broken.length) throw new Error(`modulestore export: ${broken[0]}${broken.length > 1 ? ` (and ${broken.length - 1} more broken documents)` : ''}`);
+    const store = new Modulestore(oldStore);
+    for (const course of model.courses()) if (course.store === 'split') store.addSplitCourse(course);
+    return store;
   }
 
   constructor(records: unknown[]) {
@@ -48,15 +59,32 @@ export class Modulestore {
         name: str(id.name),
         displayName: str(r.metadata.display_name),
       };
-      let key: string;
-      if (info.category === 'course') key = info.courseShortName;
-      else if (/^[a-f0-9]{32}$/.test(info.name)) key = info.name;
-      else key = `${info.courseShortName}_${info.category}_${info.name}`;
-      this.byKey.set(key, info);
+      this.byKey.set(this.keyOf(info), info);
       if (info.category === 'course' && /^[A-Za-z]/.test(info.courseShortName)) {
         this.canonical.set(info.courseShortName, `${info.org}/${info.courseShortName}/${info.name}`);
       }
     }
+  }
+
+  /** The blocks of a split-store course, keyed by the same rule as the old store's modules. */
+  private addSplitCourse(course: Course): void {
+    for (const block of course.blocks.values()) {
+      const info: ModuleInfo = {
+        org: course.org,
+        courseShortName: course.number,
+        category: block.type,
+        name: block.id,
+        displayName: typeof block.fields.display_name === 'string' ? block.fields.display_name : '',
+        courseId: course.id,
+      };
+      this.byKey.set(this.keyOf(info), info);
+    }
+  }
+
+  private keyOf(info: ModuleInfo): string {
+    if (info.category === 'course') return info.courseShortName;
+    if (/^[a-f0-9]{32}$/.test(info.name)) return info.name;
+    return `${info.courseShortName}_${info.category}_${info.name}`;
   }
 
   get size(): number {
@@ -70,6 +98,6 @@ export class Modulestore {
   /** org/course/run of the course a hash belongs to (courseDisplayFromHash), if known. */
   courseOf(hash: string): string | undefined {
     const info = this.byKey.get(hash);
-    return info ? this.canonical.get(info.courseShortName) : undefined;
+    return info ? (info.courseId ?? this.canonical.get(info.courseShortName)) : undefined;
   }
 }

@@ -1,0 +1,124 @@
+// Reading a modulestore export into the model (model.ts): one file, or a directory of collection
+// exports (docs/refresh-course.md "Modulestore input").
+//
+//   - a file: JSON array, {"all": […]}, an object of collections or NDJSON, plain or gzip; any mix
+//     of old-store modules and split-store documents (kept whole until the end: fine for a few
+//     courses, memory grows with the file);
+//   - a directory: one file per collection as mongoexport writes them, e.g.
+//     modulestore.active_versions.json, modulestore.structures.json, modulestore.definitions.json
+//     and modulestore.json (the old store). They are read in that order, so only the published
+//     structures and the definitions they use are kept: the size of the whole store's history
+//     does not matter.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parseJsonRecords, readJsonRecords, type BrokenRecord } from '../io/json-records.js';
+import { ModulestoreModel } from './model.js';
+
+/** A file a modulestore directory holds, and where in the reading order it comes. */
+interface CollectionFile {
+  path: string;
+  /** 0 active versions, 1 structures, 2 definitions, 3 anything else (old store, mixed). */
+  order: number;
+}
+
+export class ExportError extends Error {}
+
+const JSON_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+
+function collectionOrder(name: string): number {
+  if (/active_versions/i.test(name)) return 0;
+  if (/structures/i.test(name)) return 1;
+  if (/definitions/i.test(name)) return 2;
+  return 3;
+}
+
+/** The export files of a path: the file itself, or a directory's JSON files in reading order. */
+export function exportFiles(path: string): { files: CollectionFile[]; ignored: string[] } {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new ExportError(`cannot read the modulestore export ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!st.isDirectory()) {
+    if (/\.bson$/i.test(path)) throw new ExportError(bsonMessage(path));
+    return { files: [{ path, order: 3 }], ignored: [] };
+  }
+  const names = readdirSync(path).sort();
+  const bson = names.filter((n) => /\.bson$/i.test(n));
+  const json = names.filter((n) => JSON_FILE.test(n));
+  if (json.length === 0) throw new ExportError(bson.length ? bsonMessage(join(path, bson[0])) : `${path}: no .json export in the directory`);
+  const files = json.map((n) => ({ path: join(path, n), order: collectionOrder(n) })).sort((a, b) => a.order - b.order);
+  return { files, ignored: names.filter((n) => !JSON_FILE.test(n)) };
+}
+
+const bsonMessage = (file: string) =>
+  `${file}: mongodump's BSON is not read (it needs the bson package, not installed); ` +
+  'export the collections as JSON with mongoexport instead (docs/refresh-course.md)';
+
+/** How often a long read says how far it got. */
+const PROGRESS_MS = 30_000;
+
+/**
+ * Read a modulestore export into a model; broken documents go to `onBroken` as they are met,
+ * and a long read says how far it got through `progress`.
+ */
+export async function readModulestore(
+  path: string,
+  onBroken: (where: string, b: BrokenRecord) => void,
+  progress: (file: string, documents: number) => void = () => undefined,
+): Promise<{ model: ModulestoreModel; ignored: string[]; documents: number }> {
+  const { files, ignored } = exportFiles(path);
+  let lastSaid = Date.now();
+  const model = new ModulestoreModel();
+  let documents = 0;
+  const hasOrder = (o: number) => files.some((f) => f.order === o);
+  for (let order = 0; order <= 3; order++) {
+    for (const f of files.filter((x) => x.order === order)) {
+      try {
+        for await (const r of readJsonRecords(f.path, (b) => onBroken(f.path, b))) {
+          documents++;
+          model.add(r.value, `${f.path}:${r.line}`);
+          if ((documents & 0x3ff) === 0 && Date.now() - lastSaid > PROGRESS_MS) {
+            lastSaid = Date.now();
+            progress(f.path, documents);
+          }
+        }
+      } catch (e) {
+        throw new ExportError(`cannot read ${f.path}: ${(e as Error).message}`);
+      }
+    }
+    // Only a directory's own collection files tell where a collection ends.
+    if (order === 0 && hasOrder(0)) model.endOfActiveVersions();
+    if (order === 1 && hasOrder(0) && hasOrder(1)) model.endOfStructures();
+  }
+  return { model, ignored, documents };
+}
+
+/**
+ * The same, synchronously (edx-json2sql reads its --modulestore before the first line);
+ * `onDocument` sees every document first.
+ */
+export function readModulestoreSync(
+  path: string,
+  onBroken: (where: string, b: BrokenRecord) => void,
+  onDocument: (doc: Record<string, unknown>) => void = () => undefined,
+): ModulestoreModel {
+  const { files } = exportFiles(path);
+  const model = new ModulestoreModel();
+  const hasOrder = (o: number) => files.some((f) => f.order === o);
+  for (let order = 0; order <= 3; order++) {
+    for (const f of files.filter((x) => x.order === order)) {
+      const bytes = readFileSync(f.path);
+      const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+      for (const r of parseJsonRecords(text, (b) => onBroken(f.path, b))) {
+        onDocument(r.value);
+        model.add(r.value, `${f.path}:${r.line}`);
+      }
+    }
+    if (order === 0 && hasOrder(0)) model.endOfActiveVersions();
+    if (order === 1 && hasOrder(0) && hasOrder(1)) model.endOfStructures();
+  }
+  return model;
+}

@@ -1,0 +1,263 @@
+// Job `forum`: EdxForum.contents from an export of the forum's `contents` collection (operations.md
+// §10.7; the original's cronRefreshEdxForum.sh + forum_etl extractor), anonymised as §7 says:
+//   - each post keeps its author's anon_screen_name (UserGrade's, else the hash of the post's
+//     author_username, which is the same function of the same name): posts stay relatable to the
+//     clickstream, as the original's hard-coded "relatable" mode made them (a decision, not an
+//     option: docs/refresh-course.md);
+//   - the author's platform id becomes its forum uid by EdxPrivate.idInt2Forum, the same function
+//     queries use, with the key in EdxPrivate.Keys (the passphrase is on no command line: it was
+//     stored by `edx-csvload --init --forum-key-file FILE`); so do the ids of the voters in
+//     votes/up/down, which the original stored as they were;
+//   - bodies scrubbed by forum-scrub.ts.
+// Fixed (§13 item 18): no DELETE … LIMIT 559 of the oldest posts; the posts of test courses are
+// left out by the one test-course rule instead (schema/test-courses.ts).
+//
+// The export is read a document at a time and its authors looked up a batch at a time on a
+// second connection while the rows load on the first: memory stays constant whatever its size.
+import { statSync } from 'node:fs';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { readJsonRecords, type BrokenRecord, type JsonRecord } from '../io/json-records.js';
+import { ForumContents } from '../schema/derived/forum.js';
+import { derivedName, type RefreshNames } from '../schema/derived.js';
+import type { Value } from '../schema/fit.js';
+import { isTrueCourseName } from '../schema/test-courses.js';
+import { H, isObject } from '../transform/values.js';
+import { scrubBody } from './forum-scrub.js';
+import type { RefreshJob } from './job.js';
+import { RowFitter } from './fit.js';
+import { BrokenInput } from './report.js';
+import { buildingName, loadRows, rebuildTable, RefreshError, tableExists } from './sql.js';
+import { intOrNull, json, sqlDateTime } from './values.js';
+
+/** The anon_screen_name of a post whose author is unknown (the column's default, as the original's). */
+export const UNKNOWN_AUTHOR = 'anon_screen_name_redacted';
+
+/** Documents converted per lookup of their authors and voters. */
+const BATCH = 1000;
+/** Users remembered between batches (frequent posters); the cache is emptied when it is full. */
+const CACHED_USERS = 50_000;
+
+interface User {
+  forumUid: string | null;
+  name: string | null;
+  screenName: string | null;
+  anon: string | null;
+}
+
+/** Platform user id of a value (the export writes author_id as a string), or null. */
+function userId(v: unknown): number | null {
+  const n = intOrNull(v);
+  return n !== null && n >= 0 ? n : null;
+}
+
+/** Looks users up in EdxPrivate a batch at a time: forum uid, full name, screen name, anon id. */
+class Users {
+  private readonly cache = new Map<number, User>();
+  private readonly sql: string;
+
+  constructor(
+    private readonly conn: Connection,
+    names: RefreshNames,
+  ) {
+    const priv = `\`${names.EdxPrivate}\``;
+    this.sql =
+      `SELECT j.id, ${priv}.idInt2Forum(j.id) AS forum_uid, MAX(g.name) AS name, MAX(g.screen_name) AS screen_name, MAX(g.anon_screen_name) AS anon ` +
+      `FROM JSON_TABLE(?, '$[*]' COLUMNS (id INT PATH '$')) AS j LEFT JOIN ${priv}.\`UserGrade\` g ON g.user_int_id = j.id GROUP BY j.id`;
+  }
+
+  async load(ids: Iterable<number>): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.cache.has(id));
+    if (missing.length === 0) return;
+    if (this.cache.size + missing.length > CACHED_USERS) this.cache.clear();
+    const [rows] = await this.conn.query<RowDataPacket[]>(this.sql, [JSON.stringify(missing)]);
+    const nonEmpty = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+    for (const r of rows) {
+      this.cache.set(Number(r.id), { forumUid: nonEmpty(r.forum_uid), name: nonEmpty(r.name), screenName: nonEmpty(r.screen_name), anon: nonEmpty(r.anon) });
+    }
+  }
+
+  get(id: number | null): User | undefined {
+    return id === null ? undefined : this.cache.get(id);
+  }
+}
+
+const pyBool = (v: unknown) => (v === true ? 'True' : 'False');
+const stringOrNull = (v: unknown) => (typeof v === 'string' ? v : null);
+
+/** What a run left out or could only partly fill, for the notes. */
+interface Counts {
+  testCourse: number;
+  noAuthor: number;
+  notInUserGrade: number;
+}
+
+/** The ids of the users a document names: its author and its voters. */
+function usersOf(doc: Record<string, unknown>): number[] {
+  const ids: number[] = [];
+  const author = userId(doc.author_id);
+  if (author !== null) ids.push(author);
+  if (isObject(doc.votes)) {
+    for (const list of [doc.votes.up, doc.votes.down]) if (Array.isArray(list)) for (const v of list) { const id = userId(v); if (id !== null) ids.push(id); }
+  }
+  return ids;
+}
+
+/**
+ * The row of one forum document, or a reason it cannot have one (broken), or null when it is
+ * left out by rule (a test course).
+ */
+export function forumRow(doc: Record<string, unknown>, users: Pick<Users, 'get'>, counts: Counts): Value[] | string | null {
+  const id = doc._id;
+  if (typeof id !== 'string' || id === '') return 'no _id: not a forum document';
+  if (typeof doc._type !== 'string' || doc._type === '') return 'no _type (CommentThread or Comment): not a forum document';
+  const course = typeof doc.course_id === 'string' ? doc.course_id : '';
+  if (course === '') return 'no course_id';
+  if (!isTrueCourseName(course)) {
+    counts.testCourse++;
+    return null;
+  }
+  const authorId = userId(doc.author_id);
+  const author = users.get(authorId);
+  const username = typeof doc.author_username === 'string' && doc.author_username !== '' ? doc.author_username : null;
+  if (authorId === null && username === null) counts.noAuthor++;
+  else if (!author?.anon) counts.notInUserGrade++;
+  const anon = author?.anon ?? (username !== null ? H(username) : UNKNOWN_AUTHOR);
+  const body = typeof doc.body === 'string' ? doc.body : '';
+  const screenNames = [...new Set([author?.screenName, username].filter((s): s is string => !!s))];
+  const scrubbed = scrubBody(body, { screenNames, fullName: author?.name ?? null, anon });
+
+  const votes = isObject(doc.votes) ? doc.votes : undefined;
+  const uids = (list: unknown) => (Array.isArray(list) ? list.map((v) => users.get(userId(v))?.forumUid ?? null) : undefined);
+  const up = uids(votes?.up);
+  const down = uids(votes?.down);
+  const votesText = votes ? JSON.stringify({ ...votes, ...(up ? { up } : {}), ...(down ? { down } : {}) }) : '';
+  return [
+    id,
+    anon,
+    doc._type,
+    pyBool(doc.anonymous),
+    pyBool(doc.anonymous_to_peers),
+    json(Array.isArray(doc.at_position_list) ? doc.at_position_list : []),
+    author?.forumUid ?? '',
+    scrubbed,
+    course,
+    sqlDateTime(doc.created_at),
+    votesText,
+    intOrNull(votes?.count) ?? 0,
+    intOrNull(votes?.down_count) ?? 0,
+    intOrNull(votes?.up_count) ?? 0,
+    json(up),
+    json(down),
+    stringOrNull(doc.comment_thread_id),
+    stringOrNull(doc.parent_id),
+    json(doc.parent_ids),
+    stringOrNull(doc.sk),
+    '',
+    '',
+  ];
+}
+
+async function routineExists(conn: Connection, db: string, name: string): Promise<boolean> {
+  const [rows] = await conn.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ?', [db, name]);
+  return Number(rows[0].n) > 0;
+}
+
+/** What the job needs before it reads a line: the input, UserGrade, the forum key and idInt2Forum. */
+async function checkPrerequisites(conn: Connection, names: RefreshNames, path: string): Promise<void> {
+  try {
+    if (!statSync(path).isFile()) throw new RefreshError(`${path} is not a file`);
+  } catch (e) {
+    if (e instanceof RefreshError) throw e;
+    throw new RefreshError(`cannot read the forum export ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (/\.bson$/i.test(path)) {
+    throw new RefreshError(`${path}: mongodump's BSON is not read (it needs the bson package, not installed); export the collection with mongoexport instead (docs/refresh-course.md)`);
+  }
+  const priv = names.EdxPrivate;
+  if (!(await tableExists(conn, priv, 'UserGrade'))) {
+    throw new RefreshError(`\`${priv}\`.\`UserGrade\` does not exist: run the usergrade job first (edx-refresh usergrade)`);
+  }
+  const keySet = (await tableExists(conn, priv, 'Keys')) && Number((await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${priv}\`.\`Keys\` WHERE forumKey <> ''`))[0][0].n) > 0;
+  if (!keySet || !(await routineExists(conn, priv, 'idInt2Forum'))) {
+    throw new RefreshError(`no forum key in \`${priv}\`.\`Keys\` or no function idInt2Forum there: run edx-csvload --init --forum-key-file FILE first`);
+  }
+}
+
+export const forumJob: RefreshJob = {
+  name: 'forum',
+  summary: 'rebuild EdxForum.contents (anonymised forum posts) from a forum contents export',
+  after: ['usergrade'],
+  input: 'forum',
+  builds: [ForumContents],
+  async run({ conn, connect, names, inputs, dryRun, say }) {
+    const path: string | undefined = inputs.forum;
+    if (!path) throw new RefreshError('no forum export given (--forum FILE)');
+    const file: string = path;
+    await checkPrerequisites(conn, names, path);
+    const broken = new BrokenInput(say, 'forum documents');
+    const counts: Counts = { testCourse: 0, noAuthor: 0, notInUserGrade: 0 };
+    const fitter = new RowFitter(ForumContents);
+    let read = 0;
+    let lastSaid = Date.now();
+
+    const reader = await connect();
+    const users = new Users(reader, names);
+    async function* convert(batch: JsonRecord[]): AsyncGenerator<Value[]> {
+      await users.load(batch.flatMap((r) => usersOf(r.value)));
+      for (const r of batch) {
+        const row = forumRow(r.value, users, counts);
+        if (typeof row === 'string') broken.report(`${path}:${r.line}`, row);
+        else if (row) yield fitter.fit(row);
+      }
+    }
+    async function* rows(): AsyncGenerator<Value[]> {
+      let batch: JsonRecord[] = [];
+      const onBroken = (b: BrokenRecord) => {
+        // A cut export lacks an unknown number of posts: fail rather than load a part.
+        if (b.cut) throw new RefreshError(`${path}:${b.line}: ${b.reason}: the table is left as it was`);
+        broken.report(`${path}:${b.line}`, b.reason);
+      };
+      for await (const r of readJsonRecords(file, onBroken)) {
+        batch.push(r);
+        if (++read % BATCH === 0) {
+          yield* convert(batch);
+          batch = [];
+          if (Date.now() - lastSaid > 30_000) {
+            lastSaid = Date.now();
+            say(`${read} documents read`);
+          }
+        }
+      }
+      yield* convert(batch);
+    }
+
+    let failed = false;
+    try {
+      say(`reading ${path}`);
+      let n: number;
+      if (dryRun) {
+        n = 0;
+        for await (const _row of rows()) n++;
+        if (read === 0) throw new RefreshError(`${path}: no document in the export`);
+        say(`dry run: would rebuild ${derivedName(ForumContents, names)} with ${n} posts`);
+      } else {
+        n = await rebuildTable(conn, ForumContents, names, async () => {
+          await loadRows(conn, ForumContents, names, rows(), buildingName(ForumContents));
+          if (read === 0) throw new RefreshError(`${path}: no document in the export: the table is left as it was`);
+        });
+      }
+      const notes = [...broken.notes(), ...fitter.notes()];
+      if (counts.testCourse) notes.push(`${counts.testCourse} post(s) of test courses left out (schema/test-courses.ts)`);
+      if (counts.notInUserGrade) notes.push(`${counts.notInUserGrade} post(s) by users not in UserGrade: anon_screen_name from the post's author_username, no full name to scrub`);
+      if (counts.noAuthor) notes.push(`${counts.noAuthor} post(s) without an author: ${UNKNOWN_AUTHOR}`);
+      return { tables: dryRun ? [] : [{ name: ForumContents.name, rows: n }], notes };
+    } catch (e) {
+      failed = true;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || /gzip/.test((e as Error).message)) throw new RefreshError(`cannot read ${path}: ${(e as Error).message}`);
+      throw e;
+    } finally {
+      if (failed) reader.destroy();
+      else await reader.end().catch(() => reader.destroy());
+    }
+  },
+};

@@ -1,0 +1,309 @@
+// Job `modulestore`: Edx.CourseInfo, Edx.EdxProblem and Edx.EdxVideo from a modulestore export
+// (operations.md §10.2-§10.3; the original's cronRefreshModuleStore.sh + modulestoreToSQL.py),
+// with its bugs fixed (§13 item 12):
+//   - one course-name format in all three tables: the course id as the platform writes it in the
+//     tracking logs and in its own tables (`org/course/run` for old-store courses,
+//     `course-v1:org+course+run` for split-store ones), so every table joins with
+//     EdxTrackEvent.course_display_name, ActivityGrade and UserGrade.course_id;
+//   - a value the export does not have is NULL (never the text 'None' or 'False', no -1/-2 or
+//     zero-date stand-ins); lists and objects are JSON text;
+//   - academic year and quarter from the start date by month, in the warehouse's one quarter
+//     convention (schema/quarters.ts), so no start time falls between two quarters;
+//   - is_internal read from where each store keeps it (old store: org in _id, enrollment domain
+//     in metadata; split store: org in the active version, enrollment domain in the course
+//     block's fields);
+//   - test courses left out by the one rule of schema/test-courses.ts;
+//   - the three tables are swapped in together, and only when all three are built.
+import { isTrueCourseName } from '../schema/test-courses.js';
+import { academicYearOf, seasonOf } from '../schema/quarters.js';
+import { CourseInfo, EdxProblem, EdxVideo } from '../schema/derived/course.js';
+import { derivedName } from '../schema/derived.js';
+import type { Value } from '../schema/fit.js';
+import { PROBLEM, VIDEO_TYPES, type Block, type Course } from '../modulestore/model.js';
+import { ExportError, readModulestore } from '../modulestore/read.js';
+import type { RefreshJob } from './job.js';
+import { RowFitter } from './fit.js';
+import { BrokenInput } from './report.js';
+import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from './values.js';
+import { loadRows, rebuildTables, RefreshError } from './sql.js';
+
+/**
+ * Stanford's marks of an internal course (operations.md §12a): enrollment restricted to its
+ * Shibboleth identity provider, or one of its internal organisations. Also internal: an
+ * invitation-only course, or one explicitly not public (`ispublic: false`).
+ */
+const INTERNAL_ENROLLMENT_DOMAINS: ReadonlySet<string> = new Set(['shib:https://idp.stanford.edu/']);
+const INTERNAL_ORGS: ReadonlySet<string> = new Set(['ohsx', 'ohs', 'oli']);
+
+/** Academic year and quarter of a course starting at `start` (DATETIME text, UTC). */
+export function academicQuarter(start: string | null): { year: number | null; quarter: string | null } {
+  if (start === null) return { year: null, quarter: null };
+  const year = Number(start.slice(0, 4));
+  const month = Number(start.slice(5, 7));
+  return { year: academicYearOf(year, month), quarter: seasonOf(month) };
+}
+
+export function isInternal(course: Course): number {
+  const f = course.root.fields;
+  const domain = typeof f.enrollment_domain === 'string' ? f.enrollment_domain : '';
+  const internal =
+    INTERNAL_ENROLLMENT_DOMAINS.has(domain) || INTERNAL_ORGS.has(course.org.toLowerCase()) || f.invitation_only === true || f.ispublic === false;
+  return internal ? 1 : 0;
+}
+
+export function courseInfoRow(course: Course): Value[] {
+  const f = course.root.fields;
+  const start = sqlDateTime(f.start);
+  const { year, quarter } = academicQuarter(start);
+  const policy = course.root.content?.grading_policy;
+  const grader = policy && typeof policy === 'object' ? (policy as Record<string, unknown>).GRADER : undefined;
+  const cutoffs = policy && typeof policy === 'object' ? (policy as Record<string, unknown>).GRADE_CUTOFFS : undefined;
+  const certs =
+    f.minimum_grade_credit === undefined && cutoffs === undefined
+      ? null
+      : `minimum_grade_credit: ${json(f.minimum_grade_credit) ?? 'null'} certificate_policy: ${json(cutoffs) ?? 'null'}`;
+  return [
+    course.id,
+    textOrNull(f.display_name),
+    year,
+    quarter,
+    isInternal(course),
+    sqlDateTime(f.enrollment_start),
+    start,
+    sqlDateTime(f.enrollment_end),
+    sqlDateTime(f.end),
+    json(grader),
+    certs,
+  ];
+}
+
+/** Where a block sits in its course: the uri and 1-based position of each level. */
+export interface Placement {
+  verticalUri: string | null;
+  /** Position of the block (or of its container) in the vertical. */
+  itemIdx: number | null;
+  sequentialUri: string | null;
+  /** Position of the vertical in the sequential. */
+  verticalIdx: number | null;
+  chapterUri: string | null;
+  /** Position of the sequential in the chapter. */
+  sequentialIdx: number | null;
+  /** Position of the chapter in the course. */
+  chapterIdx: number | null;
+  staffOnly: number;
+}
+
+const UNPLACED: Placement = {
+  verticalUri: null, itemIdx: null, sequentialUri: null, verticalIdx: null, chapterUri: null, sequentialIdx: null, chapterIdx: null, staffOnly: 0,
+};
+
+/** One step of a path from the course root: a block and the position of the next step in it. */
+interface Step {
+  block: Block;
+  /** 1-based position, in this block's children, of the next block on the path. */
+  next: number;
+}
+
+/**
+ * The placement of a block reached by `path` (root first, its parent last). Each level is the
+ * topmost ancestor of that type (a unit's vertical, not a split_test group's vertical inside
+ * it); each position counts the child on the path, so a problem inside a container inside a
+ * unit has the container's position. visible_to_staff_only is inherited, as the platform does.
+ */
+export function placement(path: readonly Step[], block: Block): Placement {
+  const top = (type: string) => path.find((s) => s.block.type === type);
+  const vertical = top('vertical');
+  const sequential = top('sequential');
+  const chapter = top('chapter');
+  const root = path[0];
+  const staff = block.fields.visible_to_staff_only === true || path.some((s) => s.block.fields.visible_to_staff_only === true);
+  return {
+    verticalUri: vertical?.block.uri ?? null,
+    itemIdx: vertical?.next ?? null,
+    sequentialUri: sequential?.block.uri ?? null,
+    verticalIdx: sequential?.next ?? null,
+    chapterUri: chapter?.block.uri ?? null,
+    sequentialIdx: chapter?.next ?? null,
+    chapterIdx: root && root.block.type === 'course' ? root.next : null,
+    staffOnly: staff ? 1 : 0,
+  };
+}
+
+/** The problems and videos of a course in course order, each once, with its placement. */
+export function* courseItems(course: Course): Generator<{ block: Block; place: Placement }> {
+  const seen = new Set<string>([course.root.key]);
+  function* visit(block: Block, path: Step[]): Generator<{ block: Block; place: Placement }> {
+    for (let i = 0; i < block.children.length; i++) {
+      const child = course.blocks.get(block.children[i]);
+      if (!child || seen.has(child.key)) continue; // missing, or reached before (a cycle or a shared module)
+      seen.add(child.key);
+      const childPath = [...path, { block, next: i + 1 }];
+      if (child.type === PROBLEM || VIDEO_TYPES.has(child.type)) yield { block: child, place: placement(childPath, child) };
+      yield* visit(child, childPath);
+    }
+  }
+  yield* visit(course.root, []);
+}
+
+/** What new-style and old-style video events carry as their video id (EdxTrackEvent.video_id). */
+export function videoHook(course: Course | undefined, block: Block): string {
+  if (course?.store === 'split') return block.id;
+  return block.uri.replace('://', '-').replaceAll('/', '-'); // i4x://Org/Course/video/x → i4x-Org-Course-video-x
+}
+
+export function problemRow(courseId: string | null, block: Block, place: Placement): Value[] {
+  const f = block.fields;
+  return [
+    block.id,
+    textOrNull(f.display_name),
+    courseId,
+    textOrNull(block.content?.data),
+    sqlDateTime(block.edited),
+    numberOrNull(f.weight),
+    block.revision,
+    intOrNull(f.max_attempts),
+    block.uri, // what problem events carry as problem_id
+    place.verticalUri,
+    place.itemIdx,
+    place.sequentialUri,
+    place.verticalIdx,
+    place.chapterUri,
+    place.sequentialIdx,
+    place.chapterIdx,
+    place.staffOnly,
+  ];
+}
+
+export function videoRow(course: Course | undefined, block: Block, place: Placement): Value[] {
+  const f = block.fields;
+  return [
+    block.id,
+    textOrNull(f.display_name),
+    course?.id ?? null,
+    json(f.html5_sources),
+    textOrNull(f.youtube_id_1_0),
+    videoHook(course, block),
+    place.verticalUri,
+    place.itemIdx,
+    place.sequentialUri,
+    place.verticalIdx,
+    place.chapterUri,
+    place.sequentialIdx,
+    place.chapterIdx,
+  ];
+}
+
+export interface ModulestoreRows {
+  courses: Value[][];
+  problems: Value[][];
+  videos: Value[][];
+  /** Test courses left out, by id. */
+  testCourses: string[];
+  /** Courses met twice (the first is kept). */
+  duplicates: string[];
+  /** Problems and videos no course reaches (kept, without positions). */
+  unplaced: number;
+}
+
+/** The rows of the three tables for the courses of a model. */
+export function modulestoreRows(courses: readonly Course[], oldModules: Iterable<Block>): ModulestoreRows {
+  const out: ModulestoreRows = { courses: [], problems: [], videos: [], testCourses: [], duplicates: [], unplaced: 0 };
+  const ids = new Set<string>();
+  const placed = new Set<Block>();
+  const firstOldCourse = new Map<string, Course>();
+  for (const course of courses) {
+    if (course.store === 'old' && !firstOldCourse.has(`${course.org}/${course.number}`)) firstOldCourse.set(`${course.org}/${course.number}`, course);
+    if (ids.has(course.id)) {
+      out.duplicates.push(course.id);
+      continue;
+    }
+    ids.add(course.id);
+    if (!isTrueCourseName(course.id)) {
+      out.testCourses.push(course.id);
+      continue;
+    }
+    out.courses.push(courseInfoRow(course));
+    for (const { block, place } of courseItems(course)) {
+      placed.add(block);
+      if (block.type === PROBLEM) out.problems.push(problemRow(course.id, block, place));
+      else out.videos.push(videoRow(course, block, place));
+    }
+  }
+  // Old-store modules no course reaches (deleted from the course tree, drafts never published):
+  // events may still name them, so they keep a row, in the course of their org/number if any.
+  for (const block of oldModules) {
+    if (placed.has(block) || !(block.type === PROBLEM || VIDEO_TYPES.has(block.type))) continue;
+    const [, , org, number] = block.uri.split('/');
+    const course = firstOldCourse.get(`${org}/${number}`);
+    if (!isTrueCourseName(course?.id ?? `${org}/${number}/`)) continue;
+    out.unplaced++;
+    if (block.type === PROBLEM) out.problems.push(problemRow(course?.id ?? null, block, UNPLACED));
+    else out.videos.push(videoRow(course, block, UNPLACED));
+  }
+  return out;
+}
+
+export const modulestoreJob: RefreshJob = {
+  name: 'modulestore',
+  summary: 'rebuild Edx.CourseInfo, EdxProblem and EdxVideo from a modulestore export',
+  after: [],
+  input: 'modulestore',
+  builds: [CourseInfo, EdxProblem, EdxVideo],
+  async run({ conn, names, inputs, dryRun, say }) {
+    const path = inputs.modulestore;
+    if (!path) throw new RefreshError('no modulestore export given (--modulestore FILE or DIR)');
+    const broken = new BrokenInput(say, 'modulestore documents');
+    say(`reading ${path}`);
+    let read;
+    let cut: string | undefined;
+    try {
+      read = await readModulestore(
+        path,
+        (file, b) => {
+          broken.report(`${file}:${b.line}`, b.reason);
+          cut ??= b.cut && `${file}:${b.line}: ${b.reason}`;
+        },
+        (file, n) => say(`${file}: ${n} documents read so far`),
+      );
+    } catch (e) {
+      if (e instanceof ExportError) throw new RefreshError(e.message);
+      throw e;
+    }
+    // A cut export lacks an unknown part of the store: replacing the tables with it would lose courses.
+    if (cut) throw new RefreshError(`${cut}: the tables are left as they were`);
+    const { model, ignored, documents } = read;
+    const courses = model.courses();
+    for (const p of model.problems) broken.report(p.where, p.reason);
+    const rows = modulestoreRows(courses, model.oldModules());
+    say(`${documents} documents: ${courses.length} courses (${rows.testCourses.length} of them test courses, left out), ${rows.problems.length} problems, ${rows.videos.length} videos`);
+    if (rows.courses.length === 0) {
+      const others = [broken.count && `${broken.count} unusable`, rows.testCourses.length && `${rows.testCourses.length} test course(s) only`].filter(Boolean);
+      throw new RefreshError(`no course in ${path} (${documents} documents read${others.length ? `; ${others.join(', ')}` : ''}): the tables are left as they were`);
+    }
+    const notes = [...broken.notes()];
+    if (rows.testCourses.length) notes.push(`${rows.testCourses.length} test course(s) left out (schema/test-courses.ts): ${rows.testCourses.slice(0, 5).join(', ')}${rows.testCourses.length > 5 ? ', …' : ''}`);
+    if (rows.duplicates.length) notes.push(`${rows.duplicates.length} course(s) found twice, the first kept: ${rows.duplicates.slice(0, 5).join(', ')}`);
+    if (rows.unplaced) notes.push(`${rows.unplaced} problem(s)/video(s) no course tree reaches: kept with NULL positions`);
+    if (model.unpublished) notes.push(`${model.unpublished} split-store active version(s) without a published branch (libraries, unpublished courses) left out`);
+    if (ignored.length) notes.push(`not read from the directory: ${ignored.join(', ')}`);
+
+    const parts = [
+      { table: CourseInfo, rows: rows.courses },
+      { table: EdxProblem, rows: rows.problems },
+      { table: EdxVideo, rows: rows.videos },
+    ];
+    if (dryRun) {
+      say(`dry run: would rebuild ${parts.map((p) => `${derivedName(p.table, names)} (${p.rows.length} rows)`).join(', ')}`);
+      return { tables: [], notes };
+    }
+    const fitters = parts.map((p) => new RowFitter(p.table));
+    const counts = await rebuildTables(conn, parts.map((p) => p.table), names, async (building) => {
+      for (const [i, p] of parts.entries()) {
+        say(`loading ${p.rows.length} rows into ${building(p.table)}`);
+        await loadRows(conn, p.table, names, p.rows.map((r) => fitters[i].fit(r)), building(p.table));
+      }
+    });
+    notes.push(...fitters.flatMap((f) => f.notes()));
+    return { tables: parts.map((p, i) => ({ name: p.table.name, rows: counts[i] })), notes };
+  },
+};

@@ -1,0 +1,97 @@
+// Job `usercountry`: Edx.UserCountry, one row per user per country the user was seen from
+// (operations.md §10.6; the original's cronRefreshUserCountryTable.py). The distinct (user,
+// country) pairs of EdxTrackEvent are streamed from the server on a second connection while they
+// are loaded on the first: constant memory whatever the size of the clickstream, no server-side
+// file, and a plain SELECT, which locks no clickstream row while the nightly load goes on.
+//
+// Countries: EdxTrackEvent.ip_country holds ISO alpha-3 codes (transform/geoip.ts); the two-letter
+// code and the English name come from i18n-iso-countries. Anything else ('zzz' for no IP, 'ZZZ'
+// for private and reserved addresses, '' or an unknown code) is XX / XXX / 'Not in lookup tbl',
+// as the original stored it, so that queries filtering those out keep working. Events without a
+// user (anon_screen_name '') are no user's country and are left out.
+import countries from 'i18n-iso-countries';
+import type { RowDataPacket } from 'mysql2/promise';
+import { UserCountry } from '../schema/derived/course.js';
+import { derivedName } from '../schema/derived.js';
+import type { Value } from '../schema/fit.js';
+import type { RefreshJob } from './job.js';
+import { buildingName, loadRows, rebuildTable, RefreshError, streamRows, tableExists } from './sql.js';
+
+export const UNKNOWN_COUNTRY = { two: 'XX', three: 'XXX', name: 'Not in lookup tbl' } as const;
+
+/** Two-letter code, three-letter code and name of an ip_country value. */
+export function countryOf(code: string): { two: string; three: string; name: string } {
+  const three = code.trim().toUpperCase();
+  const two = /^[A-Z]{3}$/.test(three) ? countries.alpha3ToAlpha2(three) : undefined;
+  const name = two ? countries.getName(two, 'en') : undefined;
+  return two && name ? { two, three, name } : UNKNOWN_COUNTRY;
+}
+
+/** Say how far a long stream got, at most every `everyMs`. */
+function progress(say: (m: string) => void, what: string, everyMs = 30_000) {
+  let last = Date.now();
+  return (n: number) => {
+    if (Date.now() - last < everyMs) return;
+    last = Date.now();
+    say(`${n} ${what} so far`);
+  };
+}
+
+export const userCountryJob: RefreshJob = {
+  name: 'usercountry',
+  summary: 'rebuild Edx.UserCountry (the countries each user was seen from) from Edx.EdxTrackEvent',
+  // The clickstream load comes first; it is not a job of edx-refresh (make runs it before).
+  after: [],
+  builds: [UserCountry],
+  async run({ conn, connect, names, dryRun, say }) {
+    const events = `\`${names.Edx}\`.\`EdxTrackEvent\``;
+    if (!(await tableExists(conn, names.Edx, 'EdxTrackEvent'))) {
+      throw new RefreshError(`${events} does not exist: create the warehouse and load the clickstream first (edx-csvload --init, then the nightly load)`);
+    }
+    const select =
+      `SELECT anon_screen_name, ip_country FROM ${events} WHERE anon_screen_name <> '' ` +
+      'GROUP BY anon_screen_name, ip_country ORDER BY anon_screen_name, ip_country';
+    if (dryRun) {
+      const [est] = await conn.query<RowDataPacket[]>('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [names.Edx, 'EdxTrackEvent']);
+      say(`dry run: would rebuild ${derivedName(UserCountry, names)} from the distinct (user, country) pairs of ${events} (about ${Number(est[0]?.n ?? 0)} events)`);
+      return { tables: [] };
+    }
+    let unknown = 0;
+    let pairs = 0;
+    const reader = await connect();
+    let failed = false;
+    try {
+      const tick = progress(say, 'user-country pairs read');
+      /** The rows, mapped; a user's codes that map to the same country give one row. */
+      async function* rows(): AsyncGenerator<Value[]> {
+        let user: string | undefined;
+        const seen = new Set<string>();
+        for await (const [anon, code] of streamRows(reader, select) as AsyncIterable<[string, string | null]>) {
+          tick(++pairs);
+          if (anon !== user) {
+            user = anon;
+            seen.clear();
+          }
+          const c = countryOf(code ?? '');
+          if (seen.has(c.three)) continue;
+          seen.add(c.three);
+          if (c === UNKNOWN_COUNTRY) unknown++;
+          yield [anon, c.two, c.three, c.name];
+        }
+      }
+      say(`reading the distinct (user, country) pairs of ${events}`);
+      const n = await rebuildTable(conn, UserCountry, names, async () => {
+        await loadRows(conn, UserCountry, names, rows(), buildingName(UserCountry));
+      });
+      const notes = unknown ? [`${unknown} row(s) of users seen from no known country (no IP, private addresses, unknown codes): ${UNKNOWN_COUNTRY.three}`] : [];
+      return { tables: [{ name: UserCountry.name, rows: n }], notes };
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      // A reader stopped inside a result cannot be ended politely.
+      if (failed) reader.destroy();
+      else await reader.end().catch(() => reader.destroy());
+    }
+  },
+};
