@@ -34,6 +34,8 @@ LOCK_WAIT   ?= 0
 MY_CNF      ?=
 EDX_DB      ?= Edx
 PRIVATE_DB  ?= EdxPrivate
+EDXPROD_DB  ?= edxprod
+FORUM_KEY_FILE ?=
 MODULESTORE ?=
 GEOIP       ?=
 S3_ENDPOINT ?=
@@ -68,6 +70,7 @@ FETCH      := $(PIPE_BIN)/edx-fetch $(PIPE_S3) --local-root '$(LOG_ROOT)' --jobs
 JSON2SQL   := $(PIPE_BIN)/edx-json2sql $(PIPE_NAMES) $(if $(MODULESTORE),--modulestore '$(MODULESTORE)') \
               $(if $(GEOIP),--geoip '$(GEOIP)')
 CSVLOAD    := $(PIPE_BIN)/edx-csvload $(PIPE_NAMES) $(PIPE_CNF)
+CSVLOAD_INIT := $(CSVLOAD) --init --edxprod-db '$(EDXPROD_DB)' $(if $(FORUM_KEY_FILE),--forum-key-file '$(FORUM_KEY_FILE)')
 
 .PHONY: pull transform load all refresh weekly pipeline-help
 
@@ -269,7 +272,7 @@ define PIPE_LOAD_SH
 colls=$$(find '$(OUT)' -name '*.manifest.json' -printf '%h\n' 2>/dev/null | grep '\.csv$$' | sort -u)
 if [ -z "$$colls" ]; then echo "load: nothing to load in $(OUT)" >&2; exit 0; fi
 echo "load: $$(echo "$$colls" | wc -l) collections into $(EDX_DB)/$(PRIVATE_DB)" >&2
-if [ "$(INIT)" = 1 ]; then $(CSVLOAD) --init || { echo "load: edx-csvload --init failed; nothing loaded" >&2; exit 1; }; fi
+if [ "$(INIT)" = 1 ]; then $(CSVLOAD_INIT) || { echo "load: edx-csvload --init failed; nothing loaded" >&2; exit 1; }; fi
 failed=0
 while IFS= read -r c; do
   echo "load: $$c" >&2

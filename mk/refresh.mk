@@ -12,7 +12,6 @@
 
 EDXAPP_DUMP  ?=
 FORUM_EXPORT ?=
-EDXPROD_DB   ?= edxprod
 FORUM_DB     ?= EdxForum
 REFRESH_JOBS ?=
 
@@ -64,12 +63,16 @@ $(foreach s,$(REFRESH_SPEC),$(eval $(call refresh_decide,$s)))
 
 # Each job after the jobs it reads that run too (make -j runs the others side by side).
 $(foreach j,$(REFRESH_RUNNABLE),$(eval refresh-$(j): $(addprefix refresh-,$(filter $(REFRESH_RUNNABLE),$(REFRESH_AFTER_$(j))))))
+
+# Said before any job runs: a failing job stops the summary below from being printed.
+ifneq ($(filter refresh,$(PIPE_GOALS)),)
+$(foreach j,$(REFRESH_SKIPPED),$(info refresh: skipped $(j): $(REFRESH_WHY_$(j))))
+endif
 endif
 
 .PHONY: refresh run-start run-end
 refresh: $(addprefix refresh-,$(REFRESH_RUNNABLE))
-	@$(foreach j,$(REFRESH_SKIPPED),echo "refresh: skipped $(j): $(REFRESH_WHY_$(j))" >&2;) \
-	  echo "refresh: $(words $(REFRESH_RUNNABLE)) jobs done$(if $(REFRESH_RUNNABLE),: $(strip $(REFRESH_RUNNABLE)))$(if $(REFRESH_SKIPPED),; $(words $(REFRESH_SKIPPED)) skipped)" >&2
+	@echo "refresh: $(words $(REFRESH_RUNNABLE)) jobs done$(if $(REFRESH_RUNNABLE),: $(strip $(REFRESH_RUNNABLE)))$(if $(REFRESH_SKIPPED),; $(words $(REFRESH_SKIPPED)) skipped)" >&2
 
 # '+': a dry run (make -n) runs edx-refresh too, with --dry-run, so that it says what it would do.
 refresh-%:

@@ -396,7 +396,7 @@ t.test('forum', async (t) => {
 
   const noGrades = await refresh(dbs, ['--forum', FORUM, 'forum']);
   t.equal(noGrades.code, 1, 'before UserGrade exists');
-  t.match(noGrades.stderr, /forum: FAILED: `[^`]+`\.`UserGrade` does not exist: run the usergrade job first/);
+  t.match(noGrades.stderr, /forum: FAILED: [^ ]+\.UserGrade does not exist: run job 'usergrade' first/);
   await createUserGrade(c, dbs.priv, [
     { name: 'Alice Mary-Jane Wong', screenName: 'alice', userId: 12345, anon: H('alice'), course: C1, grade: 0.9 },
     { name: 'Robert Smith', screenName: 'bob.smith+1', userId: 1002, anon: H('bob.smith+1') },

@@ -27,6 +27,7 @@ import type { RefreshJob } from './job.js';
 import { RowFitter } from './fit.js';
 import { BrokenInput } from './report.js';
 import { buildingName, loadRows, rebuildTable, RefreshError, tableExists } from './sql.js';
+import { requireTables } from './requires.js';
 import { intOrNull, json, sqlDateTime } from './values.js';
 
 /** The anon_screen_name of a post whose author is unknown (the column's default, as the original's). */
@@ -162,8 +163,12 @@ async function routineExists(conn: Connection, db: string, name: string): Promis
   return Number(rows[0].n) > 0;
 }
 
-/** What the job needs before it reads a line: the input, UserGrade, the forum key and idInt2Forum. */
-async function checkPrerequisites(conn: Connection, names: RefreshNames, path: string): Promise<void> {
+/**
+ * What the job needs before it reads a line: the input, UserGrade, the forum key and idInt2Forum.
+ * In a dry run a missing table or key is said, and false returned (the jobs and the load that make
+ * them may be in the same run); a missing or unreadable input fails all the same.
+ */
+async function checkPrerequisites(conn: Connection, names: RefreshNames, path: string, dryRun: boolean, say: (m: string) => void): Promise<boolean> {
   try {
     if (!statSync(path).isFile()) throw new RefreshError(`${path} is not a file`);
   } catch (e) {
@@ -174,13 +179,15 @@ async function checkPrerequisites(conn: Connection, names: RefreshNames, path: s
     throw new RefreshError(`${path}: mongodump's BSON is not read (it needs the bson package, not installed); export the collection with mongoexport instead (docs/refresh-course.md)`);
   }
   const priv = names.EdxPrivate;
-  if (!(await tableExists(conn, priv, 'UserGrade'))) {
-    throw new RefreshError(`\`${priv}\`.\`UserGrade\` does not exist: run the usergrade job first (edx-refresh usergrade)`);
-  }
+  if (!(await requireTables(conn, [{ db: priv, table: 'UserGrade', job: 'usergrade' }], dryRun, say))) return false;
   const keySet = (await tableExists(conn, priv, 'Keys')) && Number((await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${priv}\`.\`Keys\` WHERE forumKey <> ''`))[0][0].n) > 0;
   if (!keySet || !(await routineExists(conn, priv, 'idInt2Forum'))) {
-    throw new RefreshError(`no forum key in \`${priv}\`.\`Keys\` or no function idInt2Forum there: run edx-csvload --init --forum-key-file FILE first`);
+    const missing = `no forum key in \`${priv}\`.\`Keys\` or no function idInt2Forum there: run edx-csvload --init --forum-key-file FILE first`;
+    if (!dryRun) throw new RefreshError(missing);
+    say(`dry run: ${missing}`);
+    return false;
   }
+  return true;
 }
 
 export const forumJob: RefreshJob = {
@@ -193,7 +200,10 @@ export const forumJob: RefreshJob = {
     const path: string | undefined = inputs.forum;
     if (!path) throw new RefreshError('no forum export given (--forum FILE)');
     const file: string = path;
-    await checkPrerequisites(conn, names, path);
+    if (!(await checkPrerequisites(conn, names, path, dryRun, say))) {
+      say(`dry run: would rebuild ${derivedName(ForumContents, names)} from ${path}`);
+      return { tables: [] };
+    }
     const broken = new BrokenInput(say, 'forum documents');
     const counts: Counts = { testCourse: 0, noAuthor: 0, notInUserGrade: 0 };
     const fitter = new RowFitter(ForumContents);
