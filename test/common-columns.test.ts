@@ -94,6 +94,9 @@ t.test('IP → country: alpha-3, ZZZ for reserved, zzz for empty, IPv6', async (
   for (const ip of ['192.0.2.1', '198.51.100.7', '203.0.113.9', '172.20.1.1', '100.70.0.1', '169.254.1.1', '224.0.0.1', '0.1.2.3'])
     t.equal(geo.country(ip), 'ZZZ', `${ip} is special-purpose`);
   t.equal(geo.country('1.2.3.256'), 'ZZZ', 'not an address');
+  t.equal(geo.country('171.64.10.20:443'), 'USA', 'an address with a port');
+  t.equal(geo.country('[2a02:8108::1]:443'), geo.country('2a02:8108::1'), 'an IPv6 address in brackets with a port');
+  t.not(geo.country('2a02:8108::1'), 'ZZZ');
   t.equal(geo.country(''), 'zzz');
   t.equal(geo.country('unknown'), 'ZZZ');
   t.match(geo.country('2001:4860:4860::8888'), /^[A-Z]{3}$/);

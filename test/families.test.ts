@@ -167,6 +167,10 @@ t.test('/create_account → EdxPrivate.Account', async (t) => {
 
 t.test('open assessment', async (t) => {
   const ctx = { course_id: 'Demo/CS101/Spring2014', org_id: 'Demo', module: { display_name: 'Essay' } };
+  const staff = await one({ event_type: 'openassessmentblock.get_submission_for_staff_grading', event_source: 'server', context: ctx,
+    event: { course_id: 'course-v1:Demo+CS101+2014', item_id: 'block-v1:Demo+CS101+2014+type@openassessment+block@e1', submission_returned_uuid: 'U2', requesting_staff_id: 'ST', type: 'full-grade' } });
+  t.same(['submission_uuid', 'edx_anon_id', 'resource_id', 'course_display_name'].map((c) => staff.OpenAssessment[0][c]),
+    ['U2', 'ST', 'block-v1:Demo+CS101+2014+type@openassessment+block@e1', 'course-v1:Demo+CS101+2014'], 'a staff grader fetching a submission: like a peer');
   const peer = await one({ event_type: 'openassessmentblock.peer_assess', event_source: 'server', context: ctx, event: {
     scorer_id: 'S', feedback: 'Nice', submission_uuid: 'U', score_type: 'PE', scored_at: '2014-03-03T07:59:00.5+00:00',
     parts: [{ criterion: { name: 'Ideas', points_possible: 3 }, option: { name: 'Good', points: 2 }, feedback: 'ok' }], rubric: { content_hash: 'R' } } });
@@ -243,6 +247,8 @@ t.test('newer events on the same columns', async (t) => {
   }
   const partial = (await one({ event_type: 'edx.grades.problem.submitted', event: { problem_id: block, weighted_earned: 2 / 3, weighted_possible: 1 } })).EdxTrackEvent[0];
   t.equal(partial.new_score, 2 / 3, 'a fraction of a point is kept (it was cut to 0)');
+  const emptyType = (await one({ event_type: '', name: 'edx.video.played', event: { id: 'v9', code: 'mobile', currentTime: 3 } })).EdxTrackEvent[0];
+  t.same([emptyType.event_type, emptyType.video_id], ['edx.video.played', 'v9'], 'an empty event_type beside a name: the name is the type');
   const nav = await one({ event_type: 'edx.ui.lms.sequence.next_selected', event: { id: 'block-v1:x', current_tab: 2, target_tab: 3, tab_count: 5 } });
   t.same([nav.EdxTrackEvent[0].sequence_id, nav.EdxTrackEvent[0].goto_from, nav.EdxTrackEvent[0].goto_dest], ['block-v1:x', 2, 3]);
   const done = await one({ event_type: 'edx.done.toggled', event: { done: true } });

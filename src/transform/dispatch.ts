@@ -64,7 +64,7 @@ const TABLE: [string[], Handler][] = [
     'xblock.split_test.child_render', 'edx.cohort.user_created', 'edx.cohort.user_added', 'edx.cohort.user_removed',
     'edx.cohort.created', 'edx.cohort.creation_requested', 'edx.cohort.user_add_requested'], experiments.abExperiment],
   [['openassessmentblock.get_peer_submission', 'openassessmentblock.peer_assess', 'openassessmentblock.self_assess',
-    'openassessmentblock.staff_assess', 'openassessmentblock.submit_feedback_on_assessments',
+    'openassessmentblock.staff_assess', 'openassessmentblock.get_submission_for_staff_grading', 'openassessmentblock.submit_feedback_on_assessments',
     'openassessmentblock.create_submission', 'openassessmentblock.save_submission', 'openassessmentblock.upload_file',
     'openassessmentblock.student_training_assess_example', 'openassessment.student_training_assess_example',
     'openassessment.create_submission', 'openassessment.save_submission', 'openassessment.upload_file'], assessment.openAssessment],

@@ -54,8 +54,10 @@ export class CountryLookup {
 
   /** Anything but a plain dotted quad: a list, spaces, brackets, IPv6, or no address at all. */
   private lookupText(raw: string): string {
-    // X-Forwarded-For style lists: the first address is the client.
-    const ip = raw.includes(',') ? raw.split(',')[0].trim() : raw.trim();
+    // X-Forwarded-For style lists: the first address is the client; a port after it is no part
+    // of the address (1.2.3.4:443, [2a02:8108::1]:443).
+    const first = raw.includes(',') ? raw.split(',')[0].trim() : raw.trim();
+    const ip = first.replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1').replace(/^\[([^\]]+)\]:\d+$/, '$1');
     try {
       const address = ipv4Number(ip);
       if (address >= 0) {

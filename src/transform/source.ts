@@ -164,7 +164,8 @@ export class SourceTransformer {
   private event(record: Record<string, unknown>, rawLine: string, lineNo: number, badlyFormatted?: string): Promise<void> | void {
     const { stats, geo, modulestore } = this.opts;
     this.rawLine = rawLine;
-    const eventTypeRaw = typeof record.event_type === 'string' ? record.event_type : typeof record.name === 'string' ? record.name : '';
+    // The type: event_type, else (mobile events, or an empty event_type) the event's name.
+    const eventTypeRaw = typeof record.event_type === 'string' && record.event_type !== '' ? record.event_type : typeof record.name === 'string' ? record.name : '';
     const eventType = sanitize(eventTypeRaw);
     const time = parseEventTime(record.time);
     const ip = typeof record.ip === 'string' ? record.ip : '';

@@ -53,6 +53,12 @@ const FILLERS: Record<string, Fill> = {
       .set('resource_id', text(e.item_id))
       .set('submission_uuid', text(e.submission_returned_uuid))
       .set('edx_anon_id', text(e.requesting_student_id)),
+  // A staff member fetching a learner's submission to grade (ORA's staff grading), as the above.
+  get_submission_for_staff_grading: (r, e) =>
+    r.set('course_display_name', text(e.course_id))
+      .set('resource_id', text(e.item_id))
+      .set('submission_uuid', text(e.submission_returned_uuid))
+      .set('edx_anon_id', text(e.requesting_staff_id)),
   peer_assess: (r, e) => assess(r, e),
   self_assess: (r, e) => assess(r, e),
   staff_assess: (r, e) => assess(r, e),
