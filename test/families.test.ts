@@ -54,6 +54,27 @@ t.test('problem_check from the server: correct maps, answers and state', async (
   checkLinks(t, rows);
 });
 
+t.test('problem_check: each answer beside the correct map of its own input, the _dynamath companion of a math input included', async (t) => {
+  const p = 'i4x-Demo-CS101-problem-0123456789abcdef0123456789abcdef';
+  const rows = await one({
+    event_type: 'problem_check', event_source: 'server',
+    event: {
+      problem_id: 'i4x://Demo/CS101/problem/0123456789abcdef0123456789abcdef',
+      answers: { [`${p}_2_1`]: 'x^2', [`${p}_2_1_dynamath`]: '<math>x^2</math>', [`${p}_3_1`]: '42' },
+      correct_map: { [`${p}_2_1`]: { correctness: 'correct', npoints: 1 }, [`${p}_3_1`]: { correctness: 'incorrect', npoints: 0 } },
+      state: { student_answers: { [`${p}_2_1`]: 'x^2', [`${p}_2_1_dynamath`]: '<math>x^2</math>', [`${p}_3_1`]: '42' },
+        correct_map: { [`${p}_2_1`]: { correctness: 'correct' }, [`${p}_3_1`]: { correctness: 'incorrect' } }, input_state: {}, seed: 1, done: true },
+    },
+  });
+  const answerOf = new Map(rows.Answer.map((a) => [a.answer_id, a.problem_id]));
+  const mapOf = new Map(rows.CorrectMap.map((c) => [c.correct_map_id, c.answer_identifier]));
+  t.same(rows.EdxTrackEvent.map((r) => [answerOf.get(r.answer_fk), mapOf.get(r.correctMap_fk) ?? '']),
+    [[`${p}_2_1`, `${p}_2_1`], [`${p}_2_1_dynamath`, ''], [`${p}_3_1`, `${p}_3_1`]], 'main rows: answer and map of the same input (by position, 42 was marked with the first input map)');
+  t.same(rows.State.map((r) => [answerOf.get(r.student_answer), mapOf.get(r.correct_map) ?? '']),
+    [[`${p}_2_1`, `${p}_2_1`], [`${p}_2_1_dynamath`, ''], [`${p}_3_1`, `${p}_3_1`]], 'State rows too');
+  checkLinks(t, rows);
+});
+
 t.test('problem_check_fail and save_problem_*: answers and states, no duplicate trailing row', async (t) => {
   const rows = await one({
     event_type: 'problem_check_fail', event_source: 'server', page: 'x_module',

@@ -47,10 +47,17 @@ export function pushQueryAnswers(ev: TrackEvent, query: string): AnswerRef[] | u
   return pushAnswers(ev, Object.fromEntries(answers));
 }
 
-export function pushCorrectMaps(ev: TrackEvent, maps: unknown): string[] {
+/** A CorrectMap row made: its id and the input it grades. */
+export interface MapRef {
+  id: string;
+  key: string;
+}
+
+export function pushCorrectMaps(ev: TrackEvent, maps: unknown): MapRef[] {
   if (!isObject(maps)) return [];
-  return Object.entries(maps).map(([key, m]) =>
-    ev.addAux(CorrectMap, (r) => {
+  return Object.entries(maps).map(([key, m]) => ({
+    key,
+    id: ev.addAux(CorrectMap, (r) => {
       const cm = isObject(m) ? m : {};
       const q = cm.queuestate;
       r.set('answer_identifier', key)
@@ -61,7 +68,23 @@ export function pushCorrectMaps(ev: TrackEvent, maps: unknown): string[] {
         .set('hintmode', text(cm.hintmode))
         .set('queuestate', isObject(q) ? `${text(q.key)}:${text(q.time)}` : text(q));
     }),
-  );
+  }));
+}
+
+/**
+ * The correct maps in the places of the answers they grade. The reference paired the i-th answer
+ * with the i-th map (§6.1), which holds while both list the same inputs in the same order, but an
+ * answer with no map (the `<id>_dynamath` companion of a math input) shifts every later answer onto
+ * the next input's map. So where the two share keys, each answer gets the map of its own input (or
+ * none), and the maps of no answer follow after; where they share none, they pair by position.
+ */
+export function alignMaps(answers: readonly AnswerRef[], maps: readonly MapRef[]): (MapRef | undefined)[] {
+  const byKey = new Map(maps.map((m) => [m.key, m]));
+  if (!answers.some((a) => byKey.has(a.problemId))) return [...maps];
+  const aligned: (MapRef | undefined)[] = answers.map((a) => byKey.get(a.problemId));
+  const used = new Set(aligned);
+  for (const m of maps) if (!used.has(m)) aligned.push(m);
+  return aligned;
 }
 
 function pushInputStates(ev: TrackEvent, states: unknown): string[] {
@@ -77,7 +100,7 @@ function pushInputStates(ev: TrackEvent, states: unknown): string[] {
 export function pushState(ev: TrackEvent, state: unknown): string[] {
   if (!isObject(state)) return [];
   const answers = pushAnswers(ev, state.student_answers);
-  const maps = pushCorrectMaps(ev, state.correct_map);
+  const maps = alignMaps(answers, pushCorrectMaps(ev, state.correct_map));
   const inputs = pushInputStates(ev, state.input_state);
   const n = Math.max(answers.length, maps.length, inputs.length);
   const ids: string[] = [];
@@ -88,7 +111,7 @@ export function pushState(ev: TrackEvent, state: unknown): string[] {
           .set('done', pystr(state.done))
           .set('problem_id', text(state.problem_id))
           .set('student_answer', answers[i]?.id ?? '')
-          .set('correct_map', maps[i] ?? '')
+          .set('correct_map', maps[i]?.id ?? '')
           .set('input_state', inputs[i] ?? ''),
       ),
     );
@@ -97,11 +120,13 @@ export function pushState(ev: TrackEvent, state: unknown): string[] {
 }
 
 /**
- * One main row per item: row i carries the i-th answer (and its problem id and display name),
- * correct map and state; shorter lists leave '' (and earlier values of problem_id stay, §6.1).
+ * One main row per item: row i carries the i-th answer (and its problem id and display name), the
+ * correct map of that answer's input (alignMaps) and the i-th state; shorter lists leave '' (and
+ * earlier values of problem_id stay, §6.1).
  */
-export function fanOut(ev: TrackEvent, row: RowBuilder, items: { answers?: AnswerRef[]; maps?: string[]; states?: string[] }): void {
-  const answers = items.answers ?? [], maps = items.maps ?? [], states = items.states ?? [];
+export function fanOut(ev: TrackEvent, row: RowBuilder, items: { answers?: AnswerRef[]; maps?: MapRef[]; states?: string[] }): void {
+  const answers = items.answers ?? [], states = items.states ?? [];
+  const maps = alignMaps(answers, items.maps ?? []);
   const n = Math.max(answers.length, maps.length, states.length);
   for (let i = 0; i < n; i++) {
     const a = answers[i];
@@ -110,7 +135,7 @@ export function fanOut(ev: TrackEvent, row: RowBuilder, items: { answers?: Answe
       ev.setResourceDisplayName(row, a.problemId);
     }
     row.set('answer_fk', a?.id ?? '');
-    if (items.maps) row.set('correctMap_fk', maps[i] ?? '');
+    if (items.maps) row.set('correctMap_fk', maps[i]?.id ?? '');
     if (items.states) row.set('state_fk', states[i] ?? '');
     ev.emitMain(row);
   }
