@@ -163,13 +163,7 @@ export function problemRow(courseId: string | null, block: Block, place: Placeme
     block.revision,
     intOrNull(f.max_attempts),
     block.uri, // what problem events carry as problem_id
-    place.verticalUri,
-    place.itemIdx,
-    place.sequentialUri,
-    place.verticalIdx,
-    place.chapterUri,
-    place.sequentialIdx,
-    place.chapterIdx,
+    ...placeValues(place),
     place.staffOnly,
   ];
 }
@@ -183,14 +177,13 @@ export function videoRow(course: Course | undefined, block: Block, place: Placem
     json(f.html5_sources),
     textOrNull(f.youtube_id_1_0),
     videoHook(course, block),
-    place.verticalUri,
-    place.itemIdx,
-    place.sequentialUri,
-    place.verticalIdx,
-    place.chapterUri,
-    place.sequentialIdx,
-    place.chapterIdx,
+    ...placeValues(place),
   ];
+}
+
+/** Where a problem or video sits in its course: the columns EdxProblem and EdxVideo share, in their order. */
+function placeValues(p: Placement): Value[] {
+  return [p.verticalUri, p.itemIdx, p.sequentialUri, p.verticalIdx, p.chapterUri, p.sequentialIdx, p.chapterIdx];
 }
 
 export interface ModulestoreRows {
