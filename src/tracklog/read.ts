@@ -15,8 +15,12 @@ export interface InputLine {
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
-/** Read files a MiB at a time: with 64 KiB chunks the transform waited on the thread pool for 4% of a run. */
-const READ_CHUNK_BYTES = 1 << 20;
+/**
+ * Read files 256 KiB at a time. Measured on 200k events, interleaved: 64 KiB 4.17 s and 152 MiB
+ * peak (the transform waited on the thread pool), 256 KiB 3.74 s and 165 MiB, 1 MiB no faster but
+ * 200 MiB (bigger batches of lines grow the young heap).
+ */
+const READ_CHUNK_BYTES = 256 * 1024;
 
 /**
  * At least `want` bytes from the start of a stream (fewer only when it ends first: `ended`), or
