@@ -4,15 +4,16 @@
 //   - a file: JSON array, {"all": […]}, an object of collections or NDJSON, plain or gzip; any mix
 //     of old-store modules and split-store documents (kept whole until the end: fine for a few
 //     courses, memory grows with the file);
-//   - a directory: one file per collection as mongoexport writes them, e.g.
-//     modulestore.active_versions.json, modulestore.structures.json, modulestore.definitions.json
-//     and modulestore.json (the old store). They are read in that order, so only the published
+//   - a directory: one file per collection as mongoexport or mongodump writes them, e.g.
+//     modulestore.active_versions.json (or .bson), modulestore.structures.json,
+//     modulestore.definitions.json and modulestore.json (the old store). They are read in that order, so only the published
 //     structures and the definitions they use are kept: the size of the whole store's history
 //     does not matter.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parseJsonRecords, readJsonRecords, type BrokenRecord } from '../io/json-records.js';
+import { parseJsonRecords, readExportRecords, type BrokenRecord } from '../io/json-records.js';
+import { parseBsonRecords } from '../io/bson-records.js';
 import { ModulestoreModel } from './model.js';
 
 /** A file a modulestore directory holds, and where in the reading order it comes. */
@@ -24,7 +25,9 @@ interface CollectionFile {
 
 export class ExportError extends Error {}
 
-const JSON_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+/** Files of a collection: mongoexport's JSON, or mongodump's BSON (plain or gzip). */
+const JSON_FILE = /\.(json|jsonl|ndjson|bson)(\.gz)?$/i;
+const BSON_FILE = /\.bson(\.gz)?$/i;
 
 function collectionOrder(name: string): number {
   if (/active_versions/i.test(name)) return 0;
@@ -42,20 +45,15 @@ export function exportFiles(path: string): { files: CollectionFile[]; ignored: s
     throw new ExportError(`cannot read the modulestore export ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (!st.isDirectory()) {
-    if (/\.bson$/i.test(path)) throw new ExportError(bsonMessage(path));
     return { files: [{ path, order: 3 }], ignored: [] };
   }
   const names = readdirSync(path).sort();
-  const bson = names.filter((n) => /\.bson$/i.test(n));
-  const json = names.filter((n) => JSON_FILE.test(n));
-  if (json.length === 0) throw new ExportError(bson.length ? bsonMessage(join(path, bson[0])) : `${path}: no .json export in the directory`);
+  // mongodump writes <collection>.metadata.json (its indexes) beside each .bson: no documents.
+  const json = names.filter((n) => JSON_FILE.test(n) && !/\.metadata\.json$/i.test(n));
+  if (json.length === 0) throw new ExportError(`${path}: no .json or .bson export in the directory`);
   const files = json.map((n) => ({ path: join(path, n), order: collectionOrder(n) })).sort((a, b) => a.order - b.order);
-  return { files, ignored: names.filter((n) => !JSON_FILE.test(n)) };
+  return { files, ignored: names.filter((n) => !json.includes(n)) };
 }
-
-const bsonMessage = (file: string) =>
-  `${file}: mongodump's BSON is not read (it needs the bson package, not installed); ` +
-  'export the collections as JSON with mongoexport instead (docs/refresh-course.md)';
 
 /** How often a long read says how far it got. */
 const PROGRESS_MS = 30_000;
@@ -77,7 +75,7 @@ export async function readModulestore(
   for (let order = 0; order <= 3; order++) {
     for (const f of files.filter((x) => x.order === order)) {
       try {
-        for await (const r of readJsonRecords(f.path, (b) => onBroken(f.path, b))) {
+        for await (const r of readExportRecords(f.path, (b) => onBroken(f.path, b))) {
           documents++;
           model.add(r.value, `${f.path}:${r.line}`);
           if ((documents & 0x3ff) === 0 && Date.now() - lastSaid > PROGRESS_MS) {
@@ -110,9 +108,11 @@ export function readModulestoreSync(
   const hasOrder = (o: number) => files.some((f) => f.order === o);
   for (let order = 0; order <= 3; order++) {
     for (const f of files.filter((x) => x.order === order)) {
-      const bytes = readFileSync(f.path);
-      const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-      for (const r of parseJsonRecords(text, (b) => onBroken(f.path, b))) {
+      const raw = readFileSync(f.path);
+      const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
+      const onBrokenHere = (b: BrokenRecord) => onBroken(f.path, b);
+      const records = BSON_FILE.test(f.path) ? parseBsonRecords(bytes, onBrokenHere) : parseJsonRecords(bytes.toString('utf8'), onBrokenHere);
+      for (const r of records) {
         onDocument(r.value);
         model.add(r.value, `${f.path}:${r.line}`);
       }

@@ -16,7 +16,7 @@
 // second connection while the rows load on the first: memory stays constant whatever its size.
 import { statSync } from 'node:fs';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { readJsonRecords, type BrokenRecord, type JsonRecord } from '../io/json-records.js';
+import { readExportRecords, type BrokenRecord, type JsonRecord } from '../io/json-records.js';
 import { ForumContents } from '../schema/derived/forum.js';
 import { derivedName, type RefreshNames } from '../schema/derived.js';
 import type { Value } from '../schema/fit.js';
@@ -175,9 +175,6 @@ async function checkPrerequisites(conn: Connection, names: RefreshNames, path: s
     if (e instanceof RefreshError) throw e;
     throw new RefreshError(`cannot read the forum export ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (/\.bson$/i.test(path)) {
-    throw new RefreshError(`${path}: mongodump's BSON is not read (it needs the bson package, not installed); export the collection with mongoexport instead (docs/refresh-course.md)`);
-  }
   const priv = names.EdxPrivate;
   if (!(await requireTables(conn, [{ db: priv, table: 'UserGrade', job: 'usergrade' }], dryRun, say))) return false;
   const keySet = (await tableExists(conn, priv, 'Keys')) && Number((await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${priv}\`.\`Keys\` WHERE forumKey <> ''`))[0][0].n) > 0;
@@ -227,7 +224,7 @@ export const forumJob: RefreshJob = {
         if (b.cut) throw new RefreshError(`${path}:${b.line}: ${b.reason}: the table is left as it was`);
         broken.report(`${path}:${b.line}`, b.reason);
       };
-      for await (const r of readJsonRecords(file, onBroken)) {
+      for await (const r of readExportRecords(file, onBroken)) {
         batch.push(r);
         if (++read % BATCH === 0) {
           yield* convert(batch);
