@@ -30,10 +30,10 @@ Output (one of):
 
 Options:
   --modulestore PATH   modulestore export giving resource_display_name and course names for
-                       hashes: old store (JSON array, {"all": [...]} or NDJSON) or split store
-                       (a directory of mongoexport files, or one object of collections), as
-                       edx-refresh --modulestore reads (docs/refresh-course.md); default: none,
-                       names stay ''
+                       hashes: old store (JSON array, {"all": [...]}, NDJSON or .bson) or split
+                       store (a directory of mongoexport/mongodump files, or one object of
+                       collections), as edx-refresh --modulestore reads (docs/refresh-course.md);
+                       default: none, names stay ''
   --geoip FILE         MaxMind-format country database (default: the bundled
                        ip-location-db geo-whois-asn-country, CC BY 4.0)
   --rejects FILE       write rejected lines as JSON lines {file, line, reason, raw}

@@ -11,9 +11,11 @@ Jobs:
 %JOBS%
 Options:
   --dump FILE            edxapp platform database dump (mysqldump/mariadb-dump, plain or gzip)
-  --modulestore PATH     modulestore export: a JSON file (as edx-json2sql --modulestore takes), or a
-                         directory of mongoexport files of the split store (docs/refresh-course.md)
-  --forum FILE           forum contents export (mongoexport JSON, one document per line, plain or gzip)
+  --modulestore PATH     modulestore export: a JSON or .bson file (as edx-json2sql --modulestore
+                         takes), or a directory of mongoexport/mongodump files of the split store
+                         (docs/refresh-course.md)
+  --forum FILE           forum contents: mongoexport JSON (one document per line) or mongodump's
+                         contents.bson, plain or gzip
   --defaults-file FILE   MySQL option file with the connection (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --edx-db NAME          database for Edx tables (default: Edx)
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
