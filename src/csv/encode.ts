@@ -18,6 +18,7 @@ import { columnIndex, qualifiedName, type DatabaseNames, type TableDef, EdxTrack
 import { DEFAULT_DATABASES } from '../schema/tables.js';
 import type { Value } from '../schema/fit.js';
 import { RowText } from '../schema/row-text.js';
+import { quoteIdent } from '../sql/escape.js';
 
 const SPECIAL = /[\\"\n\r\0\x1a]/;
 const SPECIAL_ALL = /[\\"\n\r\0\x1a]/g;
@@ -52,8 +53,6 @@ export const ROW_END = [0x0a];
 /** The clause that describes the dialect to LOAD DATA (written with SQL string escapes). */
 export const DIALECT_CLAUSE =
   "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";
-
-const quoteIdent = (s: string) => '`' + s.replace(/`/g, '``') + '`';
 
 /** A SQL string literal for a file name (backslash-escaped, as the default sql_mode reads it). */
 const fileLiteral = (s: string) => `'${s.replace(/[\\']/g, (c) => '\\' + c)}'`;

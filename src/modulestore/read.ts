@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseJsonRecords, readExportRecords, type BrokenRecord } from '../io/json-records.js';
 import { parseBsonRecords } from '../io/bson-records.js';
+import { progressClock } from '../io/progress.js';
 import { ModulestoreModel } from './model.js';
 
 /** A file a modulestore directory holds, and where in the reading order it comes. */
@@ -55,9 +56,6 @@ export function exportFiles(path: string): { files: CollectionFile[]; ignored: s
   return { files, ignored: names.filter((n) => !json.includes(n)) };
 }
 
-/** How often a long read says how far it got. */
-const PROGRESS_MS = 30_000;
-
 /**
  * Read a modulestore export into a model; broken documents go to `onBroken` as they are met,
  * and a long read says how far it got through `progress`.
@@ -68,7 +66,7 @@ export async function readModulestore(
   progress: (file: string, documents: number) => void = () => undefined,
 ): Promise<{ model: ModulestoreModel; ignored: string[]; documents: number }> {
   const { files, ignored } = exportFiles(path);
-  let lastSaid = Date.now();
+  const due = progressClock();
   const model = new ModulestoreModel();
   let documents = 0;
   const hasOrder = (o: number) => files.some((f) => f.order === o);
@@ -78,10 +76,7 @@ export async function readModulestore(
         for await (const r of readExportRecords(f.path, (b) => onBroken(f.path, b))) {
           documents++;
           model.add(r.value, `${f.path}:${r.line}`);
-          if ((documents & 0x3ff) === 0 && Date.now() - lastSaid > PROGRESS_MS) {
-            lastSaid = Date.now();
-            progress(f.path, documents);
-          }
+          if ((documents & 0x3ff) === 0 && due()) progress(f.path, documents);
         }
       } catch (e) {
         throw new ExportError(`cannot read ${f.path}: ${(e as Error).message}`);

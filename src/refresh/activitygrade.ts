@@ -15,15 +15,15 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { columnList, createDerivedTable, derivedName } from '../schema/derived.js';
 import { ActivityGrade } from '../schema/derived/platform.js';
-import { cutChars, type Value } from '../schema/fit.js';
+import type { Value } from '../schema/fit.js';
+import { RowFitter } from './fit.js';
 import { isTrueCourseName } from '../schema/test-courses.js';
 import { Modulestore } from '../transform/modulestore.js';
 import { firstHash, isObject, sanitize } from '../transform/values.js';
 import type { JobContext, RefreshJob } from './job.js';
 import { requireFresh, requireTables, type Needed } from './requires.js';
 import { checkedQuery, loadRows, rebuildTables, RefreshError, tableExists } from './sql.js';
-
-const q = (s: string) => '`' + s.replace(/`/g, '``') + '`';
+import { quoteIdent as q } from '../sql/escape.js';
 
 /** Studentmodule rows read per round trip. */
 const PAGE = 5_000;
@@ -35,14 +35,8 @@ interface Tally {
   rows: number;
   testCourses: number;
   badState: number;
-  cut: Map<string, number>;
-}
-
-/** A value cut to its column's width, counted when cut. */
-function fit(tally: Tally, column: string, s: string, max: number): string {
-  const cut = cutChars(s, max);
-  if (cut !== s) tally.cut.set(column, (tally.cut.get(column) ?? 0) + 1);
-  return cut;
+  /** Text cut to its column's width, counted. */
+  fitter: RowFitter;
 }
 
 /** A student answer as text: lists (checkbox problems) as their items joined by ','. */
@@ -111,23 +105,23 @@ async function readRows(ctx: JobContext, since: string, modulestore: Modulestore
       const moduleId = String(r.module_id);
       const hash = modulestore.size ? firstHash(moduleId) : undefined;
       const display = hash ? sanitize(modulestore.displayName(hash) ?? '') : '';
-      rows.push([
+      rows.push(tally.fitter.fit([
         Number(r.id),
         Number(r.student_id),
         course,
         grade,
         max,
         grade !== null && max ? round2((grade * 100) / max) : null,
-        fit(tally, 'parts_correctness', parts, 50),
-        fit(tally, 'answers', answers, 255),
+        parts,
+        answers,
         attempts,
         seconds(r.created),
         seconds(r.modified),
         String(r.module_type),
         anonOf.get(Number(r.student_id)) ?? '',
-        fit(tally, 'resource_display_name', display, 255),
+        display,
         moduleId,
-      ]);
+      ]));
     }
     if (rows.length) await load(rows);
     const before = tally.rows;
@@ -202,7 +196,7 @@ export const activitygrade: RefreshJob = {
       return { tables: [] };
     }
 
-    const tally: Tally = { rows: 0, testCourses: 0, badState: 0, cut: new Map() };
+    const tally: Tally = { rows: 0, testCourses: 0, badState: 0, fitter: new RowFitter(ActivityGrade) };
     say(`${table}: ${how}`);
     if (!incremental) {
       await rebuildTables(conn, [ActivityGrade], names, async (building) => {
@@ -230,7 +224,7 @@ export const activitygrade: RefreshJob = {
     const notes = [`${tally.rows} rows ${incremental ? `added or replaced (modified since ${since})` : 'built'}`];
     if (tally.testCourses) notes.push(`${tally.testCourses} graded rows of test courses left out`);
     if (tally.badState) notes.push(`${tally.badState} rows whose state is not JSON: no answers or attempts`);
-    for (const [column, n] of tally.cut) notes.push(`${n} values of ${column} cut to fit the column`);
+    notes.push(...tally.fitter.notes());
     if (!ctx.inputs.modulestore) notes.push('no --modulestore: resource_display_name is empty');
     return { tables: [{ name: ActivityGrade.name, rows: Number(total[0].n) }], notes };
   },

@@ -13,6 +13,8 @@ import { TextDecoder } from 'node:util';
 import { DumpTableFilter } from '../dump/extract.js';
 import { openInput } from '../tracklog/read.js';
 import { RefreshError } from './sql.js';
+import { quoteIdent } from '../sql/escape.js';
+import { progressClock } from '../io/progress.js';
 
 const LF = 0x0a;
 
@@ -108,7 +110,7 @@ export async function loadDumpTables(
   const order: string[] = [];
   let decoder = decoderFor('utf8mb4')!;
   let bytes = 0;
-  let lastSaid = Date.now();
+  const due = progressClock();
 
   const execute = async (c: Copy, statement: Buffer) => {
     let text: string;
@@ -156,7 +158,7 @@ export async function loadDumpTables(
 
   // The job's statements are unqualified in the dump: they go to `database`.
   const [saved] = await conn.query<RowDataPacket[]>(`SELECT ${SESSION.map((v) => `@@SESSION.${v} AS ${v}`).join(', ')}`);
-  await conn.query(`USE \`${database.replace(/`/g, '``')}\``);
+  await conn.query(`USE ${quoteIdent(database)}`);
   let complete = false;
   try {
     let input;
@@ -182,10 +184,9 @@ export async function loadDumpTables(
           const pending = copies.filter((c) => !c.filter.done);
           for (const c of [...pending.filter(inside), ...pending.filter((x) => !inside(x))]) await push(c, line);
         }
-        if (Date.now() - lastSaid > 30_000) {
+        if (due()) {
           const now = copies.find(inside);
           say(`${(bytes / 2 ** 20).toFixed(0)} MiB of the dump read${now ? `; ${now.table}: ${now.rows} rows so far` : ''}`);
-          lastSaid = Date.now();
         }
         if (copies.every((c) => c.filter.done)) {
           stoppedEarly = true;

@@ -11,12 +11,12 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { Writable } from 'node:stream';
 import { extractFromDump } from '../dump/extract.js';
 import { createDerivedTable, derivedName, type RefreshNames } from '../schema/derived.js';
+import { createDatabase } from '../schema/ddl.js';
 import { Lti2GlobalLti, PLATFORM_TABLES, TrueCourseEnrollment } from '../schema/derived/platform.js';
 import { loadDumpTables } from './dump-load.js';
 import type { JobContext, JobResult, RefreshJob } from './job.js';
 import { checkedQuery, RefreshError, tableExists } from './sql.js';
-
-const q = (s: string) => '`' + s.replace(/`/g, '``') + '`';
+import { quoteIdent as q } from '../sql/escape.js';
 
 /** The databases the copy is built in and last week's copy is moved to before it is dropped. */
 function workDatabases(names: RefreshNames): { load: string; retired: string } {
@@ -152,7 +152,7 @@ export const edxprod: RefreshJob = {
       await conn.query(`DROP DATABASE IF EXISTS ${q(load)}`);
       await conn.query(`DROP DATABASE IF EXISTS ${q(retired)}`);
       await checkedQuery(conn, `CREATE DATABASE ${q(load)}`);
-      await checkedQuery(conn, `CREATE DATABASE IF NOT EXISTS ${q(names.edxprod)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await checkedQuery(conn, createDatabase(q(names.edxprod)));
       try {
         say(`copying ${PLATFORM_TABLES.length} tables from ${dump}`);
         const loaded = await loadDumpTables(conn, dump, PLATFORM_TABLES.map((t) => t.name), load, say);

@@ -1,7 +1,7 @@
 // Values made to fit a derived table's columns before they are sent (decisions.md §3): text longer
 // than its column is cut here, at a character boundary, and counted, so that the server never
 // truncates (which loadRows would rightly take for a failure) and the job can say what it cut.
-import type { Value } from '../schema/fit.js';
+import { cutBytes, cutChars, type Value } from '../schema/fit.js';
 import type { DerivedTable } from '../schema/derived.js';
 
 /** Longest text of a column: characters for VARCHAR(n), bytes for the TEXT types; none for others. */
@@ -12,21 +12,6 @@ function limitOf(sql: string): { chars?: number; bytes?: number } {
   if (sql === 'TEXT') return { bytes: 65_535 };
   if (sql === 'MEDIUMTEXT') return { bytes: 16_777_215 };
   return {};
-}
-
-function cutChars(s: string, max: number): string {
-  if (s.length <= max) return s;
-  const cps = Array.from(s);
-  return cps.length <= max ? s : cps.slice(0, max).join('');
-}
-
-function cutBytes(s: string, max: number): string {
-  if (s.length * 3 <= max) return s;
-  const buf = Buffer.from(s, 'utf8');
-  if (buf.length <= max) return s;
-  let end = max;
-  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--; // not inside a character
-  return buf.subarray(0, end).toString('utf8');
 }
 
 export class RowFitter {
@@ -56,6 +41,6 @@ export class RowFitter {
 
   /** What was cut, for the job's notes. */
   notes(): string[] {
-    return [...this.cut].map(([col, n]) => `${this.table.name}.${col}: ${n} value(s) longer than the column, cut to fit`);
+    return [...this.cut].map(([col, n]) => `${n} values of ${col} cut to fit the column of ${this.table.name}`);
   }
 }

@@ -26,8 +26,9 @@ import { scrubBody } from './forum-scrub.js';
 import type { RefreshJob } from './job.js';
 import { RowFitter } from './fit.js';
 import { BrokenInput } from './report.js';
-import { buildingName, loadRows, rebuildTable, RefreshError, tableExists } from './sql.js';
+import { loadRows, rebuildTable, RefreshError, tableExists } from './sql.js';
 import { requireTables } from './requires.js';
+import { progressClock } from '../io/progress.js';
 import { intOrNull, json, sqlDateTime } from './values.js';
 
 /** The anon_screen_name of a post whose author is unknown (the column's default, as the original's). */
@@ -205,7 +206,7 @@ export const forumJob: RefreshJob = {
     const counts: Counts = { testCourse: 0, noAuthor: 0, notInUserGrade: 0 };
     const fitter = new RowFitter(ForumContents);
     let read = 0;
-    let lastSaid = Date.now();
+    const due = progressClock();
 
     const reader = await connect();
     const users = new Users(reader, names);
@@ -229,10 +230,7 @@ export const forumJob: RefreshJob = {
         if (++read % BATCH === 0) {
           yield* convert(batch);
           batch = [];
-          if (Date.now() - lastSaid > 30_000) {
-            lastSaid = Date.now();
-            say(`${read} documents read`);
-          }
+          if (due()) say(`${read} documents read`);
         }
       }
       yield* convert(batch);
@@ -248,8 +246,8 @@ export const forumJob: RefreshJob = {
         if (read === 0) throw new RefreshError(`${path}: no document in the export`);
         say(`dry run: would rebuild ${derivedName(ForumContents, names)} with ${n} posts`);
       } else {
-        n = await rebuildTable(conn, ForumContents, names, async () => {
-          await loadRows(conn, ForumContents, names, rows(), buildingName(ForumContents));
+        n = await rebuildTable(conn, ForumContents, names, async (building) => {
+          await loadRows(conn, ForumContents, names, rows(), building);
           if (read === 0) throw new RefreshError(`${path}: no document in the export: the table is left as it was`);
         });
       }

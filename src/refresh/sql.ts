@@ -56,8 +56,8 @@ function csvBytes(rows: AsyncIterable<readonly Value[]> | Iterable<readonly Valu
 }
 
 /**
- * Stream rows (values in the table's column order) into `as` (default: the table itself; a plain
- * name in its database, or the qualified name rebuildTable hands to its fill) with LOAD DATA
+ * Stream rows (values in the table's column order) into `as`, a table of the table's database
+ * (default: the table itself; in a rebuild, the building name its fill gets) with LOAD DATA
  * LOCAL INFILE; the server must read every row, without a warning. Returns the count.
  */
 export async function loadRows(
@@ -68,8 +68,7 @@ export async function loadRows(
   as = t.name,
 ): Promise<number> {
   const count = { rows: 0 };
-  const target = as.startsWith('`') ? as : derivedName(t, names, as);
-  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${target} ${DIALECT_CLAUSE} (${columnList(t)})`;
+  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${derivedName(t, names, as)} ${DIALECT_CLAUSE} (${columnList(t)})`;
   let res: ResultSetHeader;
   try {
     [res] = await conn.query<ResultSetHeader>({ sql, infileStreamFactory: () => csvBytes(rows, count) });
@@ -108,13 +107,13 @@ export function streamRows(conn: Connection, sql: string, params: unknown[] = []
 const BUILDING = '__building';
 const RETIRED = '__retired';
 
-/** The name a table is built under (for loadRows' `as`, inside a rebuild's `fill`). */
-export const buildingName = (t: DerivedTable): string => t.name + BUILDING;
+/** The name a table is built under (what a rebuild's `fill` gets, for loadRows' `as`). */
+const buildingName = (t: DerivedTable): string => t.name + BUILDING;
 
 /**
- * Rebuild a table: create it empty as `<name>__building`, let `fill` write its rows there (by
- * the qualified name it gets), then swap it in with one atomic RENAME and drop the old one.
- * When `fill` fails the building table is dropped and the old one stays as it was.
+ * Rebuild a table: create it empty as `<name>__building`, let `fill` write its rows there (it
+ * gets that name, for loadRows' `as`), then swap it in with one atomic RENAME and drop the old
+ * one. When `fill` fails the building table is dropped and the old one stays as it was.
  * Returns the new table's row count.
  */
 export async function rebuildTable(
@@ -124,7 +123,7 @@ export async function rebuildTable(
   fill: (building: string) => Promise<unknown>,
 ): Promise<number> {
   const [rows] = await rebuildTables(conn, [t], names, async (building) => {
-    await fill(derivedName(t, names, building(t)));
+    await fill(building(t));
   });
   return rows;
 }
@@ -142,19 +141,18 @@ export async function rebuildTables(
   fill: (building: (t: DerivedTable) => string) => Promise<void>,
 ): Promise<number[]> {
   await ensureDatabases(conn, tables, names);
-  const building = buildingName;
   for (const t of tables) {
-    await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, building(t))}, ${derivedName(t, names, t.name + RETIRED)}`);
-    await checkedQuery(conn, createDerivedTable(t, names, building(t)));
+    await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, buildingName(t))}, ${derivedName(t, names, t.name + RETIRED)}`);
+    await checkedQuery(conn, createDerivedTable(t, names, buildingName(t)));
   }
   const dropBuilding = async () => {
-    for (const t of tables) await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, building(t))}`).catch(() => undefined);
+    for (const t of tables) await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, buildingName(t))}`).catch(() => undefined);
   };
   const counts: number[] = [];
   try {
-    await fill(building);
+    await fill(buildingName);
     for (const t of tables) {
-      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${derivedName(t, names, building(t))}`);
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${derivedName(t, names, buildingName(t))}`);
       counts.push(Number(rows[0].n));
     }
   } catch (e) {
@@ -168,7 +166,7 @@ export async function rebuildTables(
       renames.push(`${derivedName(t, names)} TO ${derivedName(t, names, t.name + RETIRED)}`);
       retired.push(derivedName(t, names, t.name + RETIRED));
     }
-    renames.push(`${derivedName(t, names, building(t))} TO ${derivedName(t, names)}`);
+    renames.push(`${derivedName(t, names, buildingName(t))} TO ${derivedName(t, names)}`);
   }
   await conn.query(`RENAME TABLE ${renames.join(', ')}`);
   if (retired.length) await conn.query(`DROP TABLE ${retired.join(', ')}`);

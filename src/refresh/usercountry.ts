@@ -15,7 +15,8 @@ import { UserCountry } from '../schema/derived/course.js';
 import { derivedName } from '../schema/derived.js';
 import type { Value } from '../schema/fit.js';
 import type { RefreshJob } from './job.js';
-import { buildingName, loadRows, rebuildTable, RefreshError, streamRows, tableExists } from './sql.js';
+import { progressClock } from '../io/progress.js';
+import { loadRows, rebuildTable, RefreshError, streamRows, tableExists } from './sql.js';
 
 export const UNKNOWN_COUNTRY = { two: 'XX', three: 'XXX', name: 'Not in lookup tbl' } as const;
 
@@ -25,16 +26,6 @@ export function countryOf(code: string): { two: string; three: string; name: str
   const two = /^[A-Z]{3}$/.test(three) ? countries.alpha3ToAlpha2(three) : undefined;
   const name = two ? countries.getName(two, 'en') : undefined;
   return two && name ? { two, three, name } : UNKNOWN_COUNTRY;
-}
-
-/** Say how far a long stream got, at most every `everyMs`. */
-function progress(say: (m: string) => void, what: string, everyMs = 30_000) {
-  let last = Date.now();
-  return (n: number) => {
-    if (Date.now() - last < everyMs) return;
-    last = Date.now();
-    say(`${n} ${what} so far`);
-  };
 }
 
 export const userCountryJob: RefreshJob = {
@@ -66,13 +57,14 @@ export const userCountryJob: RefreshJob = {
     const reader = await connect();
     let failed = false;
     try {
-      const tick = progress(say, 'user-country pairs read');
+      const due = progressClock();
       /** The rows, mapped; a user's codes that map to the same country give one row. */
       async function* rows(): AsyncGenerator<Value[]> {
         let user: string | undefined;
         const seen = new Set<string>();
         for await (const [anon, code] of streamRows(reader, select) as AsyncIterable<[string, string | null]>) {
-          tick(++pairs);
+          pairs++;
+          if (due()) say(`${pairs} user-country pairs read so far`);
           if (anon !== user) {
             user = anon;
             seen.clear();
@@ -85,8 +77,8 @@ export const userCountryJob: RefreshJob = {
         }
       }
       say(`reading the distinct (user, country) pairs of ${events}`);
-      const n = await rebuildTable(conn, UserCountry, names, async () => {
-        await loadRows(conn, UserCountry, names, rows(), buildingName(UserCountry));
+      const n = await rebuildTable(conn, UserCountry, names, async (building) => {
+        await loadRows(conn, UserCountry, names, rows(), building);
       });
       const notes = unknown ? [`${unknown} row(s) of users seen from no known country (no IP, private addresses, unknown codes): ${UNKNOWN_COUNTRY.three}`] : [];
       return { tables: [{ name: UserCountry.name, rows: n }], notes };

@@ -15,8 +15,7 @@ import { globalLtiJoin } from './edxprod.js';
 import type { RefreshJob } from './job.js';
 import { requireTables } from './requires.js';
 import { checkedQuery, loadRows, rebuildTables } from './sql.js';
-
-const q = (s: string) => '`' + s.replace(/`/g, '``') + '`';
+import { quoteIdent as q } from '../sql/escape.js';
 
 /** Learners read per round trip (their certificates come with them). */
 const BATCH = 20_000;

@@ -2,10 +2,15 @@
 import { ALL_TABLES, TYPES, DEFAULT_DATABASES, qualifiedName, type DatabaseNames, type TableDef } from './tables.js';
 import { initialQuarters, partitionName } from './quarters.js';
 
+/** The warehouse's text: any character (utf8mb4), one collation for every table and database. */
+export const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
+
+/** CREATE DATABASE IF NOT EXISTS of a name as it is to appear in SQL (plain or quoted), without ';'. */
+export const createDatabase = (name: string): string =>
+  `CREATE DATABASE IF NOT EXISTS ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`;
+
 export function createDatabases(names: DatabaseNames = DEFAULT_DATABASES): string[] {
-  return [names.Edx, names.EdxPrivate].map(
-    (d) => `CREATE DATABASE IF NOT EXISTS ${d} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
-  );
+  return [names.Edx, names.EdxPrivate].map((d) => `${createDatabase(d)};`);
 }
 
 const partitionClause = (quarter: string) => `PARTITION ${partitionName(quarter)} VALUES IN ('${quarter}')`;
@@ -18,7 +23,7 @@ export function createTable(t: TableDef, names: DatabaseNames = DEFAULT_DATABASE
   });
   lines.push(`    PRIMARY KEY (${t.primaryKey.join(',')})`);
   for (const [name, spec] of t.indexes) lines.push(`    KEY ${name} (${spec})`);
-  let sql = `CREATE TABLE IF NOT EXISTS ${qualifiedName(t, names)} (\n${lines.join(',\n')}\n    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+  let sql = `CREATE TABLE IF NOT EXISTS ${qualifiedName(t, names)} (\n${lines.join(',\n')}\n    ) ${TABLE_OPTIONS}`;
   if (t.partitionedByQuarter) {
     sql += `\nPARTITION BY LIST COLUMNS(quarter) (\n${initialQuarters().map((q) => `    ${partitionClause(q)}`).join(',\n')})`;
   }

@@ -6,6 +6,8 @@
 // The tables themselves are defined by family in ./derived/*.ts; this file holds the shape and
 // the SQL derived from it.
 import { DEFAULT_DATABASES, type DatabaseNames } from './tables.js';
+import { quoteIdent } from '../sql/escape.js';
+import { createDatabase, TABLE_OPTIONS } from './ddl.js';
 
 /** Logical databases of derived tables: the warehouse's two, the platform copy, the forum. */
 export type DerivedDatabase = 'Edx' | 'EdxPrivate' | 'edxprod' | 'EdxForum';
@@ -34,8 +36,6 @@ export interface DerivedTable {
   indexes?: readonly (readonly [string, string])[];
 }
 
-const quoteIdent = (s: string) => '`' + s.replace(/`/g, '``') + '`';
-
 /** `db`.`table` of a derived table, or of another name in its database (a table being built). */
 export function derivedName(t: DerivedTable, names: RefreshNames = DEFAULT_REFRESH_NAMES, as = t.name): string {
   return `${quoteIdent(names[t.database])}.${quoteIdent(as)}`;
@@ -61,13 +61,13 @@ export function createDerivedTable(t: DerivedTable, names: RefreshNames = DEFAUL
   });
   if (t.primaryKey?.length) lines.push(`    PRIMARY KEY (${t.primaryKey.map(quoteIdent).join(',')})`);
   for (const [name, spec] of t.indexes ?? []) lines.push(`    KEY ${quoteIdent(name)} (${spec})`);
-  return `CREATE TABLE ${derivedName(t, names, as)} (\n${lines.join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+  return `CREATE TABLE ${derivedName(t, names, as)} (\n${lines.join(',\n')}\n) ${TABLE_OPTIONS}`;
 }
 
 /** CREATE DATABASE IF NOT EXISTS for the databases of these tables. */
 export function createDerivedDatabases(tables: readonly DerivedTable[], names: RefreshNames = DEFAULT_REFRESH_NAMES): string[] {
   const dbs = [...new Set(tables.map((t) => names[t.database]))];
-  return dbs.map((d) => `CREATE DATABASE IF NOT EXISTS ${quoteIdent(d)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  return dbs.map((d) => createDatabase(quoteIdent(d)));
 }
 
 /** The column list of a derived table, quoted, for INSERT … SELECT and LOAD DATA. */

@@ -21,7 +21,8 @@ const DATETIME_LITERAL = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
 const TIME_LITERAL = /^-?\d{1,3}:\d{2}:\d{2}(\.\d{1,6})?$/;
 
 /** Cut a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
-function cutBytes(s: string, maxBytes: number): string {
+export function cutBytes(s: string, maxBytes: number): string {
+  if (s.length * 3 <= maxBytes) return s; // at most 3 bytes per UTF-16 unit: surely short enough
   const buf = Buffer.from(s, 'utf8');
   if (buf.length <= maxBytes) return s;
   let end = maxBytes;

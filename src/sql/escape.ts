@@ -14,6 +14,9 @@ const ESCAPES: Record<string, string> = {
   '\x1a': '\\Z',
 };
 
+/** An identifier (database, table, column) in backquotes, a backquote in it doubled. */
+export const quoteIdent = (s: string): string => '`' + s.replace(/`/g, '``') + '`';
+
 export function sqlString(s: string): string {
   if (!NEEDS_ESCAPE.test(s)) return `'${s}'`;
   return `'${s.replace(/[\0\n\r\\'"\x1a]/g, (c) => ESCAPES[c])}'`;

@@ -64,7 +64,7 @@ export function decodeLine(raw: string, unwrapped = false): Decoded {
 }
 
 /** An object that starts with a key of a tracking record: where the record after a prefix starts. */
-const RECORD_START = /\{\s*"(?:username|event_type|name|event_source|event|time|ip|context|host|session|agent|page|referer|accept_language)"/;
+const RECORD_START = new RegExp(`\\{\\s*"(?:${[...FIELDS_TO_RESCUE, 'event', 'context', 'referer', 'accept_language'].join('|')})"`);
 
 /**
  * The text from where the JSON object after a logger prefix starts: the first object whose first

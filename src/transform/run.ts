@@ -2,6 +2,7 @@
 // SourceTransformer (per-file state such as downtime), all writing to one RowWriter.
 import { hash } from 'node:crypto';
 import { readLineBatches } from '../tracklog/read.js';
+import { progressClock } from '../io/progress.js';
 import { CountryLookup } from './geoip.js';
 import { Modulestore } from './modulestore.js';
 import type { RowWriter } from './rows.js';
@@ -42,7 +43,7 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
   const stats = newStats();
   const geo = new CountryLookup(opts.geoipFile);
   const modulestore = opts.modulestoreFile ? Modulestore.fromFile(opts.modulestoreFile) : Modulestore.empty();
-  let lastProgress = Date.now();
+  const due = progressClock(1000);
   for (const input of opts.inputs) {
     const batches = readLineBatches(input);
     // Unnamed stdin is named by its first line, so the first lines are read before the source starts.
@@ -71,10 +72,7 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
           const p = t.line({ lineNo: ++lineNo, text });
           if (p) await p;
         }
-        if (opts.onProgress && Date.now() - lastProgress > 1000) {
-          lastProgress = Date.now();
-          opts.onProgress(stats);
-        }
+        if (opts.onProgress && due()) opts.onProgress(stats);
       };
       if (first.length > 0) await transform(first);
       for await (const batch of batches) await transform(batch);
