@@ -16,7 +16,7 @@ if (mode === 'floor') {
 } else if (mode === 'work') {
   // The work floor: what every event needs whatever the design, done in one loop with nothing
   // else: the line parsed, its event text parsed, the line hashed for the ids, its IP looked up.
-  const { readLineBatches } = await import('../dist/tracklog/read.js');
+  const { readLineBatches } = await import('../dist/io/input.js');
   const { CountryLookup } = await import('../dist/transform/geoip.js');
   const { hash } = await import('node:crypto');
   const geo = new CountryLookup();

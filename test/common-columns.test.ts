@@ -1,13 +1,13 @@
 // The common columns of every event (transform.md §4, decisions.md).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { H, sanitize, pyFloat, pystr } from '../src/transform/values.js';
+import { H, sanitize, pyFloat, pystr } from '../src/core/values.js';
 import { quarterOf, partitionName } from '../src/schema/quarters.js';
 import { shortCourseId, courseFromProblemEvent } from '../src/transform/course.js';
 import { BUNDLED_GEOIP, CountryLookup } from '../src/transform/geoip.js';
 import { Reader, type CountryResponse } from 'maxmind';
 import isoCountries from 'i18n-iso-countries';
-import { Modulestore } from '../src/transform/modulestore.js';
+import { Modulestore } from '../src/modulestore/display-names.js';
 import { eventIds } from '../src/transform/ids.js';
 import { transform, event } from './helpers/transform.js';
 import { withoutPersonalValues } from '../src/transform/personal.js';

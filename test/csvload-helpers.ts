@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { TABLES, emptyRow, columnIndex, type TableDef, type DatabaseNames } from '../src/schema/tables.js';
 import { fitRow, newFitCounters, type Value } from '../src/schema/fit.js';
 import { quarterOf } from '../src/schema/quarters.js';
-import type { Row, RowWriter, Source } from '../src/transform/rows.js';
+import type { Row, RowWriter, Source } from '../src/schema/rows.js';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));

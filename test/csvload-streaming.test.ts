@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { RowStreamWriter } from '../src/csv/stream.js';
 import { TABLES, ALL_TABLES } from '../src/schema/tables.js';
-import type { Row } from '../src/transform/rows.js';
+import type { Row } from '../src/schema/rows.js';
 import { testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, makeRows, makeSource, run, start, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';
 

@@ -1,7 +1,7 @@
 // Every event family, from the spec, with example events of our own (not the conformance inputs).
 import t, { type Test } from 'tap';
-import { H } from '../src/transform/values.js';
-import { Modulestore } from '../src/transform/modulestore.js';
+import { H } from '../src/core/values.js';
+import { Modulestore } from '../src/modulestore/display-names.js';
 import { transform, event } from './helpers/transform.js';
 import { LINKS } from './helpers/links.js';
 

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EJSON, serialize } from 'bson';
-import { parseBsonRecords } from '../src/io/bson-records.js';
+import { parseBsonRecords } from '../src/mongo/bson-records.js';
 import { testConnection } from './helpers/mariadb.js';
 import { runTool } from './helpers/tools.js';
 import { createUserGrade, FIXTURES, refresh, refreshDatabases, snapshot, tool } from './helpers/refresh-course.js';
-import { H } from '../src/transform/values.js';
+import { H } from '../src/core/values.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'refresh-bson-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));

@@ -7,13 +7,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseJsonRecords, type BrokenRecord } from '../src/io/json-records.js';
+import { parseJsonRecords, type BrokenRecord } from '../src/mongo/json-records.js';
 import { isTrueCourseName, isTrueCourseNameSql, TEST_COURSE_PATTERNS } from '../src/schema/test-courses.js';
 import { academicQuarter } from '../src/refresh/modulestore.js';
 import { countryOf } from '../src/refresh/usercountry.js';
 import { scrubBody } from '../src/refresh/forum-scrub.js';
 import { CountryLookup } from '../src/transform/geoip.js';
-import { H } from '../src/transform/values.js';
+import { H } from '../src/core/values.js';
 import { loadSqlScript, testConnection } from './helpers/mariadb.js';
 import { shared } from './helpers/tools.js';
 import { createUserGrade, FIXTURES, refresh, refreshDatabases, snapshot, tablesOf, tool } from './helpers/refresh-course.js';

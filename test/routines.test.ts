@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CsvCollectionWriter } from '../src/csv/collection.js';
 import { TABLES, columnIndex } from '../src/schema/tables.js';
-import { ROUTINES } from '../src/mysql/routines.js';
+import { ROUTINES } from '../src/schema/routines.js';
 import { testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources } from './csvload-helpers.js';
 

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLines } from '../src/tracklog/read.js';
+import { readLines } from '../src/io/input.js';
 import { decodeLine, closeTruncated } from '../src/tracklog/decode.js';
 import { parseEventTime, formatGap } from '../src/tracklog/time.js';
 

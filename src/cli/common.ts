@@ -6,9 +6,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-export class UsageError extends Error {}
-/** A failure the user can act on: printed as `tool: message`, exit 1, no stack trace. */
-export class ToolError extends Error {}
+import { ToolError, UsageError } from '../core/errors.js';
+export { ToolError, UsageError };
 
 export interface OptionSpec {
   string?: string[];

@@ -4,7 +4,7 @@ import { runTool, finish, say, databaseNames, UsageError, ToolError, type Parsed
 import { SqlScriptWriter } from '../sql/script.js';
 import { runTransform } from '../transform/run.js';
 import { summaryLine, statsJson } from '../transform/stats.js';
-import type { RowWriter } from '../transform/rows.js';
+import type { RowWriter } from '../schema/rows.js';
 import type { Reject } from '../transform/source.js';
 import { write } from '../io/write.js';
 

@@ -1,8 +1,9 @@
 // edx-screennames: screen names of tracking logs → their anon_screen_name, as CSV
 // (replaces listCourseScreenNames.sh, makeAnonScreenName.py and makeScreenNameToAnonTable.sh).
 import { runTool, write, finish, say, UsageError, ToolError, type ParsedArgs } from './common.js';
-import { ScreenNameCollector, InputError, anonScreenName, namesFrom, summaryLine } from '../screennames/collect.js';
-import { H } from '../transform/values.js';
+import { ScreenNameCollector, InputError, namesFrom, summaryLine } from '../screennames/collect.js';
+import { anonScreenName } from '../core/values.js';
+import { H } from '../core/values.js';
 import { HEADER, csvLine } from '../screennames/csv.js';
 
 const TOOL = 'edx-screennames';

@@ -10,8 +10,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ALL_TABLES, DEFAULT_DATABASES, TABLES, type DatabaseNames, type TableDef, type TableName } from '../schema/tables.js';
-import type { Row, RowWriter, Source, SourceCounts } from '../transform/rows.js';
-import { finish } from '../cli/common.js';
+import type { Row, RowWriter, Source, SourceCounts } from '../schema/rows.js';
+import { finish } from '../io/write.js';
 import { encodeRow, isQuarter, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 

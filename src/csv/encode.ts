@@ -18,7 +18,7 @@ import { columnIndex, qualifiedName, type DatabaseNames, type TableDef, EdxTrack
 import { DEFAULT_DATABASES } from '../schema/tables.js';
 import type { Value } from '../schema/fit.js';
 import { RowText } from '../schema/row-text.js';
-import { quoteIdent } from '../sql/escape.js';
+import { quoteIdent } from '../schema/sql-escape.js';
 
 const SPECIAL = /[\\"\n\r\0\x1a]/;
 const SPECIAL_ALL = /[\\"\n\r\0\x1a]/g;

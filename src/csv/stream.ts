@@ -36,8 +36,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ALL_TABLES, TABLES, type TableDef } from '../schema/tables.js';
-import type { Row, RowWriter, Source } from '../transform/rows.js';
-import { write, finish } from '../cli/common.js';
+import type { Row, RowWriter, Source } from '../schema/rows.js';
+import { write, finish } from '../io/write.js';
 import { encodeRow, isQuarter, QuarterSet, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 

@@ -3,7 +3,7 @@
 // are written as escaped bytes), so lines are never decoded or rebuilt: only the first bytes of a
 // line are looked at, and the line goes out as the bytes it came in.
 import type { Writable } from 'node:stream';
-import { openInput } from '../tracklog/read.js';
+import { openInput } from '../io/input.js';
 import { write } from '../io/write.js';
 
 const LF = 0x0a;

@@ -12,7 +12,7 @@
 //
 // Documents are told apart by their shape, not by the file or key they came in, so one NDJSON file
 // may hold several collections. Only what the tables need is kept of each document.
-import { isObject } from '../transform/values.js';
+import { isObject } from '../core/values.js';
 
 /** One module (old store) or block (split store). */
 export interface Block {

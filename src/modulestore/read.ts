@@ -12,8 +12,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parseJsonRecords, readExportRecords, type BrokenRecord } from '../io/json-records.js';
-import { parseBsonRecords } from '../io/bson-records.js';
+import { parseJsonRecords, type BrokenRecord } from '../mongo/json-records.js';
+import { readExportRecords } from '../mongo/export.js';
+import { parseBsonRecords } from '../mongo/bson-records.js';
 import { progressClock } from '../io/progress.js';
 import { ModulestoreModel } from './model.js';
 

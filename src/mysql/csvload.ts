@@ -2,8 +2,8 @@
 // source of the named collections (or of the row stream on stdin), then print the summary.
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
-import { ToolError } from '../cli/common.js';
-import type { RoutineNames } from './routines.js';
+import { ToolError } from '../core/errors.js';
+import type { RoutineNames } from '../schema/routines.js';
 import { findManifests, readManifest } from '../csv/collection.js';
 import { readRowStream } from '../csv/stream.js';
 import { connect, connectionSettings, describeSettings } from './connection.js';

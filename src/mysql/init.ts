@@ -4,7 +4,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { createAllTables, createDatabases, dropAllTables } from '../schema/ddl.js';
 import { ALL_TABLES, type DatabaseNames } from '../schema/tables.js';
-import { keysTable, ROUTINES, routineStatements, type RoutineNames } from './routines.js';
+import { keysTable, ROUTINES, routineStatements, type RoutineNames } from '../schema/routines.js';
 
 export class InitError extends Error {}
 

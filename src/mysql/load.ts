@@ -20,7 +20,7 @@ import { EdxTrackEvent, LoadInfo, qualifiedName, type DatabaseNames, type TableD
 import { loadStatement } from '../csv/encode.js';
 import type { LoadableSource } from '../csv/collection.js';
 import { StreamFormatError, type Segment, type SourceEvent, type StreamedSource } from '../csv/stream.js';
-import type { Source } from '../transform/rows.js';
+import type { Source } from '../schema/rows.js';
 
 export class LoadError extends Error {}
 

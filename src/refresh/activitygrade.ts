@@ -18,12 +18,12 @@ import { ActivityGrade } from '../schema/derived/platform.js';
 import type { Value } from '../schema/fit.js';
 import { RowFitter } from './fit.js';
 import { isTrueCourseName } from '../schema/test-courses.js';
-import { Modulestore } from '../transform/modulestore.js';
-import { firstHash, isObject, sanitize } from '../transform/values.js';
+import { Modulestore } from '../modulestore/display-names.js';
+import { firstHash, isObject, sanitize } from '../core/values.js';
 import type { JobContext, RefreshJob } from './job.js';
 import { requireFresh, requireTables, type Needed } from './requires.js';
 import { checkedQuery, loadRows, rebuildTables, RefreshError, tableExists } from './sql.js';
-import { quoteIdent as q } from '../sql/escape.js';
+import { quoteIdent as q } from '../schema/sql-escape.js';
 
 /** Studentmodule rows read per round trip. */
 const PAGE = 5_000;

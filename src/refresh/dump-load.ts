@@ -11,9 +11,9 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { TextDecoder } from 'node:util';
 import { DumpTableFilter } from '../dump/extract.js';
-import { openInput } from '../tracklog/read.js';
+import { openInput } from '../io/input.js';
 import { RefreshError } from './sql.js';
-import { quoteIdent } from '../sql/escape.js';
+import { quoteIdent } from '../schema/sql-escape.js';
 import { progressClock } from '../io/progress.js';
 
 const LF = 0x0a;

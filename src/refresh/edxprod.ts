@@ -16,7 +16,7 @@ import { Lti2GlobalLti, PLATFORM_TABLES, TrueCourseEnrollment } from '../schema/
 import { loadDumpTables } from './dump-load.js';
 import type { JobContext, JobResult, RefreshJob } from './job.js';
 import { checkedQuery, RefreshError, tableExists } from './sql.js';
-import { quoteIdent as q } from '../sql/escape.js';
+import { quoteIdent as q } from '../schema/sql-escape.js';
 
 /** The databases the copy is built in and last week's copy is moved to before it is dropped. */
 function workDatabases(names: RefreshNames): { load: string; retired: string } {

@@ -16,12 +16,13 @@
 // second connection while the rows load on the first: memory stays constant whatever its size.
 import { statSync } from 'node:fs';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { readExportRecords, type BrokenRecord, type JsonRecord } from '../io/json-records.js';
+import { type BrokenRecord, type JsonRecord } from '../mongo/json-records.js';
+import { readExportRecords } from '../mongo/export.js';
 import { ForumContents } from '../schema/derived/forum.js';
 import { derivedName, type RefreshNames } from '../schema/derived.js';
 import type { Value } from '../schema/fit.js';
 import { isTrueCourseName } from '../schema/test-courses.js';
-import { H, isObject } from '../transform/values.js';
+import { H, isObject } from '../core/values.js';
 import { scrubBody } from './forum-scrub.js';
 import type { RefreshJob } from './job.js';
 import { RowFitter } from './fit.js';

@@ -7,7 +7,7 @@
 // clickstream's anon_screen_name, and the rows are streamed in with LOAD DATA LOCAL: no
 // server-side file, no FILE privilege, no rewriting a file mysqld wrote (§13 items 19, 32).
 import type { RowDataPacket } from 'mysql2/promise';
-import { anonScreenName } from '../screennames/collect.js';
+import { anonScreenName } from '../core/values.js';
 import { derivedName, type DerivedTable } from '../schema/derived.js';
 import { LearnerIdXlation, Lti2Anon, UserGrade } from '../schema/derived/platform.js';
 import type { Value } from '../schema/fit.js';
@@ -15,7 +15,7 @@ import { globalLtiJoin } from './edxprod.js';
 import type { RefreshJob } from './job.js';
 import { requireTables } from './requires.js';
 import { checkedQuery, loadRows, rebuildTables } from './sql.js';
-import { quoteIdent as q } from '../sql/escape.js';
+import { quoteIdent as q } from '../schema/sql-escape.js';
 
 /** Learners read per round trip (their certificates come with them). */
 const BATCH = 20_000;

@@ -2,8 +2,8 @@
 import { UsageError, ToolError, databaseNames, say, write, type ParsedArgs } from '../cli/common.js';
 import { localRoot, makeClient, s3Config, describeS3Error } from './client.js';
 import { keyPattern } from './keys.js';
-import { listLogs, localCopy, type ObjectInfo } from './list.js';
-import { loadedFiles } from './loadinfo.js';
+import { listLogs, localCopy, LoadedFiles, type ObjectInfo } from './list.js';
+import { loadedFiles } from '../mysql/loadinfo.js';
 
 export const LS_TOOL = 'edx-s3-ls';
 
@@ -23,7 +23,7 @@ export async function runLs(args: ParsedArgs): Promise<number> {
 
   // Read LoadInfo first: a database problem should fail before a long listing.
   const loaded = useDb
-    ? await loadedFiles(names, { defaultsFile: args['defaults-file'] || undefined, note: (m) => say(LS_TOOL, m) })
+    ? new LoadedFiles(await loadedFiles(names, { defaultsFile: args['defaults-file'] || undefined, note: (m) => say(LS_TOOL, m) }))
     : undefined;
 
   const client = makeClient(config);

@@ -6,7 +6,7 @@
 // The tables themselves are defined by family in ./derived/*.ts; this file holds the shape and
 // the SQL derived from it.
 import { DEFAULT_DATABASES, type DatabaseNames } from './tables.js';
-import { quoteIdent } from '../sql/escape.js';
+import { quoteIdent } from './sql-escape.js';
 import { createDatabase, TABLE_OPTIONS } from './ddl.js';
 
 /** Logical databases of derived tables: the warehouse's two, the platform copy, the forum. */

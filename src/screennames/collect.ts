@@ -2,17 +2,12 @@
 // in EdxTrackEvent (operations.md §7, §9.4-9.6). The lines are read and decoded by the
 // transform's own functions, so every line variant it accepts (logger prefixes, NUL padding,
 // truncated or broken lines whose username is rescued) gives the same username here.
-import { readLineBatches, readLines } from '../tracklog/read.js';
+import { readLineBatches, readLines } from '../io/input.js';
 import { decodeLine, type Record_ } from '../tracklog/decode.js';
 import { decodeEventField } from '../transform/decode-event.js';
 import { handlerFor } from '../transform/dispatch.js';
 import { loginAjax, loginAjaxEmails } from '../transform/families/navigation.js';
-import { H, sanitize } from '../transform/values.js';
-
-/** anon_screen_name of a username: what source.ts stores for an event with this username. */
-export function anonScreenName(username: string): string {
-  return H(sanitize(username));
-}
+import { H, anonScreenName } from '../core/values.js';
 
 /** An input that could not be read to its end (missing, unreadable, not valid gzip, …). */
 export class InputError extends Error {}

@@ -9,10 +9,10 @@ import { createAllTables, createDatabases, dropAllTables, ensureQuarterPartition
 import { initialQuarters } from '../schema/quarters.js';
 import { columnIndex, qualifiedName, DEFAULT_DATABASES, LoadInfo, type DatabaseNames, type TableDef } from '../schema/tables.js';
 import { RowText, type Literal } from '../schema/row-text.js';
-import type { Row, RowWriter, Source } from '../transform/rows.js';
+import type { Row, RowWriter, Source } from '../schema/rows.js';
 import { write } from '../io/write.js';
 import { TextChunks } from '../io/text-chunks.js';
-import { sqlLiteral } from './escape.js';
+import { sqlLiteral } from '../schema/sql-escape.js';
 
 /** Statements stay well under the servers' default max_allowed_packet (16 MiB MariaDB, 64 MiB MySQL). */
 const MAX_STATEMENT_BYTES = 1 << 20;

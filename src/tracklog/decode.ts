@@ -2,7 +2,7 @@
 // contain (event-schema.md): NUL padding from logrotate copytruncate, a logger or syslog prefix
 // before the JSON, GELF wrapping, blank and '#' lines; and repairing or rescuing broken lines
 // (decisions.md §1-2) so that no line is lost silently.
-import { isObject } from '../transform/values.js';
+import { isObject } from '../core/values.js';
 
 export type Record_ = Record<string, unknown>;
 

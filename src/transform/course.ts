@@ -1,7 +1,7 @@
 // Course columns (transform.md §4.6): course_id, course_display_name, organization, and the
 // "current course id" handlers use for Answer.course_id and ABExperiment.course_display_name.
-import type { Modulestore } from './modulestore.js';
-import { firstHash, isObject, text } from './values.js';
+import type { Modulestore } from '../modulestore/display-names.js';
+import { firstHash, isObject, text } from '../core/values.js';
 
 /**
  * `org/course/run` from a URL or path with a `courses` segment, else ''. A new-style id

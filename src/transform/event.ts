@@ -3,9 +3,9 @@
 import type { TableDef } from '../schema/tables.js';
 import { EdxTrackEvent } from '../schema/tables.js';
 import type { EventIds } from './ids.js';
-import type { Modulestore } from './modulestore.js';
+import type { Modulestore } from '../modulestore/display-names.js';
 import { RowBuilder } from './row.js';
-import { firstHash, sanitize } from './values.js';
+import { firstHash, sanitize } from '../core/values.js';
 import { decodeEventField, type DecodedEvent } from './decode-event.js';
 
 export class TrackEvent {

@@ -1,11 +1,11 @@
 // A transform run over several sources: each is read line by line and handed to its own
 // SourceTransformer (per-file state such as downtime), all writing to one RowWriter.
 import { hash } from 'node:crypto';
-import { readLineBatches } from '../tracklog/read.js';
+import { readLineBatches } from '../io/input.js';
 import { progressClock } from '../io/progress.js';
 import { CountryLookup } from './geoip.js';
-import { Modulestore } from './modulestore.js';
-import type { RowWriter } from './rows.js';
+import { Modulestore } from '../modulestore/display-names.js';
+import type { RowWriter } from '../schema/rows.js';
 import { makeSource, SourceTransformer, type Reject } from './source.js';
 import { newStats, type RunStats } from './stats.js';
 

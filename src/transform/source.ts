@@ -4,7 +4,7 @@
 import { EdxTrackEvent, EventIp, LoadInfo } from '../schema/tables.js';
 import { fitRow } from '../schema/fit.js';
 import { quarterOf } from '../schema/quarters.js';
-import type { InputLine } from '../tracklog/read.js';
+import type { InputLine } from '../io/input.js';
 import { decodeLine, rescueFromRecord, rescueOrReject } from '../tracklog/decode.js';
 import { parseEventTime, formatGap, type EventTime } from '../tracklog/time.js';
 import { courseColumns } from './course.js';
@@ -12,11 +12,11 @@ import { dispatch } from './dispatch.js';
 import { TrackEvent } from './event.js';
 import type { CountryLookup } from './geoip.js';
 import { eventIds, type EventIds } from './ids.js';
-import type { Modulestore } from './modulestore.js';
+import type { Modulestore } from '../modulestore/display-names.js';
 import { RowBuilder } from './row.js';
-import type { RowWriter, Source } from './rows.js';
+import type { RowWriter, Source } from '../schema/rows.js';
 import type { RunStats } from './stats.js';
-import { H, sanitize } from './values.js';
+import { H, anonScreenName, sanitize } from '../core/values.js';
 import { LastSeen } from './last-seen.js';
 import { withoutPersonalValues } from './personal.js';
 
@@ -191,7 +191,7 @@ export class SourceTransformer {
 
     const ids = eventIds(rawLine.includes('\0') ? rawLine.replace(/\0+/g, '').trim() : rawLine.trim(), time ? time.micros / 1000 : 0);
     const page = sanitize(record.page);
-    const anon = 'username' in record && record.username !== null && record.username !== undefined ? H(sanitize(record.username)) : '';
+    const anon = 'username' in record && record.username !== null && record.username !== undefined ? anonScreenName(record.username) : '';
 
     const main = new RowBuilder(EdxTrackEvent);
     main

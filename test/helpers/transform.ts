@@ -1,9 +1,9 @@
 // Transform lines in-process and collect the rows by table, as objects keyed by column name.
 import { CountryLookup } from '../../src/transform/geoip.js';
-import { Modulestore } from '../../src/transform/modulestore.js';
+import { Modulestore } from '../../src/modulestore/display-names.js';
 import { makeSource, SourceTransformer, type Reject } from '../../src/transform/source.js';
 import { newStats, type RunStats } from '../../src/transform/stats.js';
-import type { Row, RowWriter } from '../../src/transform/rows.js';
+import type { Row, RowWriter } from '../../src/schema/rows.js';
 
 export type Rows = Record<string, Record<string, unknown>[]>;
 

@@ -3,7 +3,7 @@
 import countries from 'i18n-iso-countries';
 import { Account } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
-import { H, isObject, sanitize, text } from '../values.js';
+import { H, isObject, sanitize, text } from '../../core/values.js';
 
 /** Country names a mailing address may end with: English names and aliases; US forms → USA. */
 const COUNTRY_NAMES: Map<string, string> = (() => {

@@ -5,7 +5,7 @@ import { parseEventTime } from '../../tracklog/time.js';
 import { contextOf } from '../course.js';
 import type { TrackEvent } from '../event.js';
 import type { RowBuilder } from '../row.js';
-import { entriesInLogOrder, int, isObject, text } from '../values.js';
+import { entriesInLogOrder, int, isObject, text } from '../../core/values.js';
 
 const utc = (v: unknown) => parseEventTime(v)?.utc ?? null;
 

@@ -1,6 +1,6 @@
 // book and textbook.pdf.* (transform.md §6.2 #18, §7.6).
 import type { TrackEvent } from '../event.js';
-import { int, isObject, text } from '../values.js';
+import { int, isObject, text } from '../../core/values.js';
 
 export function book(ev: TrackEvent): void {
   const e = ev.event;

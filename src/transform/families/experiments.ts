@@ -2,7 +2,7 @@
 import { ABExperiment } from '../../schema/tables.js';
 import { contextOf } from '../course.js';
 import type { TrackEvent } from '../event.js';
-import { int, isObject, text } from '../values.js';
+import { int, isObject, text } from '../../core/values.js';
 
 export function abExperiment(ev: TrackEvent): void {
   const e = isObject(ev.event) ? ev.event : {};

@@ -1,6 +1,6 @@
 // Instructor-dashboard events (transform.md §6.2 #25-#33), enrollment (#40) and forum search (#41).
 import type { TrackEvent } from '../event.js';
-import { int, isObject, pystr, text } from '../values.js';
+import { int, isObject, pystr, text } from '../../core/values.js';
 
 type Field = 'course' | 'problem' | 'student' | 'instructor' | 'attempts';
 

@@ -1,7 +1,7 @@
 // Navigation and login events (transform.md §6.2 #1-#3, #17; newer edx.ui.lms.*, edx.bookmark.*,
 // edx.done.toggled mapped onto the same columns).
 import type { TrackEvent } from '../event.js';
-import { H, int, isObject, text } from '../values.js';
+import { H, int, isObject, text } from '../../core/values.js';
 
 /** seq_goto / seq_next / seq_prev: sequence id and the move. */
 export function sequenceMove(ev: TrackEvent): void {

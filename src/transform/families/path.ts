@@ -2,7 +2,7 @@
 // /courses/<org>/<course>/<run>/modx/i4x://<org>/<course>/<category>/<hash>/<verb>.
 import { Answer } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
-import { isObject, pystr, sanitize, text } from '../values.js';
+import { isObject, pystr, sanitize, text } from '../../core/values.js';
 import { fanOut, type AnswerRef } from './problem-rows.js';
 
 const joined = (v: unknown, sep = '; '): string => (Array.isArray(v) ? v.map(text).join(sep) : text(v));

@@ -3,7 +3,7 @@
 import { Answer, CorrectMap, InputState, State } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
 import type { RowBuilder } from '../row.js';
-import { int, isObject, num, pystr, sanitize, text } from '../values.js';
+import { int, isObject, num, pystr, sanitize, text } from '../../core/values.js';
 
 export interface AnswerRef {
   id: string;

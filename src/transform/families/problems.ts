@@ -2,7 +2,7 @@
 import { Answer } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
 import type { RowBuilder } from '../row.js';
-import { int, isObject, num, text } from '../values.js';
+import { int, isObject, num, text } from '../../core/values.js';
 import { fanOut, pushAnswers, pushCorrectMaps, pushQueryAnswers, pushState, type AnswerRef } from './problem-rows.js';
 
 /** problem_check: a query string from the browser (simple), a dict from the server (complex). */

@@ -1,7 +1,7 @@
 // Video and transcript events (transform.md §6.2 #12-#16). Mobile events name the same actions
 // edx.video.* (event-schema.md "Video naming"); the dispatch table maps both names here.
 import type { TrackEvent } from '../event.js';
-import { isObject, pystr, text } from '../values.js';
+import { isObject, pystr, text } from '../../core/values.js';
 
 function videoEvent(ev: TrackEvent): Record<string, unknown> | undefined {
   const event = ev.event;

@@ -11,7 +11,7 @@
 // its largest document. MongoDB Extended JSON is read back into plain values: {"$oid": h} → h,
 // {"$date": …} → a Date, {"$numberLong": "7"} → 7 (relaxed, canonical and the old mongoexport
 // forms alike).
-import { readLines } from '../tracklog/read.js';
+import { readLines } from '../io/input.js';
 
 export interface JsonRecord {
   value: Record<string, unknown>;
@@ -269,14 +269,4 @@ export function parseJsonRecords(text: string, onBroken: (b: BrokenRecord) => vo
   for (let i = 0; i < lines.length; i++) scanner.push(lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i], i + 1);
   scanner.end();
   return out;
-}
-
-/** The documents of an export file: mongodump's BSON (`.bson`, `.bson.gz`), else JSON as above. */
-export async function* readExportRecords(path: string, onBroken: (b: BrokenRecord) => void): AsyncGenerator<JsonRecord> {
-  if (/\.bson(\.gz)?$/i.test(path)) {
-    const { readBsonRecords } = await import('./bson-records.js'); // bson is loaded only for BSON
-    yield* readBsonRecords(path, onBroken);
-  } else {
-    yield* readJsonRecords(path, onBroken);
-  }
 }

@@ -5,7 +5,7 @@
 // forms of an export give the same values. A BSON file has no lines: `line` is the document's
 // position (1 for the first).
 import { EJSON, deserialize } from 'bson';
-import { openInput } from '../tracklog/read.js';
+import { openInput } from '../io/input.js';
 import { extendedJson, type BrokenRecord, type JsonRecord } from './json-records.js';
 
 /** MongoDB's largest document is 16 MiB; a length far beyond is no document but corrupt bytes. */

@@ -1,6 +1,6 @@
 // What the transform hands to a writer: rows in schema order, grouped by source (input file).
-import type { TableDef } from '../schema/tables.js';
-import type { Value } from '../schema/fit.js';
+import type { TableDef } from './tables.js';
+import type { Value } from './fit.js';
 
 export interface Row {
   table: TableDef;

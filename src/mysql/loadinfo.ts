@@ -1,9 +1,8 @@
 // The files LoadInfo records as loaded (operations.md §2.3), read with the project's usual MySQL
 // settings (option file, then MYSQL_* environment; no password on the command line).
-import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
+import { connect, connectionSettings, describeSettings } from './connection.js';
 import { LoadInfo, qualifiedName, type DatabaseNames } from '../schema/tables.js';
-import { ToolError } from '../cli/common.js';
-import { LoadedFiles } from './list.js';
+import { ToolError } from '../core/errors.js';
 
 /**
  * Every LoadInfo.load_file. A LoadInfo table or database that does not exist yet means nothing is
@@ -12,7 +11,7 @@ import { LoadedFiles } from './list.js';
  */
 export async function loadedFiles(
   names: DatabaseNames, opts: { defaultsFile?: string; note: (msg: string) => void },
-): Promise<LoadedFiles> {
+): Promise<string[]> {
   let settings;
   try {
     settings = connectionSettings({ defaultsFile: opts.defaultsFile });
@@ -28,12 +27,12 @@ export async function loadedFiles(
   }
   try {
     const [rows] = await conn.query({ sql: `SELECT load_file FROM ${table}`, rowsAsArray: true });
-    return new LoadedFiles((rows as unknown[][]).map((r) => String(r[0] ?? '')));
+    return (rows as unknown[][]).map((r) => String(r[0] ?? ''));
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') {
       opts.note(`${table} does not exist yet; nothing counts as loaded`);
-      return new LoadedFiles([]);
+      return [];
     }
     throw new ToolError(`cannot read ${table}: ${(e as Error).message}`);
   } finally {

@@ -34,6 +34,14 @@ export function H(s: string): string {
   return h;
 }
 
+/**
+ * anon_screen_name of a username: H of the sanitized name. The one place it is computed, so the
+ * transform, edx-screennames and the refresh jobs always agree.
+ */
+export function anonScreenName(username: unknown): string {
+  return H(sanitize(username));
+}
+
 /** Python 2 '%.12g' of a float, plus '.0' when it looks like an int (transform.md §3.4). */
 export function pyFloat(x: number): string {
   if (Number.isNaN(x)) return 'nan';

@@ -37,8 +37,8 @@
 //
 // `{{Edx}}`, `{{EdxPrivate}}` and `{{edxprod}}` stand for the real database names
 // (--edx-db/--private-db/--edxprod-db).
-import type { Database, DatabaseNames } from '../schema/tables.js';
-import { isTrueCourseNameSql } from '../schema/test-courses.js';
+import type { Database, DatabaseNames } from './tables.js';
+import { isTrueCourseNameSql } from './test-courses.js';
 
 /** The databases routines live in and name: the warehouse's two, and the platform copy's (edxprod). */
 export type RoutineNames = DatabaseNames & Readonly<{ edxprod?: string }>;

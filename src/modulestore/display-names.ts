@@ -4,9 +4,9 @@
 // per line, as mongoexport writes), of the old store; and the split store modern Open edX uses
 // (its active_versions, structures and definitions, in one file or a directory), whose blocks
 // the original's importer did not know (operations.md §13 item 13).
-import { kindOf, type Course } from '../modulestore/model.js';
-import { readModulestoreSync } from '../modulestore/read.js';
-import { isObject } from './values.js';
+import { kindOf, type Course } from './model.js';
+import { readModulestoreSync } from './read.js';
+import { isObject } from '../core/values.js';
 
 export interface ModuleInfo {
   org: string;
