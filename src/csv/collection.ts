@@ -12,7 +12,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ALL_TABLES, DEFAULT_DATABASES, TABLES, type DatabaseNames, type TableDef, type TableName } from '../schema/tables.js';
 import type { Row, RowWriter, Source, SourceCounts } from '../schema/rows.js';
 import { finish } from '../io/write.js';
-import { encodeRow, isQuarter, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
+import { isQuarter } from '../schema/quarters.js';
+import { encodeRow, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 
 export const MANIFEST_FORMAT = 'edx-pipes-collection/1';

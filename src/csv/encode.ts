@@ -19,6 +19,7 @@ import { DEFAULT_DATABASES } from '../schema/tables.js';
 import type { Value } from '../schema/fit.js';
 import { RowText } from '../schema/row-text.js';
 import { quoteIdent } from '../schema/sql-escape.js';
+import { CHARSET } from '../schema/charset.js';
 
 const SPECIAL = /[\\"\n\r\0\x1a]/;
 const SPECIAL_ALL = /[\\"\n\r\0\x1a]/g;
@@ -52,7 +53,7 @@ export const ROW_END = [0x0a];
 
 /** The clause that describes the dialect to LOAD DATA (written with SQL string escapes). */
 export const DIALECT_CLAUSE =
-  "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";
+  `CHARACTER SET ${CHARSET} FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'`;
 
 /** A SQL string literal for a file name (backslash-escaped, as the default sql_mode reads it). */
 const fileLiteral = (s: string) => `'${s.replace(/[\\']/g, (c) => '\\' + c)}'`;
@@ -87,7 +88,3 @@ export class QuarterSet {
     return [...this.seen].sort();
   }
 }
-
-/** A quarter value as it may appear in a manifest or stream (anything else is refused). */
-export const isQuarter = (q: unknown): q is string =>
-  typeof q === 'string' && /^((fall|winter|spring|summer)\d{4})?$/.test(q);

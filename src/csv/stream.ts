@@ -38,7 +38,8 @@ import type { Readable } from 'node:stream';
 import { ALL_TABLES, TABLES, type TableDef } from '../schema/tables.js';
 import type { Row, RowWriter, Source } from '../schema/rows.js';
 import { write, finish } from '../io/write.js';
-import { encodeRow, isQuarter, QuarterSet, ROW_END } from './encode.js';
+import { encodeRow, QuarterSet, ROW_END } from './encode.js';
+import { isQuarter } from '../schema/quarters.js';
 import { TextChunks } from '../io/text-chunks.js';
 
 export const STREAM_HEADER = '#edx-pipes-rows/3';

@@ -1,13 +1,14 @@
 // DDL derived from tables.ts: databases, tables, partitions and indexes.
 import { ALL_TABLES, TYPES, DEFAULT_DATABASES, qualifiedName, type DatabaseNames, type TableDef } from './tables.js';
 import { initialQuarters, partitionName } from './quarters.js';
+import { CHARSET, COLLATION } from './charset.js';
 
-/** The warehouse's text: any character (utf8mb4), one collation for every table and database. */
-export const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
+/** Every table is InnoDB, in the one character set and collation of the warehouse. */
+export const TABLE_OPTIONS = `ENGINE=InnoDB DEFAULT CHARSET=${CHARSET} COLLATE=${COLLATION}`;
 
 /** CREATE DATABASE IF NOT EXISTS of a name as it is to appear in SQL (plain or quoted), without ';'. */
 export const createDatabase = (name: string): string =>
-  `CREATE DATABASE IF NOT EXISTS ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`;
+  `CREATE DATABASE IF NOT EXISTS ${name} CHARACTER SET ${CHARSET} COLLATE ${COLLATION}`;
 
 export function createDatabases(names: DatabaseNames = DEFAULT_DATABASES): string[] {
   return [names.Edx, names.EdxPrivate].map((d) => `${createDatabase(d)};`);
