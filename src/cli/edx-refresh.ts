@@ -38,7 +38,7 @@ import { connect, connectionSettings, describeSettings } from '../mysql/connecti
 import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
 import type { JobInputs } from '../refresh/job.js';
 import { RefreshError } from '../refresh/sql.js';
-import type { RefreshNames } from '../schema/derived.js';
+import type { DatabaseNames } from '../schema/table.js';
 
 const TOOL = 'edx-refresh';
 
@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
       boolean: ['dry-run', 'list', 'quiet'],
     },
     async (args) => {
-      const names: RefreshNames = {
+      const names: Required<DatabaseNames> = {
         Edx: databaseName(args, 'edx-db', 'Edx'),
         EdxPrivate: databaseName(args, 'private-db', 'EdxPrivate'),
         edxprod: databaseName(args, 'edxprod-db', 'edxprod'),

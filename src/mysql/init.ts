@@ -3,14 +3,15 @@
 // replaced. Replacing a warehouse that has tables needs `replace` (and is announced).
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { createAllTables, createDatabases, dropAllTables } from '../schema/ddl.js';
-import { ALL_TABLES, type DatabaseNames } from '../schema/tables.js';
-import { keysTable, ROUTINES, routineStatements, type RoutineNames } from '../schema/routines.js';
+import { ALL_TABLES } from '../schema/tables.js';
+import type { DatabaseNames } from '../schema/table.js';
+import { keysTable, ROUTINES, routineStatements } from '../schema/routines.js';
 
 export class InitError extends Error {}
 
 export interface InitOptions {
   /** The warehouse's databases, and edxprod's, which routines over the platform copy name. */
-  names: RoutineNames;
+  names: DatabaseNames;
   replace?: boolean;
   /** The forum passphrase (file content without trailing newlines); undefined: leave the key alone. */
   forumPassphrase?: string;

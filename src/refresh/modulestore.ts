@@ -17,12 +17,12 @@
 import { isTrueCourseName } from '../schema/test-courses.js';
 import { academicYearOf, seasonOf } from '../schema/quarters.js';
 import { CourseInfo, EdxProblem, EdxVideo } from '../schema/derived/course.js';
-import { derivedName } from '../schema/derived.js';
-import type { Value } from '../schema/fit.js';
+import { qualifiedName } from '../schema/ddl.js';
+import type { Value } from '../schema/table.js';
+import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
 import { PROBLEM, VIDEO_TYPES, type Block, type Course } from '../modulestore/model.js';
 import { ExportError, readModulestore } from '../modulestore/read.js';
 import type { RefreshJob } from './job.js';
-import { RowFitter } from './fit.js';
 import { BrokenInput } from './report.js';
 import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from './values.js';
 import { loadRows, rebuildTables, RefreshError } from './sql.js';
@@ -286,17 +286,17 @@ export const modulestoreJob: RefreshJob = {
       { table: EdxVideo, rows: rows.videos },
     ];
     if (dryRun) {
-      say(`dry run: would rebuild ${parts.map((p) => `${derivedName(p.table, names)} (${p.rows.length} rows)`).join(', ')}`);
+      say(`dry run: would rebuild ${parts.map((p) => `${qualifiedName(p.table, names, { quoted: true })} (${p.rows.length} rows)`).join(', ')}`);
       return { tables: [], notes };
     }
-    const fitters = parts.map((p) => new RowFitter(p.table));
+    const fit = newFitCounters();
     const counts = await rebuildTables(conn, parts.map((p) => p.table), names, async (building) => {
-      for (const [i, p] of parts.entries()) {
+      for (const p of parts) {
         say(`loading ${p.rows.length} rows into ${building(p.table)}`);
-        await loadRows(conn, p.table, names, p.rows.map((r) => fitters[i].fit(r)), building(p.table));
+        await loadRows(conn, p.table, names, p.rows.map((r) => fitRow(p.table, r, fit)), building(p.table));
       }
     });
-    notes.push(...fitters.flatMap((f) => f.notes()));
+    notes.push(...fitNotes(fit));
     return { tables: parts.map((p, i) => ({ name: p.table.name, rows: counts[i] })), notes };
   },
 };

@@ -37,13 +37,12 @@
 //
 // `{{Edx}}`, `{{EdxPrivate}}` and `{{edxprod}}` stand for the real database names
 // (--edx-db/--private-db/--edxprod-db).
-import type { Database, DatabaseNames } from './tables.js';
+import { databaseName, type Database, type DatabaseNames } from './table.js';
+import { Keys } from './tables.js';
+import { createTable } from './ddl.js';
 import { CHARSET, COLLATION } from './charset.js';
 import { FIRST_MONTH_OF_YEAR, SEASONS } from './quarters.js';
 import { isTrueCourseNameSql } from './test-courses.js';
-
-/** The databases routines live in and name: the warehouse's two, and the platform copy's (edxprod). */
-export type RoutineNames = DatabaseNames & Readonly<{ edxprod?: string }>;
 
 export interface Routine {
   database: Database;
@@ -371,17 +370,15 @@ export const ROUTINES: readonly Routine[] = [
   },
 ];
 
-/** EdxPrivate.Keys: the forum key (SHA2-224 hex of the passphrase), one row. */
-export const keysTable = (names: DatabaseNames) =>
-  `CREATE TABLE IF NOT EXISTS \`${names.EdxPrivate}\`.\`Keys\` (forumKey VARCHAR(255) NOT NULL DEFAULT '') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+/** EdxPrivate.Keys (tables.ts), where the forum functions read the key. */
+export const keysTable = (names: DatabaseNames) => createTable(Keys, names, { quoted: true, ifNotExists: true });
 
-const fill = (sql: string, names: RoutineNames) =>
-  sql.replace(/\{\{(Edx|EdxPrivate|edxprod)\}\}/g, (_, d: Database | 'edxprod') =>
-    `\`${d === 'edxprod' ? (names.edxprod ?? 'edxprod') : names[d]}\``);
+const fill = (sql: string, names: DatabaseNames) =>
+  sql.replace(/\{\{(Edx|EdxPrivate|edxprod)\}\}/g, (_, d: Database) => `\`${databaseName(names, d)}\``);
 
 /** The statements that (re)create one routine: drop if it exists, then create. */
-export function routineStatements(r: Routine, names: RoutineNames): string[] {
-  const q = `\`${names[r.database]}\`.\`${r.name}\``;
+export function routineStatements(r: Routine, names: DatabaseNames): string[] {
+  const q = `\`${databaseName(names, r.database)}\`.\`${r.name}\``;
   if (r.kind === 'VIEW') return [`CREATE OR REPLACE VIEW ${q} AS ${fill(r.definition, names)}`];
   return [`DROP ${r.kind} IF EXISTS ${q}`, `CREATE ${r.kind} ${q}${fill(r.definition, names)}`];
 }

@@ -1,6 +1,6 @@
 // One event (one input line) while it is transformed: its record, its decoded `event`, the
 // common main row, and the rows it emits. Handlers (families/*.ts) work on this.
-import type { TableDef } from '../schema/tables.js';
+import type { TableDef } from '../schema/table.js';
 import { EdxTrackEvent } from '../schema/tables.js';
 import type { EventIds } from './ids.js';
 import type { Modulestore } from '../modulestore/display-names.js';
