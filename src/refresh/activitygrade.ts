@@ -15,7 +15,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { columnList, createTable, qualifiedName } from '../schema/ddl.js';
 import { ActivityGrade } from '../schema/derived/platform.js';
-import type { Value } from '../schema/table.js';
+import { valuesOf, type Value } from '../schema/table.js';
 import { fitNotes, fitRow, newFitCounters, type FitCounters } from '../schema/fit.js';
 import { isTrueCourseName } from '../schema/test-courses.js';
 import { Modulestore } from '../modulestore/display-names.js';
@@ -105,23 +105,24 @@ async function readRows(ctx: JobContext, since: string, modulestore: Modulestore
       const moduleId = String(r.module_id);
       const hash = modulestore.size ? firstHash(moduleId) : undefined;
       const display = hash ? sanitize(modulestore.displayName(hash) ?? '') : '';
-      rows.push(fitRow(ActivityGrade, [
-        Number(r.id),
-        Number(r.student_id),
-        course,
+      const row = valuesOf(ActivityGrade, {
+        activity_grade_id: Number(r.id),
+        student_id: Number(r.student_id),
+        course_display_name: course,
         grade,
-        max,
-        grade !== null && max ? round2((grade * 100) / max) : null,
-        parts,
+        max_grade: max,
+        percent_grade: grade !== null && max ? round2((grade * 100) / max) : null,
+        parts_correctness: parts,
         answers,
-        attempts,
-        seconds(r.created),
-        seconds(r.modified),
-        String(r.module_type),
-        anonOf.get(Number(r.student_id)) ?? '',
-        display,
-        moduleId,
-      ], tally.fit));
+        num_attempts: attempts,
+        first_submit: seconds(r.created),
+        last_submit: seconds(r.modified),
+        module_type: String(r.module_type),
+        anon_screen_name: anonOf.get(Number(r.student_id)) ?? '',
+        resource_display_name: display,
+        module_id: moduleId,
+      });
+      rows.push(fitRow(ActivityGrade, row, tally.fit));
     }
     if (rows.length) await load(rows);
     const before = tally.rows;

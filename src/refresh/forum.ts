@@ -20,7 +20,7 @@ import { type BrokenRecord, type JsonRecord } from '../mongo/json-records.js';
 import { readExportRecords } from '../mongo/export.js';
 import { ForumContents } from '../schema/derived/forum.js';
 import { qualifiedName } from '../schema/ddl.js';
-import type { DatabaseNames, Value } from '../schema/table.js';
+import { valuesOf, type DatabaseNames, type Value } from '../schema/table.js';
 import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
 import { isTrueCourseName } from '../schema/test-courses.js';
 import { H, isObject } from '../core/values.js';
@@ -134,30 +134,30 @@ export function forumRow(doc: Record<string, unknown>, users: Pick<Users, 'get'>
   const up = uids(votes?.up);
   const down = uids(votes?.down);
   const votesText = votes ? JSON.stringify({ ...votes, ...(up ? { up } : {}), ...(down ? { down } : {}) }) : '';
-  return [
-    id,
-    anon,
-    doc._type,
-    pyBool(doc.anonymous),
-    pyBool(doc.anonymous_to_peers),
-    json(Array.isArray(doc.at_position_list) ? doc.at_position_list : []),
-    author?.forumUid ?? '',
-    scrubbed,
-    course,
-    sqlDateTime(doc.created_at),
-    votesText,
-    intOrNull(votes?.count) ?? 0,
-    intOrNull(votes?.down_count) ?? 0,
-    intOrNull(votes?.up_count) ?? 0,
-    json(up),
-    json(down),
-    stringOrNull(doc.comment_thread_id),
-    stringOrNull(doc.parent_id),
-    json(doc.parent_ids),
-    stringOrNull(doc.sk),
-    '',
-    '',
-  ];
+  return valuesOf(ForumContents, {
+    forum_post_id: id,
+    anon_screen_name: anon,
+    type: doc._type,
+    anonymous: pyBool(doc.anonymous),
+    anonymous_to_peers: pyBool(doc.anonymous_to_peers),
+    at_position_list: json(Array.isArray(doc.at_position_list) ? doc.at_position_list : []),
+    forum_uid: author?.forumUid ?? '',
+    body: scrubbed,
+    course_display_name: course,
+    created_at: sqlDateTime(doc.created_at),
+    votes: votesText,
+    count: intOrNull(votes?.count) ?? 0,
+    down_count: intOrNull(votes?.down_count) ?? 0,
+    up_count: intOrNull(votes?.up_count) ?? 0,
+    up: json(up),
+    down: json(down),
+    comment_thread_id: stringOrNull(doc.comment_thread_id),
+    parent_id: stringOrNull(doc.parent_id),
+    parent_ids: json(doc.parent_ids),
+    sk: stringOrNull(doc.sk),
+    confusion: '',
+    happiness: '',
+  });
 }
 
 async function routineExists(conn: Connection, db: string, name: string): Promise<boolean> {

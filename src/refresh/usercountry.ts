@@ -13,7 +13,7 @@ import countries from 'i18n-iso-countries';
 import type { RowDataPacket } from 'mysql2/promise';
 import { UserCountry } from '../schema/derived/course.js';
 import { qualifiedName } from '../schema/ddl.js';
-import type { Value } from '../schema/table.js';
+import { valuesOf, type Value } from '../schema/table.js';
 import type { RefreshJob } from './job.js';
 import { progressClock } from '../io/progress.js';
 import { loadRows, rebuildTable, RefreshError, streamRows, tableExists } from './sql.js';
@@ -73,7 +73,7 @@ export const userCountryJob: RefreshJob = {
           if (seen.has(c.three)) continue;
           seen.add(c.three);
           if (c === UNKNOWN_COUNTRY) unknown++;
-          yield [anon, c.two, c.three, c.name];
+          yield valuesOf(UserCountry, { anon_screen_name: anon, two_letter_country: c.two, three_letter_country: c.three, country: c.name });
         }
       }
       say(`reading the distinct (user, country) pairs of ${events}`);

@@ -10,7 +10,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { anonScreenName } from '../core/values.js';
 import { qualifiedName } from '../schema/ddl.js';
 import { LearnerIdXlation, Lti2Anon, UserGrade } from '../schema/derived/platform.js';
-import type { TableDef, Value } from '../schema/table.js';
+import { valuesOf, type TableDef, type Value } from '../schema/table.js';
 import { globalLtiJoin } from './edxprod.js';
 import type { RefreshJob } from './job.js';
 import { requireTables } from './requires.js';
@@ -85,7 +85,7 @@ export const usergrade: RefreshJob = {
           const anon = anonScreenName(screenName);
           const mine = byUser.get(id);
           if (!mine) {
-            rows.push(['', screenName, 0, '', 0, '', id, anon]);
+            rows.push(valuesOf(UserGrade, { name: '', screen_name: screenName, grade: 0, course_id: '', distinction: 0, status: '', user_int_id: id, anon_screen_name: anon }));
             continue;
           }
           for (const c of mine) {
@@ -94,7 +94,18 @@ export const usergrade: RefreshJob = {
               notNumbers++;
               grade = 0;
             }
-            rows.push([String(c.name ?? ''), screenName, grade, String(c.course_id ?? ''), Number(c.distinction) ? 1 : 0, String(c.status ?? ''), id, anon]);
+            rows.push(
+              valuesOf(UserGrade, {
+                name: String(c.name ?? ''),
+                screen_name: screenName,
+                grade,
+                course_id: String(c.course_id ?? ''),
+                distinction: Number(c.distinction) ? 1 : 0,
+                status: String(c.status ?? ''),
+                user_int_id: id,
+                anon_screen_name: anon,
+              }),
+            );
           }
         }
         await loadRows(conn, UserGrade, names, rows, building(UserGrade));

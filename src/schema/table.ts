@@ -114,6 +114,9 @@ export interface TableDef<N extends string = string, D extends Database = Databa
 /** The name of a column in its compact form (any name when the specs are not literal types). */
 export type ColumnName<Spec extends string> = string extends Spec ? string : Spec extends `${infer Name} ${string}` ? Name : never;
 
+/** The column names of a table, as a type. */
+export type ColumnOf<T> = T extends TableDef<infer N> ? N : never;
+
 export interface TableSpec<C extends readonly string[], D extends Database> {
   name: string;
   database: D;
@@ -153,3 +156,7 @@ export const columnIndex = <N extends string>(t: TableDef<N>): Readonly<Record<N
 /** A row with every column at its empty value (a fresh copy each call). */
 export const emptyRow = (t: TableDef): Value[] => t.empty.slice();
 
+/** A row given by column name (every column, none other), as its values in column order. */
+export function valuesOf<N extends string>(t: TableDef<N>, row: Readonly<Record<N, Value>>): Value[] {
+  return t.columns.map((c) => row[c.name]);
+}
