@@ -1,5 +1,5 @@
 // edx-extract-table: one table of a mysqldump/mariadb-dump file as a SQL script of its own.
-import { runTool, finish, say, UsageError, ToolError, type OptionSpec } from './common.js';
+import { runTool, finish, say, UsageError, type OptionSpec } from './common.js';
 import { extractFromDump } from '../dump/extract.js';
 
 const TOOL = 'edx-extract-table';
@@ -62,11 +62,8 @@ export async function main(argv: string[]): Promise<number> {
     if (path === '-' && process.stdin.isTTY) throw new UsageError('no DUMP given and stdin is a terminal');
     const name = path === '-' ? 'stdin' : path;
 
-    const result = await extractFromDump(path, { table, database, source: name }, process.stdout).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') throw e; // stdout's reader went away: runTool ends quietly
-      if (e.code === 'ENOENT') throw new ToolError(`${name}: no such file`);
-      throw new ToolError(e.message.startsWith(`${name}:`) ? e.message : `${name}: ${e.message}`);
-    });
+    // A dump that cannot be read is an InputError (said plainly); EPIPE on stdout ends quietly.
+    const result = await extractFromDump(path, { table, database, source: name }, process.stdout);
     await finish(process.stdout);
 
     const noComments = `no '-- Table structure for table' comments in ${name} (not a dump, or made with --compact or --skip-comments?)`;

@@ -1,12 +1,13 @@
 // edx-json2sql: Open edX tracking-log lines → rows of the warehouse tables.
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { runTool, finish, say, databaseNames, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
+import { runTool, finish, say, databaseNames, UsageError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
 import { SqlScriptWriter } from '../sql/script.js';
 import { runTransform } from '../transform/run.js';
 import { summaryLine, statsJson } from '../transform/stats.js';
 import type { RowWriter } from '../schema/rows.js';
 import type { Reject } from '../transform/source.js';
 import { write } from '../io/write.js';
+import { inputError } from '../io/input.js';
 
 const TOOL = 'edx-json2sql';
 const USAGE = `Usage: edx-json2sql [options] [FILE...]
@@ -115,13 +116,9 @@ export async function main(argv: string[]): Promise<number> {
       onWarning: values.verbose ? (file, line, msg) => say(TOOL, `${file}:${line}: ${msg}`) : undefined,
       onSourceError: (name, e, kept) => {
         failed = true;
-        const what = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message;
-        say(TOOL, `${name}: ${what}; ${kept ?? 'its rows were rolled back'}`);
+        say(TOOL, `${inputError(name, e).message}; ${kept ?? 'its rows were rolled back'}`);
       },
       onProgress: values.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${s.lines} lines, ${s.events} events`),
-    }).catch((e: Error) => {
-      if (/modulestore|mmdb|ENOENT/.test(e.message)) throw new ToolError(e.message);
-      throw e;
     });
     if (rejectsFile) await finish(rejectsFile);
     if (!rejectsFile && rejectsShown > REJECTS_ON_STDERR) say(TOOL, `… ${rejectsShown - REJECTS_ON_STDERR} more rejected lines (use --rejects FILE)`);

@@ -37,7 +37,6 @@ import { runTool, databaseName, databaseNames, say, UsageError, ToolError, write
 import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
 import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
 import type { JobInputs } from '../refresh/job.js';
-import { RefreshError } from '../refresh/sql.js';
 import type { RefreshNames } from '../schema/derived.js';
 
 const TOOL = 'edx-refresh';
@@ -110,7 +109,9 @@ export async function main(argv: string[]): Promise<number> {
             if (!quiet) say(TOOL, `${job.name}: done${rows ? `: ${rows}` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
           } catch (e) {
             const later = jobs.slice(jobs.indexOf(job) + 1).map((j) => j.name);
-            const why = e instanceof RefreshError || (e as NodeJS.ErrnoException).code ? (e as Error).message : ((e as Error).stack ?? String(e));
+            // A RefreshError or an input that cannot be read (ToolErrors) and the system's errors (the
+            // server, files) are said plainly; anything else is a bug, said with its stack.
+            const why = e instanceof ToolError || (e as NodeJS.ErrnoException).code ? (e as Error).message : ((e as Error).stack ?? String(e));
             throw new ToolError(`${job.name}: FAILED: ${why}${later.length ? ` (not run: ${later.join(', ')})` : ''}`);
           }
         }

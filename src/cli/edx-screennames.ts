@@ -1,7 +1,7 @@
 // edx-screennames: screen names of tracking logs → their anon_screen_name, as CSV
 // (replaces listCourseScreenNames.sh, makeAnonScreenName.py and makeScreenNameToAnonTable.sh).
-import { runTool, write, finish, say, UsageError, ToolError, type OptionSpec, type ParsedArgs } from './common.js';
-import { ScreenNameCollector, InputError, namesFrom, summaryLine } from '../screennames/collect.js';
+import { runTool, write, finish, say, UsageError, type OptionSpec, type ParsedArgs } from './common.js';
+import { ScreenNameCollector, namesFrom, summaryLine } from '../screennames/collect.js';
 import { anonScreenName } from '../core/values.js';
 import { H } from '../core/values.js';
 import { HEADER, csvLine } from '../screennames/csv.js';
@@ -142,30 +142,26 @@ async function hashNames(values: Values, names: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals: positional }) => {
-    try {
-      if (values.hash) return await hashNames(values, positional);
-      const inputs = positional.length ? positional : ['-'];
-      if (positional.length === 0 && process.stdin.isTTY) throw new UsageError("no FILE given and stdin is a terminal (use '-' to read it anyway)");
-      if (inputs.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
-      let shown = 0;
-      const collector = new ScreenNameCollector({
-        match: matcher(values),
-        loginEmails: values['login-emails'],
-        onUnreadable: (file, line, reason) => {
-          if (shown++ < UNREADABLE_ON_STDERR) say(TOOL, `${file}:${line}: ${reason}`);
-        },
-      });
-      for (const input of inputs) await collector.addInput(input);
-      if (shown > UNREADABLE_ON_STDERR) say(TOOL, `… ${shown - UNREADABLE_ON_STDERR} more unreadable lines`);
-      const out = new Output();
-      await out.line(HEADER);
-      for (const [name, anon] of collector.sorted()) await out.line(csvLine(name, anon));
-      await out.close();
-      if (!values.quiet) say(TOOL, summaryLine(collector.stats, collector.names.size, Boolean(values.match || values.regex)));
-      return 0;
-    } catch (e) {
-      if (e instanceof InputError) throw new ToolError(e.message);
-      throw e;
-    }
+    if (values.hash) return hashNames(values, positional);
+    const inputs = positional.length ? positional : ['-'];
+    if (positional.length === 0 && process.stdin.isTTY) throw new UsageError("no FILE given and stdin is a terminal (use '-' to read it anyway)");
+    if (inputs.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
+    let shown = 0;
+    const collector = new ScreenNameCollector({
+      match: matcher(values),
+      loginEmails: values['login-emails'],
+      onUnreadable: (file, line, reason) => {
+        if (shown++ < UNREADABLE_ON_STDERR) say(TOOL, `${file}:${line}: ${reason}`);
+      },
+    });
+    // An input that cannot be read to its end is an InputError (a ToolError): said plainly.
+    for (const input of inputs) await collector.addInput(input);
+    if (shown > UNREADABLE_ON_STDERR) say(TOOL, `… ${shown - UNREADABLE_ON_STDERR} more unreadable lines`);
+    const out = new Output();
+    await out.line(HEADER);
+    for (const [name, anon] of collector.sorted()) await out.line(csvLine(name, anon));
+    await out.close();
+    if (!values.quiet) say(TOOL, summaryLine(collector.stats, collector.names.size, Boolean(values.match || values.regex)));
+    return 0;
   });
 }

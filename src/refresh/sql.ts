@@ -8,11 +8,12 @@ import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { encodeValue, DIALECT_CLAUSE } from '../csv/encode.js';
 import type { Value } from '../schema/fit.js';
+import { ToolError } from '../core/errors.js';
 import { loadInfo } from '../mysql/load.js';
 import { columnList, createDerivedDatabases, createDerivedTable, derivedName, type DerivedTable, type RefreshNames } from '../schema/derived.js';
 
 /** A refresh step failed: said as `job: message`, the job's tables as they were before. */
-export class RefreshError extends Error {}
+export class RefreshError extends ToolError {}
 
 /** The warnings and errors of the last statement, notes left out ('database exists' is no problem). */
 async function problems(conn: Connection): Promise<RowDataPacket[]> {
