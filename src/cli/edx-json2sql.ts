@@ -7,6 +7,7 @@ import { summaryLine, statsJson } from '../transform/stats.js';
 import type { RowWriter } from '../schema/rows.js';
 import type { Reject } from '../transform/source.js';
 import { write } from '../io/write.js';
+import { CappedReport } from '../io/capped-report.js';
 import { inputError } from '../io/input.js';
 
 const TOOL = 'edx-json2sql';
@@ -70,9 +71,6 @@ const OPTIONS = {
 } as const satisfies OptionSpec;
 type Values = ParsedArgs<typeof OPTIONS>['values'];
 
-/** Rejected lines reported on stderr before the rest are only counted. */
-const REJECTS_ON_STDERR = 20;
-
 async function makeWriter(values: Values, inputs: string[]): Promise<RowWriter> {
   const names = databaseNames(values);
   if (values.csv !== undefined && values.rows) throw new UsageError('--csv and --rows exclude each other');
@@ -99,12 +97,12 @@ export async function main(argv: string[]): Promise<number> {
     if (values['drop-private'] && !values.drop) throw new UsageError('--drop-private goes with --drop');
     const writer = await makeWriter(values, inputs);
     const rejectsFile = values.rejects ? createWriteStream(values.rejects) : undefined;
-    let rejectsShown = 0;
+    const rejectsOnStderr = new CappedReport((m) => say(TOOL, m));
     let failed = false;
     const onReject = (r: Reject) => {
       if (rejectsFile) return write(rejectsFile, JSON.stringify(r) + '\n');
       // The text as a JSON string: control characters and binary garbage stay readable on a terminal.
-      if (rejectsShown++ < REJECTS_ON_STDERR) say(TOOL, `${r.file}:${r.line}: rejected (${r.reason}): ${JSON.stringify(r.raw.slice(0, 120))}`);
+      rejectsOnStderr.add(() => `${r.file}:${r.line}: rejected (${r.reason}): ${JSON.stringify(r.raw.slice(0, 120))}`);
     };
     const stats = await runTransform({
       inputs,
@@ -121,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
       onProgress: values.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${s.lines} lines, ${s.events} events`),
     });
     if (rejectsFile) await finish(rejectsFile);
-    if (!rejectsFile && rejectsShown > REJECTS_ON_STDERR) say(TOOL, `… ${rejectsShown - REJECTS_ON_STDERR} more rejected lines (use --rejects FILE)`);
+    if (rejectsOnStderr.unsaid > 0) say(TOOL, `… ${rejectsOnStderr.unsaid} more rejected lines (use --rejects FILE)`);
     if (values.stats) writeFileSync(values.stats, JSON.stringify(statsJson(stats), null, 2) + '\n');
     if (!values.quiet) {
       if (process.stderr.isTTY) process.stderr.write('\r');

@@ -2,6 +2,7 @@
 // (replaces listCourseScreenNames.sh, makeAnonScreenName.py and makeScreenNameToAnonTable.sh).
 import { runTool, write, finish, say, UsageError, type OptionSpec, type ParsedArgs } from './common.js';
 import { ScreenNameCollector, namesFrom, summaryLine } from '../screennames/collect.js';
+import { CappedReport } from '../io/capped-report.js';
 import { anonScreenName } from '../core/values.js';
 import { H } from '../core/values.js';
 import { HEADER, csvLine } from '../screennames/csv.js';
@@ -59,9 +60,6 @@ const OPTIONS = {
   quiet: { type: 'boolean' },
 } as const satisfies OptionSpec;
 type Values = ParsedArgs<typeof OPTIONS>['values'];
-
-/** Unreadable lines reported on stderr before the rest are only counted. */
-const UNREADABLE_ON_STDERR = 20;
 
 /** Output is gathered into pieces of about this size: one write per name would be slow. */
 const CHUNK = 64 * 1024;
@@ -146,17 +144,15 @@ export async function main(argv: string[]): Promise<number> {
     const inputs = positional.length ? positional : ['-'];
     if (positional.length === 0 && process.stdin.isTTY) throw new UsageError("no FILE given and stdin is a terminal (use '-' to read it anyway)");
     if (inputs.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
-    let shown = 0;
+    const unreadable = new CappedReport((m) => say(TOOL, m));
     const collector = new ScreenNameCollector({
       match: matcher(values),
       loginEmails: values['login-emails'],
-      onUnreadable: (file, line, reason) => {
-        if (shown++ < UNREADABLE_ON_STDERR) say(TOOL, `${file}:${line}: ${reason}`);
-      },
+      onUnreadable: (file, line, reason) => unreadable.add(() => `${file}:${line}: ${reason}`),
     });
     // An input that cannot be read to its end is an InputError (a ToolError): said plainly.
     for (const input of inputs) await collector.addInput(input);
-    if (shown > UNREADABLE_ON_STDERR) say(TOOL, `… ${shown - UNREADABLE_ON_STDERR} more unreadable lines`);
+    if (unreadable.unsaid > 0) say(TOOL, `… ${unreadable.unsaid} more unreadable lines`);
     const out = new Output();
     await out.line(HEADER);
     for (const [name, anon] of collector.sorted()) await out.line(csvLine(name, anon));
