@@ -8,11 +8,12 @@ import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { encodeValue, DIALECT_CLAUSE } from '../csv/encode.js';
 import { databaseName, type DatabaseNames, type TableDef, type Value } from '../schema/table.js';
+import { ToolError } from '../core/errors.js';
 import { loadInfo } from '../mysql/load.js';
 import { columnList, createDatabasesOf, createTable, qualifiedName } from '../schema/ddl.js';
 
 /** A refresh step failed: said as `job: message`, the job's tables as they were before. */
-export class RefreshError extends Error {}
+export class RefreshError extends ToolError {}
 
 /** The warnings and errors of the last statement, notes left out ('database exists' is no problem). */
 async function problems(conn: Connection): Promise<RowDataPacket[]> {
