@@ -1,6 +1,7 @@
 const USAGE = `Usage: edx-csvload [options] [COLLECTION ...]
        edx-json2sql LOG.gz --rows | edx-csvload [options]
        edx-csvload --init [--forum-key-file FILE] [--replace] [COLLECTION ...]
+       edx-csvload --collections DIR [--log-root DIR] [--stamps DIR] [--rejects DIR] [--jobs N]
 
 Loads CSV collections written by 'edx-json2sql --csv DIR' (a directory: every *.manifest.json in
 it; or one manifest file), or the row stream of 'edx-json2sql --rows' on stdin (no COLLECTION, or
@@ -29,6 +30,18 @@ Options:
   --tmpdir DIR           where the row stream is spooled per source (default: $TMPDIR or /tmp)
   --segment-size BYTES   row stream: each table's rows are loaded in pieces of about this size
                          while the stream still arrives; k/M suffixes (default: 4M)
+  --jobs N               load N sources at once over N connections, each still in its own
+                         transaction with its LoadInfo row; the partitions all of them need are
+                         added first (default: 1)
+  --collections DIR      load every complete collection under DIR (<key>.csv/ directories, as the
+                         pipeline's transform names them; <key>.csv.partial/ ones are still being
+                         written and left alone); each is deleted once it loaded or LoadInfo had it,
+                         kept when its load failed. With --dry-run: name them, connect to nothing
+  --log-root DIR         with --collections: the mirror the logs came from; a log newer than its
+                         stamp (or without one, than its LoadInfo time) changed and is reloaded
+  --stamps DIR           with --collections: after a load, <DIR>/<key> gets the log's time
+  --rejects DIR          with --collections: a collection's non-empty rejects.jsonl is kept as
+                         <DIR>/<key>.jsonl before the collection is deleted
   --quiet                no progress lines and no summary
   -h, --help             this text
 
@@ -41,12 +54,14 @@ Examples:
   edx-json2sql --csv /data/csv /data/logs/tracking.log-2014*.gz && edx-csvload /data/csv
   edx-json2sql /data/logs/tracking.log-20140101.gz --rows | edx-csvload
   edx-csvload --dry-run --defaults-file ~/.my.cnf.warehouse /data/csv
+  edx-csvload --jobs 2 --collections /data/CSV --log-root /data/tracking --stamps /data/loaded
 
 Exit status: 0 everything loaded or skipped; 1 a source failed, or no connection; 2 usage error.
 `;
 
 import { runTool, databaseName, databaseNames, say, UsageError, ToolError } from './common.js';
 import { runCsvload } from '../mysql/csvload.js';
+import { resolve } from 'node:path';
 
 const TOOL = 'edx-csvload';
 
@@ -63,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
     USAGE,
     argv,
     {
-      string: ['forum-key-file', 'defaults-file', 'edx-db', 'private-db', 'edxprod-db', 'tmpdir', 'segment-size'],
+      string: ['forum-key-file', 'defaults-file', 'edx-db', 'private-db', 'edxprod-db', 'tmpdir', 'segment-size',
+        'jobs', 'collections', 'log-root', 'stamps', 'rejects'],
       boolean: ['init', 'replace', 'force', 'dry-run', 'quiet'],
     },
     async (args) => {
@@ -71,8 +87,14 @@ export async function main(argv: string[]): Promise<number> {
       if (args['forum-key-file'] && !args.init) throw new UsageError('--forum-key-file goes with --init');
       if (args['edxprod-db'] && !args.init) throw new UsageError('--edxprod-db goes with --init');
       const segmentBytes = args['segment-size'] === undefined ? undefined : byteSize(String(args['segment-size']));
+      const jobs = args.jobs === undefined ? 1 : Number(args.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: not a positive count: ${JSON.stringify(args.jobs)}`);
+      const dir = args.collections === undefined ? undefined : String(args.collections);
+      for (const name of ['log-root', 'stamps', 'rejects']) if (args[name] !== undefined && dir === undefined) throw new UsageError(`--${name} goes with --collections`);
       const inputs = args._.map(String);
-      const stdin = inputs.length === 0 ? !args.init : inputs.includes('-');
+      if (dir !== undefined && inputs.length) throw new UsageError('--collections DIR takes no other COLLECTION');
+      const stdin = inputs.length === 0 ? !args.init && dir === undefined : inputs.includes('-');
+      if (stdin && jobs > 1) throw new UsageError('--jobs loads collections; the row stream on stdin is one source after the other');
       if (stdin && inputs.length > 1) throw new UsageError("'-' (stdin) cannot be mixed with collections");
       if (stdin && process.stdin.isTTY) throw new UsageError('no COLLECTION given and stdin is a terminal (pipe a row stream, or name a collection)');
       try {
@@ -89,6 +111,13 @@ export async function main(argv: string[]): Promise<number> {
           quiet: args.quiet,
           collections: stdin ? [] : inputs,
           stdin,
+          jobs,
+          collectionsDir: dir === undefined ? undefined : {
+            out: resolve(dir),
+            logRoot: args['log-root'] === undefined ? undefined : resolve(String(args['log-root'])),
+            stamps: args.stamps === undefined ? undefined : resolve(String(args.stamps)),
+            rejects: args.rejects === undefined ? undefined : resolve(String(args.rejects)),
+          },
           say: (m) => say(TOOL, m),
         });
       } catch (e) {

@@ -1,7 +1,7 @@
 // edx-s3-ls: print the tracking-log keys of a bucket, optionally leaving out what is already done.
 import { UsageError, ToolError, databaseNames, say, write, type ParsedArgs } from '../cli/common.js';
 import { localRoot, makeClient, s3Config, describeS3Error } from './client.js';
-import { keyPattern } from './keys.js';
+import { keyPattern, dayOption, inDayRange } from './keys.js';
 import { listLogs, localCopy, LoadedFiles, type ObjectInfo } from './list.js';
 import { loadedFiles } from '../mysql/loadinfo.js';
 
@@ -20,6 +20,9 @@ export async function runLs(args: ParsedArgs): Promise<number> {
   if (useDb && !args.new) throw new UsageError('--db only goes with --new');
   if (args.new && !root && !useDb) throw new UsageError('--new needs --local-root DIR (or EDX_PIPES_LOCAL_ROOT) and/or --db');
   const names = databaseNames(args);
+  const from = dayOption('from', args.from);
+  const to = dayOption('to', args.to);
+  if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
 
   // Read LoadInfo first: a database problem should fail before a long listing.
   const loaded = useDb
@@ -39,6 +42,7 @@ export async function runLs(args: ParsedArgs): Promise<number> {
 
   const loadedKeys = loaded?.among(objects.map((o) => o.key), root);
   for (const o of objects) {
+    if (!inDayRange(o.key, from, to)) continue;
     if (args.new) {
       const local = root ? await localCopy(root, o) : 'missing';
       if (local === 'same') continue;
