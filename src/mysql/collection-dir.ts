@@ -5,12 +5,13 @@
 // reject report is kept as `<rejects>/<key>.jsonl`, and the collection is deleted; a collection whose
 // load failed stays. A log that changed since it was loaded (mirror file newer than its stamp, or
 // without a stamp than its LoadInfo time; or marked `.reload`) is loaded again over its old rows.
-import { copyFile, mkdir, readdir, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { readManifest, MANIFEST_SUFFIX } from '../csv/collection.js';
 import { LoadInfo, qualifiedName, type DatabaseNames } from '../schema/tables.js';
 import type { LoadTask } from './parallel.js';
+import { copyTimes, mtimeOf, newerThan } from '../io/stamps.js';
 
 export interface CollectionDirOptions {
   /** Where the transform writes `<key>.csv/` collections. */
@@ -24,8 +25,6 @@ export interface CollectionDirOptions {
   names: DatabaseNames;
   say: (msg: string) => void;
 }
-
-const mtimeOf = (path: string) => stat(path).then((s) => s.mtimeMs, () => undefined);
 
 /** Complete collections under out (directories named *.csv holding a manifest), sorted. */
 export async function completeCollections(out: string): Promise<string[]> {
@@ -81,8 +80,7 @@ async function afterLoad(o: CollectionDirOptions, collection: string): Promise<v
     const stamp = join(o.stamps, key);
     await mkdir(dirname(stamp), { recursive: true });
     await writeFile(stamp, '');
-    const log = o.logRoot ? await stat(join(o.logRoot, key)).catch(() => undefined) : undefined;
-    if (log) await utimes(stamp, log.atime, log.mtime);
+    if (o.logRoot) await copyTimes(join(o.logRoot, key), stamp).catch(() => undefined); // no log: the stamp has the load's time
   }
   if (o.rejects) {
     const kept = join(o.rejects, `${key}.jsonl`);
@@ -120,7 +118,7 @@ export async function collectionTasks(o: CollectionDirOptions): Promise<LoadTask
         for (const s of sources) {
           const at = await loadedAt(conn, o.names, s.source.loadInfoId);
           if (at === undefined) continue;
-          if (log > (stamp ?? at)) {
+          if (newerThan(log, stamp ?? at)) {
             o.say(`${key} changed since it was loaded: loaded again (its rows replace the old ones)`);
             return true;
           }

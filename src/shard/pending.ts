@@ -8,6 +8,7 @@ import { ToolError } from '../core/errors.js';
 import { LoadInfo, qualifiedName, type DatabaseNames } from '../schema/tables.js';
 import { LoadedFiles } from '../s3/list.js';
 import { connect, connectionSettings } from '../mysql/connection.js';
+import { mtimeOf, newerThan } from '../io/stamps.js';
 
 export interface PendingOptions {
   /** The mirror's root; keys are paths below it. */
@@ -28,9 +29,6 @@ export interface PendingLog {
   /** Loaded before, but the mirror file is newer than that load: its load replaces the old rows. */
   changed: boolean;
 }
-
-/** Modification time in ms, following links; undefined when the path is not there. */
-export const mtimeOf = (path: string): Promise<number | undefined> => stat(path).then((s) => s.mtimeMs, () => undefined);
 
 /** Regular files under root matching the pattern, as sorted keys; links are followed (as find -L). */
 export async function mirrorKeys(root: string, pattern: RegExp): Promise<string[]> {
@@ -101,7 +99,7 @@ export async function pendingLogs(o: PendingOptions): Promise<PendingLog[]> {
     }
     const since = (o.stamps ? await mtimeOf(join(o.stamps, key)) : undefined) ?? times.get(file)!;
     const log = await mtimeOf(join(o.root, key));
-    if (log !== undefined && log > since) out.push({ key, changed: true });
+    if (log !== undefined && newerThan(log, since)) out.push({ key, changed: true });
   }
   return out;
 }

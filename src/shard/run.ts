@@ -15,6 +15,7 @@ import { localPathFor } from '../s3/keys.js';
 import { runTransform } from '../transform/run.js';
 import { statsJson, summaryLine } from '../transform/stats.js';
 import type { ManifestEntry } from './manifest.js';
+import { newerThan } from '../io/stamps.js';
 
 export interface ShardOptions {
   root: string;
@@ -39,7 +40,7 @@ export async function isDone(o: Pick<ShardOptions, 'root' | 'out' | 'stamps'>, k
   const stamp = await statOf(join(o.stamps, key));
   if (!stamp) return false;
   const log = await statOf(localPathFor(o.root, key));
-  return !log || log.mtimeMs <= stamp.mtimeMs;
+  return !log || !newerThan(log.mtimeMs, stamp.mtimeMs);
 }
 
 /** Transform one local log into its collection, atomically; the number of events, or an error. */
