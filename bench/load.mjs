@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { mariadbClient } from './mariadb-client.mjs';
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
@@ -45,19 +47,7 @@ const priv = `bench_priv_${process.pid}`;
 const dbArgs = ['--edx-db', edx, '--private-db', priv];
 const bin = (tool) => join(ROOT, 'bin', tool);
 
-/** The mariadb client with the same connection (password through the environment, never argv). */
-function client(sqlArgs, opts = {}) {
-  const a = ['--local-infile=1', `--host=${settings.host}`, `--port=${settings.port}`, `--user=${settings.user}`, '--batch'];
-  if (settings.socketPath) a.push(`--socket=${settings.socketPath}`);
-  const r = spawnSync('mariadb', [...a, ...sqlArgs], {
-    env: { ...env, ...(settings.password ? { MYSQL_PWD: settings.password } : {}) },
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    ...opts,
-  });
-  if (r.status !== 0) throw new Error(`mariadb ${sqlArgs.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const client = mariadbClient(settings, env);
 
 function timed(what, f) {
   const t0 = process.hrtime.bigint();
