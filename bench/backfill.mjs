@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 
-import { mariadbClient } from './mariadb-client.mjs';
+import { benchDatabases } from './mariadb-client.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const opt = (name, fallback) => {
@@ -37,20 +37,13 @@ if (!existsSync(maker)) {
   process.exit(0);
 }
 
-const { connectionSettings } = await import(join(ROOT, 'dist', 'mysql', 'connection.js'));
-const settings = connectionSettings();
-const env = { ...process.env };
-delete env.NODE_OPTIONS;
-const edx = `bench_bf_edx_${process.pid}`;
-const priv = `bench_bf_priv_${process.pid}`;
-const dbArgs = ['--edx-db', edx, '--private-db', priv];
-const bin = (tool) => join(ROOT, 'bin', tool);
+const bench = await benchDatabases(ROOT, 'bench_bf');
+const { env, edx, priv, dbArgs, bin, client } = bench;
 const dir = mkdtempSync(join(tmpdir(), 'bench-backfill-'));
 const mirror = join(dir, 'tracking');
 const out = join(dir, 'CSV');
 const kept = join(dir, 'CSV-kept');
 
-const client = mariadbClient(settings, env);
 
 /** Run commands at once under /usr/bin/time; wall seconds, and per command its peak RSS (MB) and CPU-s. */
 async function timed(what, commands, opts = {}) {
@@ -153,10 +146,6 @@ try {
   ];
   process.stdout.write(lines.join('\n') + '\n');
 } finally {
-  try {
-    client(['-e', `DROP DATABASE IF EXISTS \`${edx}\`; DROP DATABASE IF EXISTS \`${priv}\`;`]);
-  } catch (e) {
-    say(`could not drop the bench databases: ${e.message}`);
-  }
+  bench.drop(say);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { mariadbClient } from './mariadb-client.mjs';
+import { benchDatabases } from './mariadb-client.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -38,16 +38,9 @@ if (!existsSync(corpus)) {
   closeSync(fd);
 }
 
-const { connectionSettings } = await import(join(ROOT, 'dist', 'mysql', 'connection.js'));
-const settings = connectionSettings();
-const env = { ...process.env };
-delete env.NODE_OPTIONS;
-const edx = `bench_edx_${process.pid}`;
-const priv = `bench_priv_${process.pid}`;
-const dbArgs = ['--edx-db', edx, '--private-db', priv];
-const bin = (tool) => join(ROOT, 'bin', tool);
+const bench = await benchDatabases(ROOT, 'bench');
+const { env, edx, priv, dbArgs, bin, client } = bench;
 
-const client = mariadbClient(settings, env);
 
 function timed(what, f) {
   const t0 = process.hrtime.bigint();
@@ -108,10 +101,6 @@ try {
   ];
   process.stdout.write(out.join('\n') + '\n');
 } finally {
-  try {
-    client(['-e', `DROP DATABASE IF EXISTS \`${edx}\`; DROP DATABASE IF EXISTS \`${priv}\`;`]);
-  } catch (e) {
-    say(`could not drop the bench databases: ${e.message}`);
-  }
+  bench.drop(say);
   rmSync(dir, { recursive: true, force: true });
 }

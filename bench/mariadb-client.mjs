@@ -17,3 +17,31 @@ export function mariadbClient(settings, env) {
     return r.stdout;
   };
 }
+
+/**
+ * What a load benchmark needs: the tools' connection settings, an environment for the tools (no
+ * test-runner hooks), throwaway database names made from `prefix`, `bin(tool)` and the client.
+ */
+export async function benchDatabases(root, prefix) {
+  const { join } = await import('node:path');
+  const { connectionSettings } = await import(join(root, 'dist', 'mysql', 'connection.js'));
+  const settings = connectionSettings();
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const edx = `${prefix}_edx_${process.pid}`;
+  const priv = `${prefix}_priv_${process.pid}`;
+  const client = mariadbClient(settings, env);
+  return {
+    settings, env, edx, priv, client,
+    dbArgs: ['--edx-db', edx, '--private-db', priv],
+    bin: (tool) => join(root, 'bin', tool),
+    /** Drop both databases; a failure is said, not thrown (the benchmark's numbers stand). */
+    drop(say) {
+      try {
+        client(['-e', `DROP DATABASE IF EXISTS \`${edx}\`; DROP DATABASE IF EXISTS \`${priv}\`;`]);
+      } catch (e) {
+        say(`could not drop the bench databases: ${e.message}`);
+      }
+    },
+  };
+}
