@@ -49,9 +49,11 @@ $(BENCH_DIR)/corpus-50000.log:
 	@mkdir -p $(BENCH_DIR)
 	node $(SHARED)/bench/make-corpus.mjs --events 50000 --seed 7 > $@
 
-.PHONY: bench bench-transform bench-load
-bench: bench-transform bench-load
+.PHONY: bench bench-transform bench-load bench-backfill
+bench: bench-transform bench-load bench-backfill
 bench-transform: build $(BENCH_DIR)/corpus-50000.log $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log
 	node bench/transform.mjs $(BENCH_DIR)/corpus-50000.log $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log
 bench-load: build $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log
 	node bench/load.mjs $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log --runs 3
+bench-backfill: build
+	node bench/backfill.mjs --events $(BENCH_EVENTS) --days 4

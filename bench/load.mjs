@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { benchDatabases } from './mariadb-client.mjs';
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
@@ -36,28 +38,9 @@ if (!existsSync(corpus)) {
   closeSync(fd);
 }
 
-const { connectionSettings } = await import(join(ROOT, 'dist', 'mysql', 'connection.js'));
-const settings = connectionSettings();
-const env = { ...process.env };
-delete env.NODE_OPTIONS;
-const edx = `bench_edx_${process.pid}`;
-const priv = `bench_priv_${process.pid}`;
-const dbArgs = ['--edx-db', edx, '--private-db', priv];
-const bin = (tool) => join(ROOT, 'bin', tool);
+const bench = await benchDatabases(ROOT, 'bench');
+const { env, edx, priv, dbArgs, bin, client } = bench;
 
-/** The mariadb client with the same connection (password through the environment, never argv). */
-function client(sqlArgs, opts = {}) {
-  const a = ['--local-infile=1', `--host=${settings.host}`, `--port=${settings.port}`, `--user=${settings.user}`, '--batch'];
-  if (settings.socketPath) a.push(`--socket=${settings.socketPath}`);
-  const r = spawnSync('mariadb', [...a, ...sqlArgs], {
-    env: { ...env, ...(settings.password ? { MYSQL_PWD: settings.password } : {}) },
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    ...opts,
-  });
-  if (r.status !== 0) throw new Error(`mariadb ${sqlArgs.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function timed(what, f) {
   const t0 = process.hrtime.bigint();
@@ -118,10 +101,6 @@ try {
   ];
   process.stdout.write(out.join('\n') + '\n');
 } finally {
-  try {
-    client(['-e', `DROP DATABASE IF EXISTS \`${edx}\`; DROP DATABASE IF EXISTS \`${priv}\`;`]);
-  } catch (e) {
-    say(`could not drop the bench databases: ${e.message}`);
-  }
+  bench.drop(say);
   rmSync(dir, { recursive: true, force: true });
 }

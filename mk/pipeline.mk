@@ -43,6 +43,11 @@ S3_REGION   ?=
 S3_PROFILE  ?=
 JOBS        ?=
 FETCH_JOBS  ?= 4
+LOAD_JOBS   ?= 1
+MANIFEST    ?=
+SHARD       ?=
+FROM        ?=
+TO          ?=
 PULL_CHECK_DB ?= 1
 INIT        ?= 1
 DRY_RUN     ?=
@@ -72,13 +77,32 @@ JSON2SQL   := $(PIPE_BIN)/edx-json2sql $(PIPE_NAMES) $(if $(MODULESTORE),--modul
 CSVLOAD    := $(PIPE_BIN)/edx-csvload $(PIPE_NAMES) $(PIPE_CNF)
 CSVLOAD_INIT := $(CSVLOAD) --init --edxprod-db '$(EDXPROD_DB)' $(if $(FORUM_KEY_FILE),--forum-key-file '$(FORUM_KEY_FILE)')
 
-.PHONY: pull transform load all refresh weekly pipeline-help
+.PHONY: pull transform load all refresh weekly shard manifest pipeline-help
 
 pipeline-help:
 	@echo "make all          pull → transform → load, with lock and run log (settings: $(CONFIG), see config.mk.example)"
 	@echo "make pull | transform | load   one step alone; make -n all or DRY_RUN=1 make all: show, change nothing"
 	@echo "make refresh      the platform-derived tables (edx-refresh jobs, docs/refresh.md); make refresh-JOB: one job"
+	@echo "make manifest MANIFEST=FILE FROM=DATE TO=DATE   the logs of a backfill, from the bucket (docs/scale.md)"
+	@echo "make shard MANIFEST=FILE SHARD=I/N   pull and transform shard I of N of a backfill (docs/scale.md); then make load"
 	@echo "make weekly       run-start → all → refresh → run-end (Edx.FullLoadDates), as cronDatabaseRefresh did"
+
+# One shard of a backfill (docs/scale.md): no lock, since shards run at once and each touches only
+# its own logs' files; without SHARD the index comes from the scheduler's environment.
+SHARD_RUN := $(PIPE_BIN)/edx-shard '$(MANIFEST)' $(if $(SHARD),--shard '$(SHARD)') --local-root '$(LOG_ROOT)' \
+  --out '$(OUT)' --stamps '$(STAMPS)' $(if $(BUCKET),$(PIPE_S3)) $(PIPE_NAMES) \
+  $(if $(MODULESTORE),--modulestore '$(MODULESTORE)') $(if $(GEOIP),--geoip '$(GEOIP)')
+# The manifest of a backfill: every log of the bucket dated FROM..TO (edx-s3-ls --long: key, size, …).
+manifest:
+	@[ -n '$(MANIFEST)' ] && [ -n '$(BUCKET)' ] || { echo "manifest: give MANIFEST=FILE (and BUCKET in $(CONFIG)); FROM= and TO= (YYYY-MM-DD) pick the days" >&2; exit 2; }
+	$(PIPE_BIN)/edx-s3-ls $(PIPE_S3) $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(MATCH),--match='$(MATCH)') \
+	  $(if $(FROM),--from '$(FROM)') $(if $(TO),--to '$(TO)') --long > '$(MANIFEST).tmp' && mv -f '$(MANIFEST).tmp' '$(MANIFEST)'
+	@echo "manifest: $$(wc -l < '$(MANIFEST)') logs in $(MANIFEST)" >&2
+
+shard:
+	@[ -n '$(MANIFEST)' ] || { echo "shard: MANIFEST is not set (a list of logs: edx-s3-ls --from ... --to ... > FILE)" >&2; exit 2; }
+	@[ -n '$(filter-out /,$(LOG_ROOT))' ] || { echo "shard: LOG_ROOT is not set (see config.mk.example)" >&2; exit 2; }
+	$(SHARD_RUN)
 
 ifndef _PIPE_INNER
 # ---------------------------------------------------------------------------------------------
@@ -152,64 +176,18 @@ else
 # ---------------------------------------------------------------------------------------------
 # Inner level: one step, one target per log.
 
-# Local logs: keys under LOG_ROOT matching the pattern.
-define PIPE_LOCAL_KEYS
-if [ -d '$(LOG_ROOT)' ]; then find -L '$(LOG_ROOT)' -type f -name '*.gz' -printf '%P\n' | grep -E '$(PIPE_MATCH)' | sort; fi
-endef
-
-# Keys on stdin → the keys to transform: those LoadInfo does not record (src/s3/list.ts
-# LoadedFiles, as edx-s3-ls --db), and those whose mirror file changed since it was loaded (pulled
-# again: the object was replaced), also printed as !changed:<key> (their load replaces the old
-# one). Changed means newer than the key's stamp $(STAMPS)/<key> (the load step gives it the
-# log's time), or without a stamp newer than its LoadInfo time. A key make cannot handle (a space,
-# a quote, …) is named on stderr and printed as !unsafe: it will never be transformed here, and
-# the transform step fails so that someone acts on it.
-define PIPE_NOT_LOADED_JS
-import { createInterface } from "node:readline";
-import { statSync } from "node:fs";
-const [connPath, listPath, db, cnf, dry, root, stamps] = process.argv.slice(1);
-const { connectionSettings, connect } = await import(connPath);
-const { LoadedFiles } = await import(listPath);
-const keys = [];
-for await (const line of createInterface({ input: process.stdin })) if (line) keys.push(line);
-const loadedAt = new Map();
-if (keys.length) {
-  try {
-    const c = await connect(connectionSettings({ defaultsFile: cnf || undefined }));
-    try {
-      const [rows] = await c.query("SELECT load_file, DATE_FORMAT(load_date_time, \"%Y-%m-%dT%H:%i:%s.%fZ\") AS t FROM " + c.escapeId(db) + ".LoadInfo");
-      for (const r of rows) { const t = Date.parse(r.t); if (!(loadedAt.get(r.load_file) >= t)) loadedAt.set(String(r.load_file), t); }
-    } finally { await c.end(); }
-  } catch (e) {
-    if (e.code === "ER_NO_SUCH_TABLE" || e.code === "ER_BAD_DB_ERROR") console.error("pipeline: " + db + ".LoadInfo does not exist yet: no log is loaded");
-    else if (dry) console.error("pipeline: cannot read " + db + ".LoadInfo (" + e.message + "); the dry run takes no log as loaded");
-    else { console.error("pipeline: cannot read " + db + ".LoadInfo, so cannot tell which logs are loaded: " + e.message); process.exit(1); }
-  }
-}
-const loaded = new LoadedFiles([...loadedAt.keys()]).among(keys, root);
-const mtime = (p) => { try { return statSync(p).mtimeMs; } catch { return undefined; } };
-for (const k of keys) {
-  const file = loaded.get(k);
-  if (file !== undefined) {
-    const stamp = mtime(stamps + "/" + k);
-    const since = stamp ?? loadedAt.get(file);
-    if (!(mtime(root + "/" + k) > since)) continue;
-    console.error("pipeline: " + k + " changed since it was loaded: transformed and loaded again (its rows replace the old ones)");
-    console.log("!changed:" + k);
-  }
-  if (/^[A-Za-z0-9._\/@+-]+$$/.test(k)) console.log(k);
-  else {
-    console.error("pipeline: skipping " + k + ": its name has characters make cannot handle; rename the object, or transform and load it by hand (docs/pipeline.md)");
-    console.log("!unsafe");
-  }
-}
-endef
+# The logs of the mirror to transform: those LoadInfo does not record, and those changed since
+# their load (edx-shard --pending, docs/pipeline.md). A key make cannot handle (a space, a quote, …)
+# is named on stderr and counted as !unsafe: it will never be transformed here, and the transform
+# step fails so that someone acts on it.
+PIPE_PENDING := $(PIPE_BIN)/edx-shard --pending --local-root '$(LOG_ROOT)' --stamps '$(STAMPS)' \
+  --match='$(PIPE_MATCH)' --edx-db '$(EDX_DB)' $(PIPE_CNF) $(if $(PIPE_DRY),--dry-run) \
+  | awk '/^[A-Za-z0-9._\/@+-]+$$/ { print; next } { print "pipeline: skipping " $$0 ": its name has characters make cannot handle; rename the object, or transform and load it by hand (docs/pipeline.md)" > "/dev/stderr"; print "!unsafe" }'
 
 PIPE_GOALS := $(MAKECMDGOALS)
 PIPE_NEW_KEYS :=
 PIPE_TRANSFORM_KEYS :=
 PIPE_UNSAFE := 0
-PIPE_CHANGED :=
 
 # Dry run of 'all': transform and load also show what the earlier steps would bring.
 ifdef _PIPE_CHAIN
@@ -221,15 +199,12 @@ endif
 
 ifneq ($(filter transform load,$(PIPE_GOALS)),)
 ifneq ($(filter transform,$(PIPE_GOALS))$(_PIPE_CHAIN),)
-PIPE_TRANSFORM_KEYS := $(shell set -o pipefail; { $(PIPE_LOCAL_KEYS); } | node --input-type=module -e '$(PIPE_NOT_LOADED_JS)' \
-  '$(abspath $(PIPE_BIN)/../dist/mysql/connection.js)' '$(abspath $(PIPE_BIN)/../dist/s3/list.js)' \
-  '$(EDX_DB)' '$(MY_CNF)' '$(PIPE_DRY)' '$(LOG_ROOT)' '$(STAMPS)')
+PIPE_TRANSFORM_KEYS := $(shell set -o pipefail; $(PIPE_PENDING))
 ifneq ($(.SHELLSTATUS),0)
 $(error pipeline: cannot list the logs to transform (see above))
 endif
 PIPE_UNSAFE := $(words $(filter !unsafe,$(PIPE_TRANSFORM_KEYS)))
-PIPE_CHANGED := $(patsubst !changed:%,%,$(filter !changed:%,$(PIPE_TRANSFORM_KEYS)))
-PIPE_TRANSFORM_KEYS := $(sort $(filter-out !unsafe !changed:%,$(PIPE_TRANSFORM_KEYS)) $(PIPE_NEW_KEYS))
+PIPE_TRANSFORM_KEYS := $(sort $(filter-out !unsafe,$(PIPE_TRANSFORM_KEYS)) $(PIPE_NEW_KEYS))
 endif
 endif
 
@@ -253,7 +228,6 @@ transform: $(PIPE_COLLECTIONS)
 $(OUT)/%.csv: $(LOG_ROOT)/%
 	@rm -rf '$@' '$@.partial' && mkdir -p '$@.partial'
 	$(JSON2SQL) --csv '$@.partial' --rejects '$@.partial/rejects.jsonl' --stats '$@.partial/stats.json' '$<'
-	@$(if $(filter $*,$(PIPE_CHANGED)),touch '$@.partial/.reload',:)
 	@mv -T '$@.partial' '$@' && touch '$@'
 
 ifdef _PIPE_CHAIN
@@ -262,45 +236,21 @@ $(addprefix $(LOG_ROOT)/,$(PIPE_NEW_KEYS)):
 	@echo "(fetched by the pull step)"
 endif
 
-# Every complete collection under OUT, one after the other (loads never run in parallel); each is
-# deleted as soon as its load succeeded (edx-csvload also counts 'already in LoadInfo' as success),
-# and the key's stamp gets its log's time. A collection of a changed log (.reload) is loaded with
-# --force: LoadInfo has its key already. Its reject report, when not empty, is kept first as
-# $(REJECTS)/<key>.jsonl: the lines nothing could be made of must stay findable after the
-# collection is gone (they are lines of the log in the mirror, no more private than it).
-define PIPE_LOAD_SH
-colls=$$(find '$(OUT)' -name '*.manifest.json' -printf '%h\n' 2>/dev/null | grep '\.csv$$' | sort -u)
-if [ -z "$$colls" ]; then echo "load: nothing to load in $(OUT)" >&2; exit 0; fi
-echo "load: $$(echo "$$colls" | wc -l) collections into $(EDX_DB)/$(PRIVATE_DB)" >&2
-if [ "$(INIT)" = 1 ]; then $(CSVLOAD_INIT) || { echo "load: edx-csvload --init failed; nothing loaded" >&2; exit 1; }; fi
-failed=0
-while IFS= read -r c; do
-  echo "load: $$c" >&2
-  key=$${c#$(OUT)/}; key=$${key%.csv}; force=
-  [ -e "$$c/.reload" ] && force=--force
-  if $(CSVLOAD) $$force "$$c"; then
-    stamp='$(STAMPS)/'"$$key"
-    mkdir -p "$$(dirname "$$stamp")" && { touch -r '$(LOG_ROOT)/'"$$key" "$$stamp" 2>/dev/null || touch "$$stamp"; }
-    rej='$(REJECTS)/'"$$key.jsonl"
-    if [ -s "$$c/rejects.jsonl" ]; then
-      mkdir -p "$$(dirname "$$rej")" && mv -f "$$c/rejects.jsonl" "$$rej" \
-        && echo "load: $$(wc -l < "$$rej") lines of $$key were rejected (file, line, reason, text): $$rej" >&2
-    else rm -f "$$rej"; fi
-    rm -rf "$$c" && (cd '$(OUT)' && rmdir -p --ignore-fail-on-non-empty "$$(dirname "$${c#$(OUT)/}")" 2>/dev/null); true
-  else
-    echo "load: FAILED: $$c (kept)" >&2; failed=$$((failed + 1))
-  fi
-done <<< "$$colls"
-[ $$failed -eq 0 ] || { echo "load: $$failed collections failed and are kept in $(OUT)" >&2; exit 1; }
-endef
+# Every complete collection under OUT (edx-csvload --collections): LOAD_JOBS at once, each
+# deleted as soon as its load succeeded (LoadInfo having it already counts as success), its key's
+# stamp given its log's time, its reject report, when not empty, kept as $(REJECTS)/<key>.jsonl
+# (the lines nothing could be made of stay findable after the collection is gone; they are lines
+# of the log in the mirror, no more private than it). A log changed since its load (newer than
+# its stamp) is loaded again over its old rows. Collections still being written (.partial) wait.
+PIPE_COLLECTIONS_LOAD := --collections '$(OUT)' --log-root '$(LOG_ROOT)' --stamps '$(STAMPS)' --rejects '$(REJECTS)' --jobs $(LOAD_JOBS)
 
-load: export PIPE_LOAD_SH := $(PIPE_LOAD_SH)
 load:
 ifdef PIPE_DRY
-	+@find '$(OUT)' -name '*.manifest.json' -printf '%h\n' 2>/dev/null | grep '\.csv$$' | sort -u | sed 's/^/load: would load /' >&2; true
+	+@$(CSVLOAD) --dry-run $(PIPE_COLLECTIONS_LOAD) 2>&1 | grep -v 'nothing to load' | sed 's/^edx-csvload: /load: /' >&2; true
 	$(foreach c,$(filter-out $(wildcard $(PIPE_COLLECTIONS)),$(PIPE_COLLECTIONS)),$(info load: would load $(c) (after transform)))
 else
-	@bash -c "$$PIPE_LOAD_SH"
+	@if [ -z "$$(find '$(OUT)' -path '*.csv/*.manifest.json' -print -quit 2>/dev/null)" ]; then echo "load: nothing to load in $(OUT)" >&2; \
+	else $(if $(filter 1,$(INIT)),$(CSVLOAD_INIT),$(CSVLOAD)) $(PIPE_COLLECTIONS_LOAD); fi
 endif
 
 endif

@@ -13,6 +13,7 @@ import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startS3, REPO, type S3Test } from './helpers/s3server.js';
 import { gz, logFor, logLines } from './helpers/pipeline-logs.js';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
+import { fingerprint as warehouseFingerprint } from './helpers/warehouse.js';
 
 const BUCKET = 'edx-adversarial';
 const FLAT_BUCKET = 'edx-flat';
@@ -135,37 +136,8 @@ async function snapshotBucket(bucket: string): Promise<string[]> {
   return (r.Contents ?? []).map((o) => `${o.Key}|${o.Size}|${o.ETag}|${o.LastModified?.toISOString()}`).sort();
 }
 
-/**
- * Every base table of both databases: row count and an order-independent hash of all columns but
- * LoadInfo.load_date_time (the time of the load). Same paths and names give the same fingerprint
- * for the same warehouse.
- */
-async function fingerprint(s: Setup): Promise<Record<string, string>> {
-  const c = await testConnection();
-  try {
-    const [cols] = await c.query(
-      `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS col FROM information_schema.COLUMNS c
-        WHERE TABLE_SCHEMA IN (?, ?) AND EXISTS (SELECT 1 FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE')
-        ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`, [s.edx, s.priv]);
-    const tables = new Map<string, string[]>();
-    for (const r of cols as { db: string; tbl: string; col: string }[]) {
-      if (r.col === 'load_date_time') continue;
-      const k = `${r.db}\0${r.tbl}`;
-      tables.set(k, [...(tables.get(k) ?? []), r.col]);
-    }
-    const out: Record<string, string> = {};
-    for (const [k, columns] of tables) {
-      const [db, tbl] = k.split('\0');
-      const row = `CONCAT_WS('|', ${columns.map((col) => `QUOTE(\`${col}\`)`).join(', ')})`;
-      const [rows] = await c.query(`SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CAST(CONV(LEFT(MD5(${row}), 16), 16, 10) AS UNSIGNED)), 0) AS h FROM \`${db}\`.\`${tbl}\``);
-      const r = (rows as { n: number; h: string }[])[0];
-      out[`${db === s.edx ? 'Edx' : 'Private'}.${tbl}`] = `${r.n}:${r.h}`;
-    }
-    return out;
-  } finally {
-    await c.end();
-  }
-}
+/** Every base table of both databases (test/helpers/warehouse.ts). */
+const fingerprint = (s: Setup) => warehouseFingerprint(s.edx, s.priv);
 
 async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
   const c = await testConnection();

@@ -9,6 +9,7 @@ import { startS3, REPO, type S3Test } from './helpers/s3server.js';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
 import { parseSummary } from './helpers/tools.js';
 import { logFor } from './helpers/pipeline-logs.js';
+import { databaseExists } from './helpers/warehouse.js';
 
 const BUCKET = 'edx-nightly';
 
@@ -106,16 +107,6 @@ async function checksum(s: Setup): Promise<string> {
     const [rows] = await c.query(`SELECT COUNT(*) AS n, SUM(CRC32(CONCAT_WS('|', _id, event_type, anon_screen_name, time, event_id))) AS crc FROM \`${s.edx}\`.EdxTrackEvent`);
     const r = (rows as { n: number; crc: string }[])[0];
     return `${r.n}:${r.crc}`;
-  } finally {
-    await c.end();
-  }
-}
-
-async function databaseExists(name: string): Promise<boolean> {
-  const c = await testConnection();
-  try {
-    const [rows] = await c.query('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [name]);
-    return Number((rows as { n: number }[])[0].n) > 0;
   } finally {
     await c.end();
   }

@@ -1,6 +1,7 @@
 const USAGE = `Usage: edx-csvload [options] [COLLECTION ...]
        edx-json2sql LOG.gz --rows | edx-csvload [options]
        edx-csvload --init [--forum-key-file FILE] [--replace] [COLLECTION ...]
+       edx-csvload --collections DIR [--log-root DIR] [--stamps DIR] [--rejects DIR] [--jobs N]
 
 Loads CSV collections written by 'edx-json2sql --csv DIR' (a directory: every *.manifest.json in
 it; or one manifest file), or the row stream of 'edx-json2sql --rows' on stdin (no COLLECTION, or
@@ -29,6 +30,18 @@ Options:
   --tmpdir DIR           where the row stream is spooled per source (default: $TMPDIR or /tmp)
   --segment-size BYTES   row stream: each table's rows are loaded in pieces of about this size
                          while the stream still arrives; k/M suffixes (default: 4M)
+  --jobs N               load N sources at once over N connections, each still in its own
+                         transaction with its LoadInfo row; the partitions all of them need are
+                         added first (default: 1)
+  --collections DIR      load every complete collection under DIR (<key>.csv/ directories, as the
+                         pipeline's transform names them; <key>.csv.partial/ ones are still being
+                         written and left alone); each is deleted once it loaded or LoadInfo had it,
+                         kept when its load failed. With --dry-run: name them, connect to nothing
+  --log-root DIR         with --collections: the mirror the logs came from; a log newer than its
+                         stamp (or without one, than its LoadInfo time) changed and is reloaded
+  --stamps DIR           with --collections: after a load, <DIR>/<key> gets the log's time
+  --rejects DIR          with --collections: a collection's non-empty rejects.jsonl is kept as
+                         <DIR>/<key>.jsonl before the collection is deleted
   --quiet                no progress lines and no summary
   -h, --help             this text
 
@@ -41,12 +54,14 @@ Examples:
   edx-json2sql --csv /data/csv /data/logs/tracking.log-2014*.gz && edx-csvload /data/csv
   edx-json2sql /data/logs/tracking.log-20140101.gz --rows | edx-csvload
   edx-csvload --dry-run --defaults-file ~/.my.cnf.warehouse /data/csv
+  edx-csvload --jobs 2 --collections /data/CSV --log-root /data/tracking --stamps /data/loaded
 
 Exit status: 0 everything loaded or skipped; 1 a source failed, or no connection; 2 usage error.
 `;
 
 import { runTool, databaseName, databaseNames, say, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec } from './common.js';
 import { runCsvload } from '../mysql/csvload.js';
+import { resolve } from 'node:path';
 
 const TOOL = 'edx-csvload';
 
@@ -64,6 +79,11 @@ const OPTIONS = {
   'edxprod-db': { type: 'string' },
   tmpdir: { type: 'string' },
   'segment-size': { type: 'string' },
+  jobs: { type: 'string' },
+  collections: { type: 'string' },
+  'log-root': { type: 'string' },
+  stamps: { type: 'string' },
+  rejects: { type: 'string' },
   init: { type: 'boolean' },
   replace: { type: 'boolean' },
   force: { type: 'boolean' },
@@ -77,7 +97,13 @@ export async function main(argv: string[]): Promise<number> {
     if (values['forum-key-file'] && !values.init) throw new UsageError('--forum-key-file goes with --init');
     if (values['edxprod-db'] && !values.init) throw new UsageError('--edxprod-db goes with --init');
     const segmentBytes = values['segment-size'] === undefined ? undefined : byteSize(values['segment-size']);
-    const stdin = inputs.length === 0 ? !values.init : inputs.includes('-');
+    const jobs = values.jobs === undefined ? 1 : Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: not a positive count: ${JSON.stringify(values.jobs)}`);
+    const dir = values.collections;
+    for (const name of ['log-root', 'stamps', 'rejects'] as const) if (values[name] !== undefined && dir === undefined) throw new UsageError(`--${name} goes with --collections`);
+    if (dir !== undefined && inputs.length) throw new UsageError('--collections DIR takes no other COLLECTION');
+    const stdin = inputs.length === 0 ? !values.init && dir === undefined : inputs.includes('-');
+    if (stdin && jobs > 1) throw new UsageError('--jobs loads collections; the row stream on stdin is one source after the other');
     if (stdin && inputs.length > 1) throw new UsageError("'-' (stdin) cannot be mixed with collections");
     if (stdin && process.stdin.isTTY) throw new UsageError('no COLLECTION given and stdin is a terminal (pipe a row stream, or name a collection)');
     try {
@@ -94,6 +120,13 @@ export async function main(argv: string[]): Promise<number> {
         quiet: values.quiet,
         collections: stdin ? [] : inputs,
         stdin,
+        jobs,
+        collectionsDir: dir === undefined ? undefined : {
+          out: resolve(dir),
+          logRoot: values['log-root'] === undefined ? undefined : resolve(values['log-root']),
+          stamps: values.stamps === undefined ? undefined : resolve(values.stamps),
+          rejects: values.rejects === undefined ? undefined : resolve(values.rejects),
+        },
         say: (m) => say(TOOL, m),
       });
     } catch (e) {

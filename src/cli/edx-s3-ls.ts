@@ -2,14 +2,14 @@
 import { runTool, databaseNames, say, write, UsageError, ToolError, type OptionSpec } from './common.js';
 import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
 import { describeS3Error, localRoot, makeClient, s3Config } from '../s3/client.js';
-import { DEFAULT_KEY_PATTERN, keyPattern } from '../s3/keys.js';
+import { DEFAULT_KEY_PATTERN, keyPattern, dayOption, inDayRange } from '../s3/keys.js';
 import { alreadyDone, formatObject, listLogs, LoadedFiles, type ObjectInfo } from '../s3/list.js';
 import { loadedFiles } from '../mysql/loadinfo.js';
 
 const TOOL = 'edx-s3-ls';
 
 const USAGE = `\
-Usage: edx-s3-ls --bucket NAME [--prefix P] [--match REGEX] [--long]
+Usage: edx-s3-ls --bucket NAME [--prefix P] [--match REGEX] [--from DATE] [--to DATE] [--long]
                  [--new [--local-root DIR] [--db [--edx-db NAME] [--defaults-file FILE]]]
 
 List the tracking-log objects of an S3 bucket, one key per line, sorted by key. A key is a tracking
@@ -19,6 +19,10 @@ of any size are listed in full (1,000 keys per request).
 Options:
   --prefix P             only keys starting with P (env EDX_PIPES_PREFIX; default: none)
   --match REGEX          which keys are tracking logs (default: ${DEFAULT_KEY_PATTERN})
+  --from DATE, --to DATE only logs whose file name dates them within these days, both included
+                         (YYYY-MM-DD; tracking.log-20140301.gz is 2014-03-01; a name without a
+                         date is then left out). The same bucket and options always give the
+                         same sorted list: a manifest for edx-shard (default: every day)
   --long                 print key, size in bytes, ETag and last-modified time (ISO 8601, UTC),
                          separated by tabs (default: the key only)
   --new                  leave out logs already done: those with a local copy of the same size at
@@ -32,6 +36,7 @@ Options:
   -h, --help             print this help
 ${S3_OPTIONS_USAGE}
 Examples:
+  edx-s3-ls --bucket B --from 2014-01-01 --to 2016-12-31 > backfill.manifest
   edx-s3-ls --bucket stanford-edx-logs --prefix tracking/ --long
   edx-s3-ls --bucket B --new --local-root ~/Data/EdX/tracking --db | edx-fetch --bucket B --local-root ~/Data/EdX/tracking
   AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 edx-s3-ls --bucket logs
@@ -45,6 +50,8 @@ const OPTIONS = {
   match: { type: 'string' },
   'edx-db': { type: 'string' },
   'defaults-file': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
   long: { type: 'boolean' },
   new: { type: 'boolean' },
   db: { type: 'boolean' },
@@ -60,6 +67,9 @@ export async function main(argv: string[]): Promise<number> {
     if (useDb && !values.new) throw new UsageError('--db only goes with --new');
     if (values.new && !root && !useDb) throw new UsageError('--new needs --local-root DIR (or EDX_PIPES_LOCAL_ROOT) and/or --db');
     const names = databaseNames(values);
+    const from = dayOption('from', values.from);
+    const to = dayOption('to', values.to);
+    if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
 
     // Read LoadInfo first: a database problem should fail before a long listing.
     const loaded = useDb
@@ -79,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
 
     const loadedKeys = loaded?.among(objects.map((o) => o.key), root);
     for (const o of objects) {
+      if (!inDayRange(o.key, from, to)) continue;
       if (values.new && await alreadyDone(o, root, loadedKeys)) continue;
       await write(process.stdout, formatObject(o, Boolean(values.long)));
     }

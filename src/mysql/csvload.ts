@@ -9,6 +9,8 @@ import { readRowStream } from '../csv/stream.js';
 import { connect, connectionSettings, describeSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
 import { Loader, Progress, formatSummary } from './load.js';
+import { loadTasks, taskPerSource, type LoadTask } from './parallel.js';
+import { collectionTasks } from './collection-dir.js';
 
 export interface CsvloadOptions {
   names: DatabaseNames;
@@ -27,6 +29,10 @@ export interface CsvloadOptions {
   say: (msg: string) => void;
   /** Progress interval in ms (0: none). */
   progressEveryMs?: number;
+  /** Sources loaded at once, over as many connections (default 1). */
+  jobs?: number;
+  /** Load every complete collection under this directory (the pipeline's load step). */
+  collectionsDir?: { out: string; logRoot?: string; stamps?: string; rejects?: string };
 }
 
 export async function runCsvload(o: CsvloadOptions): Promise<number> {
@@ -34,6 +40,21 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
   // Read everything local first: a wrong path fails before any connection is made.
   const manifests = o.collections.length ? await findManifests(o.collections).catch((e: Error) => { throw new ToolError(e.message); }) : [];
   const sources = await Promise.all(manifests.map((m) => readManifest(m).catch((e: Error) => { throw new ToolError(e.message); })));
+  // Several at once, or a directory's collections: tasks for the parallel loader (a dry run is the Loader's).
+  let tasks: LoadTask[] | undefined = (o.jobs ?? 1) > 1 && !o.dryRun ? taskPerSource(sources) : undefined;
+  if (o.collectionsDir) {
+    const dir = o.collectionsDir;
+    tasks = await collectionTasks({ ...dir, names: o.names, say }).catch((e: Error) => { throw new ToolError(e.message); });
+    if (!tasks.length) {
+      say(`nothing to load in ${dir.out}`);
+      return 0;
+    }
+    if (o.dryRun) {
+      for (const t of tasks) say(`would load ${t.label}`);
+      return 0;
+    }
+    say(`${tasks.length} collections into ${o.names.Edx}/${o.names.EdxPrivate}`);
+  }
   const passphrase = o.forumKeyFile
     ? (await readFile(o.forumKeyFile, 'utf8').catch((e: Error) => { throw new ToolError(`--forum-key-file: ${e.message}`); })).replace(/[\r\n]+$/, '')
     : undefined;
@@ -60,7 +81,12 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
         if (e instanceof InitError) throw new ToolError(e.message);
         throw e;
       }
-      if (!o.stdin && !sources.length) return 0;
+      if (!o.stdin && !sources.length && !tasks) return 0;
+    }
+    if (tasks) {
+      const status = await loadTasks(tasks, { settings, jobs: o.jobs ?? 1, names: o.names, force: o.force, quiet: o.quiet, progressEveryMs: o.progressEveryMs, say });
+      if (status && o.collectionsDir) say(`some collections failed and are kept in ${o.collectionsDir.out}`);
+      return status;
     }
     const progress = new Progress(say, o.quiet ? 0 : o.progressEveryMs ?? 2000);
     const loader = new Loader(conn, { names: o.names, force: o.force, dryRun: o.dryRun, progress });

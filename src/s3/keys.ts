@@ -45,3 +45,30 @@ export const partialPathFor = (finalPath: string, pid = process.pid): string =>
 
 /** S3 orders keys by their UTF-8 bytes; so do we. */
 export const compareKeys = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/**
+ * The day a log covers, from the date in its file name (`tracking.log-20140301.gz`,
+ * `tracking.log-20140301-1393718401.gz` → `2014-03-01`); undefined when the name holds no date.
+ */
+export function logDay(key: string): string | undefined {
+  const m = /(?:^|[^0-9])((?:19|20)\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?![0-9])/.exec(basename(key));
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : undefined;
+}
+
+/** `2014-01-01` or `20140101` → `2014-01-01`; anything else is a usage error. */
+export function dayOption(name: string, text: unknown): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(String(text));
+  const day = m ? `${m[1]}-${m[2]}-${m[3]}` : '';
+  if (!m || Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) {
+    throw new UsageError(`--${name}: not a date (YYYY-MM-DD): ${JSON.stringify(text)}`);
+  }
+  return day;
+}
+
+/** Whether a key's log day lies in [from, to] (either end open); a key without a date is outside any range. */
+export function inDayRange(key: string, from?: string, to?: string): boolean {
+  if (from === undefined && to === undefined) return true;
+  const day = logDay(key);
+  return day !== undefined && (from === undefined || day >= from) && (to === undefined || day <= to);
+}
