@@ -71,6 +71,7 @@ export async function runTool(
   try {
     return (await body(args)) ?? EXIT_OK;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK; // reader went away (| head)
     if (e instanceof UsageError) {
       process.stderr.write(`${tool}: ${e.message}\n\n${usage}`);
       return EXIT_USAGE;

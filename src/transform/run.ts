@@ -8,6 +8,7 @@ import { Modulestore } from '../modulestore/display-names.js';
 import type { RowWriter } from '../schema/rows.js';
 import { makeSource, SourceTransformer, type Reject } from './source.js';
 import { newStats, type RunStats } from './stats.js';
+import { OutputError } from '../core/errors.js';
 
 export interface RunOptions {
   inputs: string[];
@@ -77,6 +78,12 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
       if (first.length > 0) await transform(first);
       for await (const batch of batches) await transform(batch);
     } catch (e) {
+      if (e instanceof OutputError) {
+        // The output failed (a full disk): stop the whole run, blaming no line; what was written
+        // of this source is withdrawn where the writer can.
+        await Promise.resolve(opts.writer.abortSource?.(source, e)).catch(() => undefined);
+        throw e;
+      }
       const kept = await opts.writer.abortSource?.(source, e as Error);
       opts.onSourceError(input, e as Error, kept || undefined);
       continue;
