@@ -7,6 +7,7 @@ import { summaryLine, statsJson } from '../transform/stats.js';
 import type { RowWriter } from '../schema/rows.js';
 import type { Reject } from '../transform/source.js';
 import { write } from '../io/write.js';
+import { checkInputs, checkOutputDir, checkOutputFile } from '../io/paths.js';
 
 const TOOL = 'edx-json2sql';
 const USAGE = `Usage: edx-json2sql [options] [FILE...]
@@ -84,6 +85,11 @@ export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, SPEC, async (args) => {
     const inputs = args._.length ? args._.map(String) : ['-'];
     if (args['drop-private'] && !args.drop) throw new UsageError('--drop-private goes with --drop');
+    // Every path is checked before anything is opened for writing (a slip must not cost an input).
+    checkInputs(inputs);
+    if (args.rejects) checkOutputFile('--rejects', args.rejects, inputs);
+    if (args.stats) checkOutputFile('--stats', args.stats, inputs);
+    if (args.csv) checkOutputDir('--csv', args.csv);
     const writer = await makeWriter(args, inputs);
     const rejectsFile = args.rejects ? createWriteStream(args.rejects) : undefined;
     let rejectsShown = 0;
