@@ -6,18 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRow, loadStatement } from '../src/csv/encode.js';
 import { CsvCollectionWriter, collectionBase, readManifest, findManifests } from '../src/csv/collection.js';
-import { TABLES, type ColumnType, type TableDef } from '../src/schema/tables.js';
+import { TABLES } from '../src/schema/tables.js';
+import { defineTable, type TableDef } from '../src/schema/table.js';
 import { makeRows, makeSource, writeSources } from './csvload-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csv-collection-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A table of the given column types, for encoding tests. */
-const tableOf = (...types: ColumnType[]): TableDef =>
-  ({ name: 'Answer', database: 'Edx', columns: types.map((type, i) => ({ name: `c${i}`, type })), primaryKey: ['c0'], indexes: [] });
+/** A table of the given column types (as created: `TEXT`, `DATETIME(6) NULL`), for encoding tests. */
+const tableOf = (...types: string[]): TableDef =>
+  defineTable({ name: 'Answer', database: 'Edx', columns: types.map((type, i) => `c${i} ${type}`), primaryKey: ['c0'] });
 
 t.test('every value is escaped; NULL is \\N; one line per row', async (t) => {
-  const mixed = tableOf('TEXT', 'TEXT', 'DATETIME', 'INT', 'INT');
+  const mixed = tableOf('TEXT', 'TEXT', 'DATETIME(6) NULL', 'INT', 'INT');
   t.equal(encodeRow(mixed, ['a', '', null, 5, -1]), '"a","",\\N,5,-1');
   t.equal(encodeRow(mixed, ['', '', null, -1, -1]), '"","",\\N,-1,-1', 'a row of empty values');
   t.equal(encodeRow(mixed, ['', 'b', '2014-03-01 00:00:00.000000', -1, 7]), '"","b","2014-03-01 00:00:00.000000",-1,7');

@@ -3,8 +3,9 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { TABLES, emptyRow, columnIndex, type TableDef, type DatabaseNames } from '../src/schema/tables.js';
-import { fitRow, newFitCounters, type Value } from '../src/schema/fit.js';
+import { TABLES } from '../src/schema/tables.js';
+import { emptyRow, columnIndex, type TableDef, type DatabaseNames, type Value } from '../src/schema/table.js';
+import { fitRow, newFitCounters } from '../src/schema/fit.js';
 import { quarterOf } from '../src/schema/quarters.js';
 import type { Row, RowWriter, Source } from '../src/schema/rows.js';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';

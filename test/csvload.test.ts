@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CsvCollectionWriter, collectionBase } from '../src/csv/collection.js';
-import { TABLES, columnIndex } from '../src/schema/tables.js';
+import { TABLES } from '../src/schema/tables.js';
+import { columnIndex } from '../src/schema/table.js';
 import { testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources, tableDigest, NASTY } from './csvload-helpers.js';
 

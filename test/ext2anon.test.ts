@@ -5,7 +5,8 @@ import t from 'tap';
 import { runTool } from './helpers/tools.js';
 import { testConnection, testServer, uniqueName } from './helpers/mariadb.js';
 import { Lti2Anon } from '../src/schema/derived/platform.js';
-import { createDerivedTable, DEFAULT_REFRESH_NAMES } from '../src/schema/derived.js';
+import { createTable } from '../src/schema/ddl.js';
+import { DEFAULT_DATABASES } from '../src/schema/table.js';
 
 const TOOL = 'edx-ext2anon';
 const server = await testServer();
@@ -16,7 +17,7 @@ t.teardown(async () => {
   await c.end();
 });
 await c.query(`CREATE DATABASE \`${db}\``);
-await c.query(createDerivedTable(Lti2Anon, { ...DEFAULT_REFRESH_NAMES, edxprod: db }));
+await c.query(createTable(Lti2Anon, { ...DEFAULT_DATABASES, edxprod: db }, { quoted: true }));
 // 2,500 ids: more than one batch of the tool's queries; every third has no learner (NULL).
 const ids = Array.from({ length: 2500 }, (_, i) => `${i.toString(16).padStart(8, '0')}${'a'.repeat(24)}`);
 const anonOf = (i: number) => (i % 3 === 0 ? null : `anon${i}`.padEnd(40, '0'));

@@ -91,7 +91,7 @@ t.test('--help, usage errors', async (t) => {
     const r = await runTool(TOOL, args);
     t.equal(r.code, 2, `usage error: ${JSON.stringify(args)}`);
     t.equal(r.stdout, '', 'nothing on stdout');
-    t.match(r.stderr, /^edx-extract-table: .*\n\nUsage: /, 'the reason, then the usage');
+    t.match(r.stderr, /^edx-extract-table: .+\nTry 'edx-extract-table --help' for more information\.\n$/, 'the reason in one line, then where the help is');
   }
 });
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { event, transform } from './helpers/transform.js';
 import { runTool } from './helpers/tools.js';
 import { fitRow, newFitCounters } from '../src/schema/fit.js';
-import { EdxTrackEvent, OpenAssessment, emptyRow as emptyRowOf } from '../src/schema/tables.js';
+import { EdxTrackEvent, OpenAssessment } from '../src/schema/tables.js';
+import { emptyRow as emptyRowOf, type TableDef } from '../src/schema/table.js';
 import { runSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
 import { withoutPersonalValues } from '../src/transform/personal.js';
 
@@ -68,7 +69,7 @@ t.test('the cut values load without a warning', async (t) => {
 });
 
 t.test('a date column receives a date or NULL, never other text', async (t) => {
-  const fit = (table: typeof EdxTrackEvent, column: string, v: string) => {
+  const fit = (table: TableDef, column: string, v: string) => {
     const values = table.columns.map(() => null as string | number | null);
     const i = table.columns.findIndex((c) => c.name === column);
     values[i] = v;

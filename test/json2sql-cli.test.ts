@@ -1,12 +1,13 @@
 // edx-json2sql as users run it: options, exit codes, summary, reports, determinism.
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runTool, parseSummary, EXAMPLE_LOG } from './helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-cli-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const line = (fields: Record<string, unknown>) =>
   JSON.stringify({ username: 'ada', event_source: 'browser', ip: '171.64.10.20', agent: 'a', page: 'p', time: '2014-03-03T08:00:00.000001+00:00', ...fields });
 
@@ -25,6 +26,29 @@ t.test('--help, usage errors and missing files', async (t) => {
   t.equal(missing.code, 1);
   t.match(missing.stderr, /nope\.gz: no such file/);
   t.equal(missing.stdout, '', 'inputs are checked before anything is written: not even the databases are created');
+});
+
+t.test('a bad --geoip or --modulestore: one line naming the path and the reason, exit 1, no stack', async (t) => {
+  const png = join(dir, 'pic.png');
+  writeFileSync(png, Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
+  const brokenExport = join(dir, 'broken-modulestore.json');
+  writeFileSync(brokenExport, '[{"_id": {"category": "course"}, ');
+  const emptyDir = join(dir, 'no-exports');
+  mkdirSync(emptyDir);
+  const cases: [args: string[], message: RegExp][] = [
+    [['--geoip', png], /^edx-json2sql: .*pic\.png is not a MaxMind-format country database \(.*\)\n$/],
+    [['--geoip', join(dir, 'nope.mmdb')], /^edx-json2sql: cannot read the country database .*nope\.mmdb: no such file\n$/],
+    [['--geoip', dir], /^edx-json2sql: cannot read the country database .*: is a directory\n$/],
+    [['--modulestore', join(dir, 'nope.json')], /^edx-json2sql: cannot read the modulestore export .*nope\.json: no such file\n$/],
+    [['--modulestore', emptyDir], /^edx-json2sql: .*no-exports: no \.json or \.bson export in the directory\n$/],
+    [['--modulestore', brokenExport], /^edx-json2sql: modulestore export: .*broken-modulestore\.json:1: .*\n$/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runTool('edx-json2sql', [...args, EXAMPLE_LOG]);
+    t.equal(r.code, 1, args.join(' '));
+    t.match(r.stderr, message, `${args.join(' ')}: one line`);
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
 });
 
 t.test('stdin to stdout, summary on stderr, lines accounted for', async (t) => {

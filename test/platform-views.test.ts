@@ -7,10 +7,11 @@ import { runTool } from './helpers/tools.js';
 import { testConnection, testServer, uniqueName } from './helpers/mariadb.js';
 import { ActivityGrade, UserGrade } from '../src/schema/derived/platform.js';
 import { UserCountry } from '../src/schema/derived/course.js';
-import { createDerivedTable, DEFAULT_REFRESH_NAMES } from '../src/schema/derived.js';
+import { createTable } from '../src/schema/ddl.js';
+import { DEFAULT_DATABASES } from '../src/schema/table.js';
 
 const server = await testServer();
-const names = { ...DEFAULT_REFRESH_NAMES, Edx: uniqueName('edx_pv_edx'), EdxPrivate: uniqueName('edx_pv_priv'), edxprod: uniqueName('edx_pv_prod') };
+const names = { ...DEFAULT_DATABASES, Edx: uniqueName('edx_pv_edx'), EdxPrivate: uniqueName('edx_pv_priv'), edxprod: uniqueName('edx_pv_prod') };
 const args = ['--edx-db', names.Edx, '--private-db', names.EdxPrivate, '--edxprod-db', names.edxprod];
 const c = await testConnection();
 t.teardown(async () => {
@@ -31,7 +32,7 @@ t.test('--init before the first refresh: the platform views wait for their table
 
 t.test('once the refresh tables exist, --init makes the views, and they answer', async (t) => {
   await c.query(`CREATE DATABASE \`${names.edxprod}\``);
-  for (const table of [UserGrade, ActivityGrade, UserCountry]) await c.query(createDerivedTable(table, names));
+  for (const table of [UserGrade, ActivityGrade, UserCountry]) await c.query(createTable(table, names, { quoted: true }));
   await c.query(`CREATE TABLE \`${names.edxprod}\`.auth_userprofile (id INT PRIMARY KEY, user_id INT UNIQUE, gender VARCHAR(6) NULL,
     year_of_birth INT NULL, level_of_education VARCHAR(6) NULL)`);
   // Two learners; ann has two certificates (two UserGrade rows) and two countries.

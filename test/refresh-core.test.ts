@@ -4,13 +4,13 @@
 import t from 'tap';
 import { testConnection, testServer, uniqueName } from './helpers/mariadb.js';
 import { runTool } from './helpers/tools.js';
-import { columns, DEFAULT_REFRESH_NAMES, type DerivedTable, type RefreshNames } from '../src/schema/derived.js';
+import { column, defineTable, DEFAULT_DATABASES, type DatabaseNames } from '../src/schema/table.js';
 import { checkedQuery, loadRows, rebuildTable, RefreshError } from '../src/refresh/sql.js';
 import { connect, connectionSettings } from '../src/mysql/connection.js';
 
 const server = await testServer();
 const edx = uniqueName('refresh_core');
-const names: RefreshNames = { ...DEFAULT_REFRESH_NAMES, Edx: edx };
+const names: Required<DatabaseNames> = { ...DEFAULT_DATABASES, Edx: edx };
 const admin = await testConnection();
 t.teardown(async () => {
   await admin.query(`DROP DATABASE IF EXISTS \`${edx}\``);
@@ -20,22 +20,22 @@ t.teardown(async () => {
 const conn = await connect(connectionSettings({ env: server.env }), { flags: ['+LOCAL_FILES'] });
 t.teardown(() => conn.end());
 
-const Scores: DerivedTable = {
+const Scores = defineTable({
   name: 'Scores',
   database: 'Edx',
-  columns: columns("learner VARCHAR(40) DEFAULT '', course VARCHAR(255) DEFAULT '', grade DECIMAL(5,2) NULL, note TEXT"),
+  columns: ["learner VARCHAR(40) DEFAULT ''", "course VARCHAR(255) DEFAULT ''", 'grade DECIMAL(5,2) NULL', 'note TEXT'],
   primaryKey: ['learner', 'course'],
   indexes: [['ScoresCourseIdx', 'course']],
-};
+});
 const contents = async () => (await admin.query(`SELECT learner, course, grade, note FROM \`${edx}\`.Scores ORDER BY learner, course`))[0];
 
-t.test('columns(): the compact column form, commas inside types included', async (t) => {
-  t.same(columns("a DECIMAL(10,2) NULL, b VARCHAR(40) DEFAULT '', c INT DEFAULT -1"), [
-    { name: 'a', sql: 'DECIMAL(10,2)', nullable: true, default: undefined },
-    { name: 'b', sql: 'VARCHAR(40)', nullable: false, default: "''" },
-    { name: 'c', sql: 'INT', nullable: false, default: '-1' },
+t.test('column(): the compact column form, commas inside types included', async (t) => {
+  t.same(['a DECIMAL(10,2) NULL', "b VARCHAR(40) DEFAULT ''", 'c INT DEFAULT -1'].map((spec) => column(spec)), [
+    { name: 'a', type: { sql: 'DECIMAL(10,2)', kind: 'other' }, nullable: true, empty: null },
+    { name: 'b', type: { sql: 'VARCHAR(40)', kind: 'text', limit: { max: 40, unit: 'chars' } }, nullable: false, default: "''", empty: '' },
+    { name: 'c', type: { sql: 'INT', kind: 'int', range: [-2147483648, 2147483647] }, nullable: false, default: '-1', empty: -1 },
   ]);
-  t.throws(() => columns('no type here at all'), /cannot read column/);
+  t.throws(() => column('no type here at all'), /cannot read column/);
 });
 
 t.test('rebuildTable + loadRows: rows streamed in, the table swapped in whole', async (t) => {
@@ -127,5 +127,5 @@ t.test('edx-refresh: usage, --list, the run stamps', async (t) => {
 });
 
 t.test('the default names are the original databases', async (t) => {
-  t.same(DEFAULT_REFRESH_NAMES, { Edx: 'Edx', EdxPrivate: 'EdxPrivate', edxprod: 'edxprod', EdxForum: 'EdxForum' });
+  t.same(DEFAULT_DATABASES, { Edx: 'Edx', EdxPrivate: 'EdxPrivate', edxprod: 'edxprod', EdxForum: 'EdxForum' });
 });

@@ -64,6 +64,8 @@ interface Proxy {
   ranges: Map<string, (string | undefined)[]>;
   /** Resolves the stalled responses. */
   release(): void;
+  /** How many responses are stalled now, waiting for release(). */
+  stalled(): number;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ async function startProxy(target: number): Promise<Proxy> {
   const ranges = new Map<string, (string | undefined)[]>();
   let release: () => void = () => undefined;
   let released = new Promise<void>((r) => { release = r; });
+  let stalled = 0;
   const server: Server = createServer((req, res) => {
     const key = decodeURIComponent((req.url ?? '').split('?')[0]).replace(`/${BUCKET}/`, '');
     if (req.method === 'GET') ranges.set(key, [...(ranges.get(key) ?? []), req.headers.range as string | undefined]);
@@ -97,7 +100,9 @@ async function startProxy(target: number): Promise<Proxy> {
           res.writeHead(upRes.statusCode!, headers); // the full Content-Length, then only half of it
           res.write(half);
           if (mode === 'stall') {
+            stalled++;
             await released;
+            stalled--;
             res.end(body.subarray(half.length));
           } else {
             setTimeout(() => res.socket?.destroy(), 50);
@@ -124,6 +129,7 @@ async function startProxy(target: number): Promise<Proxy> {
     tamper(key, mode, times = Infinity) { rules.set(key, { mode, times }); },
     ranges,
     release() { release(); released = new Promise<void>((r) => { release = r; }); },
+    stalled: () => stalled,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
@@ -336,16 +342,20 @@ t.test('a progress line on stderr when it is a terminal (and none otherwise)', a
   // script(1) gives the tool a terminal; stdout goes to /dev/null so only stderr reaches it.
   const cmd = ['env', '-u', 'NODE_OPTIONS', process.execPath, join(REPO, 'bin', 'edx-fetch'), '--bucket', BUCKET,
     '--local-root', root, BIG, KEYS[1]].map(q).join(' ') + ' >/dev/null';
+  // The stalled download is released once the terminal shows it in progress, stalled (not after a
+  // fixed time); the line is drawn again every 250 ms, so the test sees it while the stall lasts.
+  const stalledLine = /\r\x1b\[Kedx-fetch: \d+ fetched, 0 already present, 0 failed, [\d.]+ MB, 1 in progress/;
   const done = new Promise<string>((resolve) => {
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: viaProxy(proxy), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (proxy.stalled() > 0 && stalledLine.test(out)) proxy.release();
+    });
     child.on('close', () => resolve(out));
   });
-  await new Promise((r) => setTimeout(r, 1200));
-  proxy.release();
   const out = await done;
-  t.match(out, /\r\x1b\[Kedx-fetch: \d+ fetched, 0 already present, 0 failed, [\d.]+ MB, 1 in progress/);
+  t.match(out, stalledLine);
   t.match(out, /edx-fetch: fetched 2, already present 0, failed 0/);
   checkMirror(t, root, [BIG, KEYS[1]]);
 });

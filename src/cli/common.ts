@@ -1,115 +1,164 @@
-// What every tool shares: option parsing with usage errors (exit 2), --help, failure messages
-// on stderr (exit 1), and writing to stdout with backpressure. Data goes to stdout only.
-import minimist from 'minimist';
+// What every tool shares: option parsing (Node's util.parseArgs, strict) with usage errors
+// (exit 2), --help and --version, failure messages on stderr (exit 1), and writing to stdout
+// with backpressure. Data goes to stdout only.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ToolError, UsageError } from '../core/errors.js';
+
+export { ToolError, UsageError };
+export { write, finish } from '../io/write.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-import { ToolError, UsageError } from '../core/errors.js';
-export { ToolError, UsageError };
+/** One option of a tool: a flag, or an option taking a value (once, unless `multiple`). */
+export interface OptionDef {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+}
+export type OptionSpec = Record<string, OptionDef>;
 
-export interface OptionSpec {
-  string?: string[];
-  boolean?: string[];
-  alias?: Record<string, string>;
-  default?: Record<string, unknown>;
-  /** String options that may be given more than once (minimist then makes an array). */
-  multi?: string[];
+/** The value an option has after parsing, from its definition (absent when not given). */
+type ValueOf<D extends OptionDef> = D['type'] extends 'boolean' ? boolean : D['multiple'] extends true ? string[] : string;
+export type OptionValues<S extends OptionSpec> = { [K in keyof S]?: ValueOf<S[K]> };
+
+export interface ParsedArgs<S extends OptionSpec> {
+  values: OptionValues<S>;
+  /** Operands, as typed (a file called 007 stays '007'); everything after `--` is one. */
+  positionals: string[];
 }
 
-export type ParsedArgs = minimist.ParsedArgs;
+/** Options every tool has. */
+const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies OptionSpec;
+type CommonValues = OptionValues<typeof COMMON_OPTIONS>;
 
-/** Parse argv; unknown options are a usage error. */
-export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
-  const known = new Set<string>(['help', 'h', ...(spec.string ?? []), ...(spec.boolean ?? [])]);
-  for (const [a, b] of Object.entries(spec.alias ?? {})) known.add(a).add(b);
-  const args = minimist(argv, {
-    string: spec.string,
-    boolean: ['help', ...(spec.boolean ?? [])],
-    alias: { h: 'help', ...spec.alias },
-    default: spec.default as Record<string, string | boolean>,
-    unknown: (arg) => {
-      if (arg.startsWith('-') && arg !== '-') {
-        const name = arg.replace(/^-+/, '').split('=')[0];
-        if (!known.has(name)) throw new UsageError(`unknown option ${arg}`);
-      }
-      return true;
-    },
-  });
-  for (const name of spec.string ?? []) {
-    if (Array.isArray(args[name]) && !spec.multi?.includes(name)) {
-      throw new UsageError(`--${name} given more than once`);
-    }
-  }
-  return args;
-}
+/** A value that looks like an option: taken for a forgotten value, as strict parseArgs does. */
+const optionLike = (value: string) => value.length > 1 && value.startsWith('-');
 
 /**
- * Run a tool's body with the shared conventions: --help prints the usage on stdout (exit 0), a
- * UsageError prints the message and usage on stderr (exit 2), a ToolError prints `tool: message`
- * (exit 1), anything else prints the stack (exit 1).
+ * Parse argv strictly: an unknown option, an option's missing value (also `--csv --rows`: a value
+ * starting with '-' must be written `--csv=-x`), a value given to a flag, and an option given
+ * twice that is not `multiple` are usage errors, with a message of our own naming the option.
  */
-export async function runTool(
+export function parseCommandLine<S extends OptionSpec>(argv: string[], spec: S): ParsedArgs<S> & { values: CommonValues } {
+  const options: OptionSpec = { ...COMMON_OPTIONS, ...spec };
+  const config = { args: argv, options, allowPositionals: true, tokens: true } as const;
+  let parsed;
+  try {
+    parsed = parseArgs({ ...config, strict: true });
+  } catch (e) {
+    if (!String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw e;
+    throw new UsageError(explain(parseArgs({ ...config, strict: false }).tokens, options) ?? (e as Error).message);
+  }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || options[token.name].type !== 'string' || options[token.name].multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} given more than once`);
+    seen.add(token.name);
+  }
+  return { values: parsed.values as OptionValues<S> & CommonValues, positionals: parsed.positionals };
+}
+
+/** Why strict parsing refused the command line, in our words (the first offending option). */
+function explain(tokens: ReturnType<typeof parseArgs>['tokens'], options: OptionSpec): string | undefined {
+  for (const token of tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    const def = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
+    const given = token.rawName;
+    if (def === undefined) return `unknown option ${given}`;
+    if (def.type === 'boolean') {
+      if (token.value !== undefined) return `${given} takes no value`;
+    } else if (token.value === undefined) {
+      return `${given} needs a value`;
+    } else if (!token.inlineValue && optionLike(token.value)) {
+      return `${given} needs a value, not the option ${token.value} (a value starting with '-' is written ${given}=VALUE)`;
+    }
+  }
+  return undefined;
+}
+
+/** This package's version, from package.json (dist/cli and src/cli are both two levels down). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+/** The one line and the pointer to --help that a usage error prints (not the whole help). */
+export const usageMessage = (tool: string, message: string) =>
+  `${tool}: ${message}\nTry '${tool} --help' for more information.\n`;
+
+/**
+ * Run a tool's body with the shared conventions: --help prints the usage on stdout (exit 0),
+ * --version the tool and package version; a UsageError prints one line and a pointer to --help on
+ * stderr (exit 2); another ToolError prints `tool: message` (its exit code); EPIPE (the reader of
+ * stdout went away, as with | head) ends quietly; anything else is a bug: its stack (exit 1).
+ */
+export async function runTool<S extends OptionSpec>(
   tool: string,
   usage: string,
   argv: string[],
-  spec: OptionSpec,
-  body: (args: ParsedArgs) => Promise<number | void>,
+  spec: S,
+  body: (args: ParsedArgs<S>) => Promise<number | void>,
 ): Promise<number> {
-  let args: ParsedArgs;
   try {
-    args = parseArgs(argv, spec);
-  } catch (e) {
-    process.stderr.write(`${tool}: ${(e as Error).message}\n\n${usage}`);
-    return EXIT_USAGE;
-  }
-  if (args.help) {
-    process.stdout.write(usage);
-    return EXIT_OK;
-  }
-  try {
+    const args = parseCommandLine(argv, spec);
+    if (args.values.help) {
+      process.stdout.write(usage);
+      return EXIT_OK;
+    }
+    if (args.values.version) {
+      process.stdout.write(`${tool} ${packageVersion()}\n`);
+      return EXIT_OK;
+    }
     return (await body(args)) ?? EXIT_OK;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK; // reader went away (| head)
     if (e instanceof UsageError) {
-      process.stderr.write(`${tool}: ${e.message}\n\n${usage}`);
-      return EXIT_USAGE;
+      process.stderr.write(usageMessage(tool, e.message));
+      return e.exitCode;
     }
     if (e instanceof ToolError) {
       process.stderr.write(`${tool}: ${e.message}\n`);
-      return EXIT_FAILURE;
+      return e.exitCode;
     }
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK; // reader went away (| head)
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK;
     process.stderr.write(`${tool}: ${(e as Error).stack ?? e}\n`);
     return EXIT_FAILURE;
   }
 }
 
-export { write, finish } from '../io/write.js';
-
-/** A number option, or a usage error. */
-export function numberOption(args: ParsedArgs, name: string, fallback: number): number {
-  const v = args[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} takes a number, not '${v}'`);
+/** A number option's value, or `fallback` when not given; a usage error unless a number. */
+export function numberOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} takes a number, not '${value}'`);
   return n;
 }
 
+/** The database-name options of the tools that name the warehouse's two databases. */
+export const DATABASE_OPTIONS = {
+  'edx-db': { type: 'string' },
+  'private-db': { type: 'string' },
+} as const satisfies OptionSpec;
+
 /** Database names from --edx-db / --private-db. */
-export function databaseNames(args: ParsedArgs): { Edx: string; EdxPrivate: string } {
+export function databaseNames(values: { 'edx-db'?: string; 'private-db'?: string }): { Edx: string; EdxPrivate: string } {
   return {
-    Edx: databaseName(args, 'edx-db', 'Edx'),
-    EdxPrivate: databaseName(args, 'private-db', 'EdxPrivate'),
+    Edx: databaseName(values['edx-db'], 'edx-db', 'Edx'),
+    EdxPrivate: databaseName(values['private-db'], 'private-db', 'EdxPrivate'),
   };
 }
 
-/** A database name from option `--<option>`, or `fallback`; a usage error unless a plain name. */
-export function databaseName(args: ParsedArgs, option: string, fallback: string): string {
-  const v = String(args[option] || fallback);
-  if (!/^[A-Za-z0-9_$]{1,64}$/.test(v)) throw new UsageError(`--${option}: '${v}' is not a plain database name`);
-  return v;
+/** A database name given as option `--<option>`, or `fallback`; a usage error unless a plain name. */
+export function databaseName(value: string | undefined, option: string, fallback: string): string {
+  const name = value || fallback;
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(name)) throw new UsageError(`--${option}: '${name}' is not a plain database name`);
+  return name;
 }
 
 /** Messages on stderr, prefixed by the tool name. */

@@ -1,6 +1,6 @@
 // edx-course-extract: the events of some courses, with their answers, in a table of their own
 // (the original's makeCourseExtract).
-import { runTool, databaseName, numberOption, say, UsageError, ToolError } from './common.js';
+import { runTool, databaseName, numberOption, say, UsageError, ToolError, type OptionSpec } from './common.js';
 import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
 import { progressClock } from '../io/progress.js';
 import { CHUNK_ROWS, DEFAULT_COLUMNS, ExtractError, makeExtract, planExtract, tableNameOf } from '../research/course-extract.js';
@@ -43,27 +43,34 @@ Examples:
 Exit status: 0 done, 1 failure (no connection, table exists, bad pattern, nothing matched), 2 usage error.
 `;
 
-const SPEC = {
-  string: ['table', 'defaults-file', 'edx-db', 'extracts-db', 'chunk-rows'],
-  boolean: ['all-columns', 'replace', 'dry-run', 'quiet'],
-};
+const OPTIONS = {
+  table: { type: 'string' },
+  'defaults-file': { type: 'string' },
+  'edx-db': { type: 'string' },
+  'extracts-db': { type: 'string' },
+  'chunk-rows': { type: 'string' },
+  'all-columns': { type: 'boolean' },
+  replace: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const satisfies OptionSpec;
 
 export async function main(argv: string[]): Promise<number> {
-  return runTool(TOOL, USAGE, argv, SPEC, async (args) => {
-    if (args._.length !== 1) throw new UsageError(args._.length ? `one PATTERN, not ${args._.length} arguments` : 'PATTERN is missing');
-    const pattern = String(args._[0]);
+  return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? `one PATTERN, not ${positionals.length} arguments` : 'PATTERN is missing');
+    const pattern = positionals[0];
     if (pattern === '') throw new UsageError('PATTERN is empty');
-    const table = args.table ? String(args.table) : tableNameOf(pattern);
+    const table = values.table ? values.table : tableNameOf(pattern);
     if (table === undefined) throw new UsageError(`no table name can be made of '${pattern}': give --table NAME`);
     if (!/^[A-Za-z0-9_$]{1,56}$/.test(table)) throw new UsageError(`--table: '${table}' is not a plain table name (letters, digits, _ and $, at most 56)`);
-    const edxDb = databaseName(args, 'edx-db', 'Edx');
-    const extractsDb = databaseName(args, 'extracts-db', 'Extracts');
-    const quiet = Boolean(args.quiet);
-    const chunkRows = numberOption(args, 'chunk-rows', CHUNK_ROWS);
-    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new UsageError(`--chunk-rows takes a whole number above 0, not ${args['chunk-rows']}`);
+    const edxDb = databaseName(values['edx-db'], 'edx-db', 'Edx');
+    const extractsDb = databaseName(values['extracts-db'], 'extracts-db', 'Extracts');
+    const quiet = Boolean(values.quiet);
+    const chunkRows = numberOption(values['chunk-rows'], 'chunk-rows', CHUNK_ROWS);
+    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new UsageError(`--chunk-rows takes a whole number above 0, not ${values['chunk-rows']}`);
     let settings;
     try {
-      settings = connectionSettings({ defaultsFile: args['defaults-file'] });
+      settings = connectionSettings({ defaultsFile: values['defaults-file'] });
     } catch (e) {
       throw new ToolError((e as Error).message);
     }
@@ -75,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     try {
       const plural = (n: number, what: string) => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
-      if (args['dry-run']) {
+      if (values['dry-run']) {
         const plan = await planExtract(conn, { pattern, edxDb });
         for (const c of plan.courses) process.stdout.write(`${c.name}\t${c.events}\n`);
         if (plan.courses.length === 0) throw new ToolError(`no course_display_name matches '${pattern}'`);
@@ -85,8 +92,8 @@ export async function main(argv: string[]): Promise<number> {
       const tick = progressClock(10_000);
       const plan = await makeExtract(conn, {
         pattern, edxDb, extractsDb, table,
-        allColumns: Boolean(args['all-columns']),
-        replace: Boolean(args.replace),
+        allColumns: Boolean(values['all-columns']),
+        replace: Boolean(values.replace),
         chunkRows,
         onProgress: quiet ? undefined : (copied, course) => tick() && say(TOOL, `${copied.toLocaleString('en')} rows copied (now ${course})`),
       });

@@ -45,7 +45,7 @@ Examples:
 Exit status: 0 everything loaded or skipped; 1 a source failed, or no connection; 2 usage error.
 `;
 
-import { runTool, databaseName, databaseNames, say, UsageError, ToolError } from './common.js';
+import { runTool, databaseName, databaseNames, say, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec } from './common.js';
 import { runCsvload } from '../mysql/csvload.js';
 
 const TOOL = 'edx-csvload';
@@ -57,46 +57,51 @@ function byteSize(text: string): number {
   return Number(m[1]) * (m[2] ? (m[2].toLowerCase() === 'k' ? 1024 : 1 << 20) : 1);
 }
 
+const OPTIONS = {
+  'forum-key-file': { type: 'string' },
+  'defaults-file': { type: 'string' },
+  ...DATABASE_OPTIONS,
+  'edxprod-db': { type: 'string' },
+  tmpdir: { type: 'string' },
+  'segment-size': { type: 'string' },
+  init: { type: 'boolean' },
+  replace: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
 export async function main(argv: string[]): Promise<number> {
-  return runTool(
-    TOOL,
-    USAGE,
-    argv,
-    {
-      string: ['forum-key-file', 'defaults-file', 'edx-db', 'private-db', 'edxprod-db', 'tmpdir', 'segment-size'],
-      boolean: ['init', 'replace', 'force', 'dry-run', 'quiet'],
-    },
-    async (args) => {
-      if (args.replace && !args.init) throw new UsageError('--replace goes with --init');
-      if (args['forum-key-file'] && !args.init) throw new UsageError('--forum-key-file goes with --init');
-      if (args['edxprod-db'] && !args.init) throw new UsageError('--edxprod-db goes with --init');
-      const segmentBytes = args['segment-size'] === undefined ? undefined : byteSize(String(args['segment-size']));
-      const inputs = args._.map(String);
-      const stdin = inputs.length === 0 ? !args.init : inputs.includes('-');
-      if (stdin && inputs.length > 1) throw new UsageError("'-' (stdin) cannot be mixed with collections");
-      if (stdin && process.stdin.isTTY) throw new UsageError('no COLLECTION given and stdin is a terminal (pipe a row stream, or name a collection)');
-      try {
-        return await runCsvload({
-          names: { ...databaseNames(args), edxprod: databaseName(args, 'edxprod-db', 'edxprod') },
-          init: args.init,
-          replace: args.replace,
-          forumKeyFile: args['forum-key-file'],
-          force: args.force,
-          dryRun: args['dry-run'],
-          defaultsFile: args['defaults-file'],
-          tmpdir: args.tmpdir,
-          segmentBytes,
-          quiet: args.quiet,
-          collections: stdin ? [] : inputs,
-          stdin,
-          say: (m) => say(TOOL, m),
-        });
-      } catch (e) {
-        if (e instanceof UsageError || e instanceof ToolError) throw e;
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code && /^(ECONNREFUSED|ENOTFOUND|ER_|ENOENT|EACCES|PROTOCOL_)/.test(code)) throw new ToolError((e as Error).message);
-        throw e;
-      }
-    },
-  );
+  return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals: inputs }) => {
+    if (values.replace && !values.init) throw new UsageError('--replace goes with --init');
+    if (values['forum-key-file'] && !values.init) throw new UsageError('--forum-key-file goes with --init');
+    if (values['edxprod-db'] && !values.init) throw new UsageError('--edxprod-db goes with --init');
+    const segmentBytes = values['segment-size'] === undefined ? undefined : byteSize(values['segment-size']);
+    const stdin = inputs.length === 0 ? !values.init : inputs.includes('-');
+    if (stdin && inputs.length > 1) throw new UsageError("'-' (stdin) cannot be mixed with collections");
+    if (stdin && process.stdin.isTTY) throw new UsageError('no COLLECTION given and stdin is a terminal (pipe a row stream, or name a collection)');
+    try {
+      return await runCsvload({
+        names: { ...databaseNames(values), edxprod: databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod') },
+        init: values.init,
+        replace: values.replace,
+        forumKeyFile: values['forum-key-file'],
+        force: values.force,
+        dryRun: values['dry-run'],
+        defaultsFile: values['defaults-file'],
+        tmpdir: values.tmpdir,
+        segmentBytes,
+        quiet: values.quiet,
+        collections: stdin ? [] : inputs,
+        stdin,
+        say: (m) => say(TOOL, m),
+      });
+    } catch (e) {
+      if (e instanceof ToolError) throw e;
+      // The server or the files named failing (not a bug): said plainly, by the system's code.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code && /^(ECONNREFUSED|ENOTFOUND|ER_|ENOENT|EACCES|PROTOCOL_)/.test(code)) throw new ToolError((e as Error).message);
+      throw e;
+    }
+  });
 }

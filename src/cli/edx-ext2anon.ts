@@ -1,5 +1,5 @@
 // edx-ext2anon: external (LTI) ids → anon_screen_name (the original's makeExtToAnonTable).
-import { runTool, databaseName, say, UsageError, ToolError } from './common.js';
+import { runTool, databaseName, say, UsageError, ToolError, type OptionSpec } from './common.js';
 import { write, finish } from '../io/write.js';
 import { readLines } from '../io/input.js';
 import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
@@ -34,11 +34,11 @@ Exit status: 0 done (unknown ids do not make it fail), 1 no connection, no Lti2A
 input or output failed, 2 usage error.
 `;
 
-const SPEC = {
-  string: ['defaults-file', 'edxprod-db', '_'],
-  multi: ['_'],
-  boolean: ['quiet'],
-};
+const OPTIONS = {
+  'defaults-file': { type: 'string' },
+  'edxprod-db': { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const satisfies OptionSpec;
 
 async function* idsOf(inputs: string[]): AsyncGenerator<string> {
   for (const input of inputs) {
@@ -53,13 +53,13 @@ async function* idsOf(inputs: string[]): AsyncGenerator<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runTool(TOOL, USAGE, argv, SPEC, async (args) => {
-    const inputs = args._.length ? args._.map(String) : ['-'];
+  return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
+    const inputs = positionals.length ? positionals : ['-'];
     if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
-    const edxprod = databaseName(args, 'edxprod-db', 'edxprod');
+    const edxprod = databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod');
     let settings;
     try {
-      settings = connectionSettings({ defaultsFile: args['defaults-file'] });
+      settings = connectionSettings({ defaultsFile: values['defaults-file'] });
     } catch (e) {
       throw new ToolError((e as Error).message);
     }
@@ -88,6 +88,6 @@ export async function main(argv: string[]): Promise<number> {
       await conn.end().catch(() => undefined);
     }
     await finish(process.stdout);
-    if (!args.quiet) say(TOOL, `${counts.ids} ${counts.ids === 1 ? 'id' : 'ids'}, ${counts.unknown} without a learner`);
+    if (!values.quiet) say(TOOL, `${counts.ids} ${counts.ids === 1 ? 'id' : 'ids'}, ${counts.unknown} without a learner`);
   });
 }

@@ -1,5 +1,5 @@
 // edx-extract-table: one table of a mysqldump/mariadb-dump file as a SQL script of its own.
-import { runTool, finish, say, UsageError, ToolError } from './common.js';
+import { runTool, finish, say, UsageError, type OptionSpec } from './common.js';
 import { extractFromDump } from '../dump/extract.js';
 
 const TOOL = 'edx-extract-table';
@@ -39,15 +39,18 @@ Exit status: 0 done, 1 the table is not in the dump, or the dump could not be re
 inside the table's section (truncated), 2 usage error.
 `;
 
+const OPTIONS = {
+  database: { type: 'string' },
+  list: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
 export async function main(argv: string[]): Promise<number> {
-  // '_' as a string option keeps positional arguments as typed (minimist makes '007' the number 7).
-  return runTool(TOOL, USAGE, argv, { string: ['_', 'database'], boolean: ['list'], multi: ['_'] }, async (args) => {
-    const positional = args._.map(String);
-    const database: string | undefined = args.database;
+  return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals: positional }) => {
+    const database = values.database;
     if (database === '') throw new UsageError('--database needs a name');
     let path = '-';
     let table: string | undefined;
-    if (args.list) {
+    if (values.list) {
       if (positional.length > 1) throw new UsageError('--list takes at most one DUMP');
       path = positional[0] ?? '-';
     } else {
@@ -59,16 +62,13 @@ export async function main(argv: string[]): Promise<number> {
     if (path === '-' && process.stdin.isTTY) throw new UsageError('no DUMP given and stdin is a terminal');
     const name = path === '-' ? 'stdin' : path;
 
-    const result = await extractFromDump(path, { table, database, source: name }, process.stdout).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') throw e; // stdout's reader went away: runTool ends quietly
-      if (e.code === 'ENOENT') throw new ToolError(`${name}: no such file`);
-      throw new ToolError(e.message.startsWith(`${name}:`) ? e.message : `${name}: ${e.message}`);
-    });
+    // A dump that cannot be read is an InputError (said plainly); EPIPE on stdout ends quietly.
+    const result = await extractFromDump(path, { table, database, source: name }, process.stdout);
     await finish(process.stdout);
 
     const noComments = `no '-- Table structure for table' comments in ${name} (not a dump, or made with --compact or --skip-comments?)`;
     const where = database === undefined ? '' : ` of database \`${database}\``;
-    if (args.list) {
+    if (values.list) {
       if (result.tablesSeen === 0) say(TOOL, noComments);
       else if (database !== undefined && !result.databaseSeen) say(TOOL, `database \`${database}\` is not in ${name}`);
       return 0;

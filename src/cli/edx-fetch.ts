@@ -1,6 +1,12 @@
-import { runTool } from './common.js';
-import { S3_OPTIONS_USAGE, S3_STRING_OPTIONS } from '../s3/client.js';
-import { FETCH_TOOL, runFetch } from '../s3/fetch-run.js';
+// edx-fetch: keys in (arguments or stdin), local paths out, as each download finishes.
+import { createInterface } from 'node:readline';
+import { runTool, numberOption, write, UsageError, ToolError, type OptionSpec, type ParsedArgs } from './common.js';
+import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
+import { describeS3Error, localRoot, makeClient, s3Config } from '../s3/client.js';
+import { download, fetchAllToMirror, removePartialsOnSignal, FetchFailure, type RetryPolicy, type Sink } from '../s3/fetch.js';
+import { progressTicker } from '../io/progress.js';
+
+const TOOL = 'edx-fetch';
 
 const USAGE = `\
 Usage: edx-fetch --bucket NAME --local-root DIR [--jobs N] [--retries N] [KEY ...]   (or keys on stdin)
@@ -40,10 +46,140 @@ Exit status: 0 every key fetched or already present, 1 some key failed (or --std
 2 usage error.
 `;
 
+const OPTIONS = {
+  ...S3_OPTIONS,
+  jobs: { type: 'string' },
+  retries: { type: 'string' },
+  'retry-delay': { type: 'string' },
+  stdout: { type: 'boolean' },
+} as const satisfies OptionSpec;
+type Args = ParsedArgs<typeof OPTIONS>;
+
+/** A key from an input line: the first tab-separated field (so `edx-s3-ls --long` output works too). */
+export const keyFromLine = (line: string): string => line.replace(/\r$/, '').split('\t')[0];
+
+/** The keys to fetch, each once, from the arguments or else from stdin as it arrives. */
+async function* inputKeys(operands: string[]): AsyncGenerator<string> {
+  const seen = new Set<string>();
+  const lines: AsyncIterable<string> = operands.length > 0
+    ? (async function* () { yield* operands; })()
+    : createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    const key = keyFromLine(line);
+    if (key === '' || seen.has(key)) continue;
+    seen.add(key);
+    yield key;
+  }
+}
+
+/** Messages and the progress line share stderr; a message first clears the progress line. */
+class Reporter {
+  fetched = 0;
+  present = 0;
+  failed = 0;
+  bytes = 0;
+  active = 0;
+  private readonly started = Date.now();
+  private stopTicking?: () => void;
+  private shown = false;
+
+  start() {
+    if (process.stderr.isTTY) this.stopTicking = progressTicker(250, () => this.progress());
+  }
+  say(msg: string) {
+    this.clear();
+    process.stderr.write(`${TOOL}: ${msg}\n`);
+  }
+  private clear() {
+    if (this.shown) process.stderr.write('\r\x1b[K');
+    this.shown = false;
+  }
+  private progress() {
+    process.stderr.write(`\r\x1b[K${TOOL}: ${this.fetched} fetched, ${this.present} already present, `
+      + `${this.failed} failed, ${(this.bytes / 1e6).toFixed(1)} MB, ${this.active} in progress`);
+    this.shown = true;
+  }
+  summary() {
+    this.stopTicking?.();
+    const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
+    this.say(`fetched ${this.fetched}, already present ${this.present}, failed ${this.failed}, `
+      + `${this.bytes} bytes, ${seconds} s`);
+  }
+}
+
+function retryPolicy(values: Args['values']): RetryPolicy {
+  const retries = numberOption(values.retries, 'retries', 5);
+  const baseDelayMs = numberOption(values['retry-delay'], 'retry-delay', 500);
+  if (!Number.isInteger(retries) || retries < 0) throw new UsageError('--retries takes a whole number >= 0');
+  if (baseDelayMs < 0) throw new UsageError('--retry-delay takes a number of milliseconds >= 0');
+  return { retries, baseDelayMs };
+}
+
+async function fetchKeys({ values, positionals }: Args): Promise<number> {
+  const config = s3Config(s3Location(values));
+  const policy = retryPolicy(values);
+  const jobs = numberOption(values.jobs, 'jobs', 4);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number >= 1');
+  // We retry ourselves (including bodies cut short), so the SDK does not.
+  if (values.stdout) return toStdout(positionals, config.bucket, makeClient(config, { maxAttempts: 1 }), policy);
+
+  const root = localRoot(values['local-root']);
+  if (!root) throw new UsageError('no local root: give --local-root DIR or set EDX_PIPES_LOCAL_ROOT (or use --stdout)');
+  const client = makeClient(config, { maxAttempts: 1 });
+  const report = new Reporter();
+  removePartialsOnSignal();
+  report.start();
+  let output = Promise.resolve();
+  try {
+    await fetchAllToMirror(client, config.bucket, root, inputKeys(positionals), policy, jobs, {
+      started: () => { report.active++; },
+      onBytes: (n) => { report.bytes += n; },
+      finished: async (key, outcome) => {
+        report.active--;
+        if (outcome.status === 'failed') {
+          report.failed++;
+          report.say(`${key}: ${outcome.message}`);
+          return;
+        }
+        if (outcome.status === 'fetched') report.fetched++;
+        else report.present++;
+        // In the order finished, one path per line, without interleaving.
+        output = output.then(() => write(process.stdout, `${outcome.path}\n`));
+        await output;
+      },
+    });
+  } finally {
+    client.destroy();
+    report.summary();
+  }
+  return report.failed > 0 ? 1 : 0;
+}
+
+/** --stdout: one object's bytes to stdout, checked like a file download. */
+async function toStdout(operands: string[], bucket: string, client: ReturnType<typeof makeClient>, policy: RetryPolicy): Promise<number> {
+  const keys: string[] = [];
+  for await (const k of inputKeys(operands)) keys.push(k);
+  if (keys.length !== 1) throw new UsageError(`--stdout streams exactly one object; got ${keys.length} keys`);
+  const [key] = keys;
+  let sent = 0;
+  const sink: Sink = {
+    async write(chunk) {
+      await write(process.stdout, chunk);
+      sent += chunk.length;
+    },
+    async restart() { return sent === 0; },
+  };
+  try {
+    await download(client, bucket, key, sink, policy);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw e;
+    throw new ToolError(`${key}: ${e instanceof FetchFailure ? e.message : describeS3Error(e).message}`);
+  } finally {
+    client.destroy();
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  return runTool(FETCH_TOOL, USAGE, argv, {
-    string: [...S3_STRING_OPTIONS, 'jobs', 'retries', 'retry-delay', '_'],
-    boolean: ['stdout'],
-    multi: ['_'],
-  }, runFetch);
+  return runTool(TOOL, USAGE, argv, OPTIONS, fetchKeys);
 }

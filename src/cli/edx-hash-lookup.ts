@@ -1,5 +1,5 @@
 // edx-hash-lookup: what a module hash or usage key names (the original's lookupOpenEdxHash).
-import { runTool, finish, say, UsageError, ToolError } from './common.js';
+import { runTool, finish, say, UsageError, ToolError, type OptionSpec } from './common.js';
 import { write } from '../io/write.js';
 import { readLines } from '../io/input.js';
 import { Modulestore } from '../modulestore/display-names.js';
@@ -37,32 +37,29 @@ Examples:
 Exit status: 0 every input named a known module, 1 some did not (or output failed), 2 usage error.
 `;
 
-const SPEC = {
-  string: ['modulestore', '_'],
-  multi: ['_'],
-  // minimist reads --no-header as header=false
-  boolean: ['header', 'quiet'],
-  default: { header: true },
-};
+const OPTIONS = {
+  modulestore: { type: 'string' },
+  'no-header': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const satisfies OptionSpec;
 
 /** One field of a TSV line: tabs and line breaks would break the line. */
 const field = (s: string) => s.replace(/[\t\r\n]/g, ' ');
 
 export async function main(argv: string[]): Promise<number> {
-  return runTool(TOOL, USAGE, argv, SPEC, async (args) => {
-    if (!args.modulestore) throw new UsageError('--modulestore PATH is required');
-    const texts = args._.map(String);
+  return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals: texts }) => {
+    if (!values.modulestore) throw new UsageError('--modulestore PATH is required');
     if (texts.filter((t) => t === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
     let store: Modulestore;
     try {
-      store = Modulestore.fromFile(args.modulestore);
+      store = Modulestore.fromFile(values.modulestore);
     } catch (e) {
-      throw new ToolError(`--modulestore ${args.modulestore}: ${(e as Error).message}`);
+      throw new ToolError(`--modulestore ${values.modulestore}: ${(e as Error).message}`);
     }
-    if (store.size === 0) throw new ToolError(`--modulestore ${args.modulestore}: the export names no module`);
+    if (store.size === 0) throw new ToolError(`--modulestore ${values.modulestore}: the export names no module`);
 
     const out = process.stdout;
-    if (args.header !== false) await write(out, 'input\tdisplay_name\tcategory\tcourse\tkey\n');
+    if (!values['no-header']) await write(out, 'input\tdisplay_name\tcategory\tcourse\tkey\n');
     let unknown = 0;
     let looked = 0;
     const lookUp = async (text: string) => {
@@ -71,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       const found = ref && resolveReference(store, ref);
       if (!found) {
         unknown++;
-        if (!args.quiet) say(TOOL, `${JSON.stringify(text.slice(0, 200))}: ${ref ? `${ref.text} is not in the export` : 'no hash or usage key in it'}`);
+        if (!values.quiet) say(TOOL, `${JSON.stringify(text.slice(0, 200))}: ${ref ? `${ref.text} is not in the export` : 'no hash or usage key in it'}`);
         await write(out, `${field(text)}\t\t\t\t${ref ? field(ref.key) : ''}\n`);
         return;
       }

@@ -1,6 +1,6 @@
 // edx-json2sql: Open edX tracking-log lines → rows of the warehouse tables.
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { runTool, finish, say, databaseNames, UsageError, ToolError, type ParsedArgs } from './common.js';
+import { runTool, finish, say, databaseNames, UsageError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
 import { SqlScriptWriter } from '../sql/script.js';
 import { runTransform } from '../transform/run.js';
 import { summaryLine, statsJson } from '../transform/stats.js';
@@ -8,6 +8,8 @@ import type { RowWriter } from '../schema/rows.js';
 import type { Reject } from '../transform/source.js';
 import { write } from '../io/write.js';
 import { checkInputs, checkOutputDir, checkOutputFile } from '../io/paths.js';
+import { CappedReport } from '../io/capped-report.js';
+import { inputError } from '../io/input.js';
 
 const TOOL = 'edx-json2sql';
 const USAGE = `Usage: edx-json2sql [options] [FILE...]
@@ -54,73 +56,78 @@ Exit status: 0 done (rejected lines do not make it fail), 1 an input could not b
 to its end or output failed, 2 usage error.
 `;
 
-const SPEC = {
-  string: ['modulestore', 'geoip', 'rejects', 'stats', 'csv', 'source-name', 'edx-db', 'private-db'],
-  boolean: ['rows', 'drop', 'drop-private', 'verbose', 'quiet'],
-};
+const OPTIONS = {
+  modulestore: { type: 'string' },
+  geoip: { type: 'string' },
+  rejects: { type: 'string' },
+  stats: { type: 'string' },
+  csv: { type: 'string' },
+  'source-name': { type: 'string' },
+  ...DATABASE_OPTIONS,
+  rows: { type: 'boolean' },
+  drop: { type: 'boolean' },
+  'drop-private': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const satisfies OptionSpec;
+type Values = ParsedArgs<typeof OPTIONS>['values'];
 
-/** Rejected lines reported on stderr before the rest are only counted. */
-const REJECTS_ON_STDERR = 20;
-
-async function makeWriter(args: ParsedArgs, inputs: string[]): Promise<RowWriter> {
-  const names = databaseNames(args);
-  if (args.csv && args.rows) throw new UsageError('--csv and --rows exclude each other');
-  if (args.csv) {
+async function makeWriter(values: Values, inputs: string[]): Promise<RowWriter> {
+  const names = databaseNames(values);
+  if (values.csv !== undefined && values.rows) throw new UsageError('--csv and --rows exclude each other');
+  if (values.csv !== undefined) {
+    if (values.csv === '') throw new UsageError('--csv needs a directory');
     const { CsvCollectionWriter } = await import('../csv/collection.js');
-    return new CsvCollectionWriter({ dir: args.csv, names });
+    return new CsvCollectionWriter({ dir: values.csv, names });
   }
-  if (args.rows) {
+  if (values.rows) {
     const { RowStreamWriter } = await import('../csv/stream.js');
     return new RowStreamWriter(process.stdout);
   }
   return new SqlScriptWriter(process.stdout, {
     names,
-    drop: args.drop,
-    dropPrivate: args['drop-private'],
+    drop: values.drop,
+    dropPrivate: values['drop-private'],
     banner: `edx-pipes edx-json2sql: ${inputs.join(' ')}`,
   });
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runTool(TOOL, USAGE, argv, SPEC, async (args) => {
-    const inputs = args._.length ? args._.map(String) : ['-'];
-    if (args['drop-private'] && !args.drop) throw new UsageError('--drop-private goes with --drop');
+  return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
+    const inputs = positionals.length ? positionals : ['-'];
+    if (values['drop-private'] && !values.drop) throw new UsageError('--drop-private goes with --drop');
     // Every path is checked before anything is opened for writing (a slip must not cost an input).
     checkInputs(inputs);
-    if (args.rejects) checkOutputFile('--rejects', args.rejects, inputs);
-    if (args.stats) checkOutputFile('--stats', args.stats, inputs);
-    if (args.csv) checkOutputDir('--csv', args.csv);
-    const writer = await makeWriter(args, inputs);
-    const rejectsFile = args.rejects ? createWriteStream(args.rejects) : undefined;
-    let rejectsShown = 0;
+    if (values.rejects) checkOutputFile('--rejects', values.rejects, inputs);
+    if (values.stats) checkOutputFile('--stats', values.stats, inputs);
+    if (values.csv) checkOutputDir('--csv', values.csv);
+    const writer = await makeWriter(values, inputs);
+    const rejectsFile = values.rejects ? createWriteStream(values.rejects) : undefined;
+    const rejectsOnStderr = new CappedReport((m) => say(TOOL, m));
     let failed = false;
     const onReject = (r: Reject) => {
       if (rejectsFile) return write(rejectsFile, JSON.stringify(r) + '\n');
       // The text as a JSON string: control characters and binary garbage stay readable on a terminal.
-      if (rejectsShown++ < REJECTS_ON_STDERR) say(TOOL, `${r.file}:${r.line}: rejected (${r.reason}): ${JSON.stringify(r.raw.slice(0, 120))}`);
+      rejectsOnStderr.add(() => `${r.file}:${r.line}: rejected (${r.reason}): ${JSON.stringify(r.raw.slice(0, 120))}`);
     };
     const stats = await runTransform({
       inputs,
       writer,
-      geoipFile: args.geoip,
-      modulestoreFile: args.modulestore,
-      stdinName: args['source-name'],
+      geoipFile: values.geoip,
+      modulestoreFile: values.modulestore,
+      stdinName: values['source-name'],
       onReject,
-      onWarning: args.verbose ? (file, line, msg) => say(TOOL, `${file}:${line}: ${msg}`) : undefined,
+      onWarning: values.verbose ? (file, line, msg) => say(TOOL, `${file}:${line}: ${msg}`) : undefined,
       onSourceError: (name, e, kept) => {
         failed = true;
-        const what = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message;
-        say(TOOL, `${name}: ${what}; ${kept ?? 'its rows were rolled back'}`);
+        say(TOOL, `${inputError(name, e).message}; ${kept ?? 'its rows were rolled back'}`);
       },
-      onProgress: args.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${s.lines} lines, ${s.events} events`),
-    }).catch((e: Error) => {
-      if (/modulestore|mmdb|ENOENT/.test(e.message)) throw new ToolError(e.message);
-      throw e;
+      onProgress: values.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${s.lines} lines, ${s.events} events`),
     });
     if (rejectsFile) await finish(rejectsFile);
-    if (!rejectsFile && rejectsShown > REJECTS_ON_STDERR) say(TOOL, `… ${rejectsShown - REJECTS_ON_STDERR} more rejected lines (use --rejects FILE)`);
-    if (args.stats) writeFileSync(args.stats, JSON.stringify(statsJson(stats), null, 2) + '\n');
-    if (!args.quiet) {
+    if (rejectsOnStderr.unsaid > 0) say(TOOL, `… ${rejectsOnStderr.unsaid} more rejected lines (use --rejects FILE)`);
+    if (values.stats) writeFileSync(values.stats, JSON.stringify(statsJson(stats), null, 2) + '\n');
+    if (!values.quiet) {
       if (process.stderr.isTTY) process.stderr.write('\r');
       say(TOOL, summaryLine(stats));
     }

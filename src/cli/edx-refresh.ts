@@ -33,18 +33,30 @@ Environment:
 Exit status: 0 every job done; 1 a job failed (the jobs after it did not run); 2 usage error.
 `;
 
-import { runTool, databaseName, say, UsageError, ToolError, write } from './common.js';
+import { runTool, databaseName, databaseNames, say, UsageError, ToolError, write, DATABASE_OPTIONS, type OptionSpec } from './common.js';
 import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
 import { createPlatformViews } from '../mysql/init.js';
 import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
 import type { JobInputs } from '../refresh/job.js';
-import { RefreshError } from '../refresh/sql.js';
-import type { RefreshNames } from '../schema/derived.js';
+import type { DatabaseNames } from '../schema/table.js';
 
 const TOOL = 'edx-refresh';
 
 const jobLines = () =>
   JOBS.map((j) => `  ${j.name.padEnd(22)} ${j.summary}${j.input ? ` (needs --${j.input})` : ''}\n`).join('');
+
+const OPTIONS = {
+  dump: { type: 'string' },
+  modulestore: { type: 'string' },
+  forum: { type: 'string' },
+  'defaults-file': { type: 'string' },
+  ...DATABASE_OPTIONS,
+  'edxprod-db': { type: 'string' },
+  'forum-db': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  list: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const satisfies OptionSpec;
 
 export async function main(argv: string[]): Promise<number> {
   const usage = USAGE.replace('%JOBS%', jobLines());
@@ -52,39 +64,34 @@ export async function main(argv: string[]): Promise<number> {
     TOOL,
     usage,
     argv,
-    {
-      string: ['dump', 'modulestore', 'forum', 'defaults-file', 'edx-db', 'private-db', 'edxprod-db', 'forum-db'],
-      boolean: ['dry-run', 'list', 'quiet'],
-    },
-    async (args) => {
-      const names: RefreshNames = {
-        Edx: databaseName(args, 'edx-db', 'Edx'),
-        EdxPrivate: databaseName(args, 'private-db', 'EdxPrivate'),
-        edxprod: databaseName(args, 'edxprod-db', 'edxprod'),
-        EdxForum: databaseName(args, 'forum-db', 'EdxForum'),
+    OPTIONS,
+    async ({ values, positionals: wanted }) => {
+      const names: Required<DatabaseNames> = {
+        ...databaseNames(values),
+        edxprod: databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod'),
+        EdxForum: databaseName(values['forum-db'], 'forum-db', 'EdxForum'),
       };
-      if (args.list) {
+      if (values.list) {
         for (const j of JOBS) {
           const tables = j.builds.map((t) => `${names[t.database]}.${t.name}`).join(' ');
           await write(process.stdout, `${j.name}\tafter: ${j.after.join(' ') || '-'}\tinput: ${j.input ?? '-'}\tbuilds: ${tables}\n`);
         }
         return;
       }
-      const wanted = args._.map(String);
       if (wanted.length === 0) throw new UsageError('name at least one job (or --list)');
       for (const name of wanted) if (!jobNamed(name)) throw new UsageError(`no job named '${name}'`);
-      const inputs: JobInputs = { dump: args.dump, modulestore: args.modulestore, forum: args.forum };
+      const inputs: JobInputs = { dump: values.dump, modulestore: values.modulestore, forum: values.forum };
       const jobs = inRunOrder(wanted);
       for (const j of jobs) if (j.input && !inputs[j.input]) throw new UsageError(`job ${j.name} needs --${j.input}`);
 
-      const settings = connectionSettings({ defaultsFile: args['defaults-file'] });
+      const settings = connectionSettings({ defaultsFile: values['defaults-file'] });
       let conn;
       try {
         conn = await connect(settings, { flags: ['+LOCAL_FILES'] });
       } catch (e) {
         throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
       }
-      const quiet = Boolean(args.quiet);
+      const quiet = Boolean(values.quiet);
       try {
         for (const job of jobs) {
           const started = Date.now();
@@ -95,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
               connect: () => connect(settings, { flags: ['+LOCAL_FILES'] }),
               names,
               inputs,
-              dryRun: Boolean(args['dry-run']),
+              dryRun: Boolean(values['dry-run']),
               say: (m) => quiet || say(TOOL, `${job.name}: ${m}`),
             });
             const rows = result.tables.map((t) => `${t.name} ${t.rows}`).join(', ');
@@ -103,13 +110,15 @@ export async function main(argv: string[]): Promise<number> {
             if (!quiet) say(TOOL, `${job.name}: done${rows ? `: ${rows}` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
           } catch (e) {
             const later = jobs.slice(jobs.indexOf(job) + 1).map((j) => j.name);
-            const why = e instanceof RefreshError || (e as NodeJS.ErrnoException).code ? (e as Error).message : ((e as Error).stack ?? String(e));
+            // A RefreshError or an input that cannot be read (ToolErrors) and the system's errors (the
+            // server, files) are said plainly; anything else is a bug, said with its stack.
+            const why = e instanceof ToolError || (e as NodeJS.ErrnoException).code ? (e as Error).message : ((e as Error).stack ?? String(e));
             throw new ToolError(`${job.name}: FAILED: ${why}${later.length ? ` (not run: ${later.join(', ')})` : ''}`);
           }
         }
         // The views over the refreshed tables (a view cannot exist before its tables, --init may
         // have run before the first refresh).
-        if (!args['dry-run']) {
+        if (!values['dry-run']) {
           const views = await createPlatformViews(conn, names);
           if (!quiet && views.made.length) say(TOOL, `views ${views.made.join(', ')} are up to date`);
         }

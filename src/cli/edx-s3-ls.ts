@@ -1,7 +1,12 @@
-import { runTool } from './common.js';
-import { S3_OPTIONS_USAGE, S3_STRING_OPTIONS } from '../s3/client.js';
-import { DEFAULT_KEY_PATTERN } from '../s3/keys.js';
-import { LS_TOOL, runLs } from '../s3/ls.js';
+// edx-s3-ls: print the tracking-log keys of a bucket, optionally leaving out what is already done.
+import { runTool, databaseNames, say, write, UsageError, ToolError, type OptionSpec } from './common.js';
+import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
+import { describeS3Error, localRoot, makeClient, s3Config } from '../s3/client.js';
+import { DEFAULT_KEY_PATTERN, keyPattern } from '../s3/keys.js';
+import { alreadyDone, formatObject, listLogs, LoadedFiles, type ObjectInfo } from '../s3/list.js';
+import { loadedFiles } from '../mysql/loadinfo.js';
+
+const TOOL = 'edx-s3-ls';
 
 const USAGE = `\
 Usage: edx-s3-ls --bucket NAME [--prefix P] [--match REGEX] [--long]
@@ -34,9 +39,48 @@ Examples:
 Exit status: 0 listed, 1 failure (bucket, credentials, network, database), 2 usage error.
 `;
 
+const OPTIONS = {
+  ...S3_OPTIONS,
+  prefix: { type: 'string' },
+  match: { type: 'string' },
+  'edx-db': { type: 'string' },
+  'defaults-file': { type: 'string' },
+  long: { type: 'boolean' },
+  new: { type: 'boolean' },
+  db: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
 export async function main(argv: string[]): Promise<number> {
-  return runTool(LS_TOOL, USAGE, argv, {
-    string: [...S3_STRING_OPTIONS, 'prefix', 'match', 'edx-db', 'defaults-file'],
-    boolean: ['long', 'new', 'db'],
-  }, runLs);
+  return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const config = s3Config(s3Location(values));
+    const pattern = keyPattern(values.match);
+    const root = localRoot(values['local-root']);
+    const useDb = Boolean(values.db);
+    if (useDb && !values.new) throw new UsageError('--db only goes with --new');
+    if (values.new && !root && !useDb) throw new UsageError('--new needs --local-root DIR (or EDX_PIPES_LOCAL_ROOT) and/or --db');
+    const names = databaseNames(values);
+
+    // Read LoadInfo first: a database problem should fail before a long listing.
+    const loaded = useDb
+      ? new LoadedFiles(await loadedFiles(names, { defaultsFile: values['defaults-file'] || undefined, note: (m) => say(TOOL, m) }))
+      : undefined;
+
+    const client = makeClient(config);
+    let objects: ObjectInfo[];
+    try {
+      objects = await listLogs(client, config.bucket, config.prefix, pattern,
+        (key, why) => say(TOOL, `skipping key ${JSON.stringify(key)}: it ${why}`), (msg) => say(TOOL, `warning: ${msg}`));
+    } catch (e) {
+      throw new ToolError(`listing s3://${config.bucket}/${config.prefix}: ${describeS3Error(e).message}`);
+    } finally {
+      client.destroy();
+    }
+
+    const loadedKeys = loaded?.among(objects.map((o) => o.key), root);
+    for (const o of objects) {
+      if (values.new && await alreadyDone(o, root, loadedKeys)) continue;
+      await write(process.stdout, formatObject(o, Boolean(values.long)));
+    }
+  });
 }

@@ -1,7 +1,8 @@
 // edx-screennames: screen names of tracking logs → their anon_screen_name, as CSV
 // (replaces listCourseScreenNames.sh, makeAnonScreenName.py and makeScreenNameToAnonTable.sh).
-import { runTool, write, finish, say, UsageError, ToolError, type ParsedArgs } from './common.js';
-import { ScreenNameCollector, InputError, namesFrom, summaryLine } from '../screennames/collect.js';
+import { runTool, write, finish, say, UsageError, type OptionSpec, type ParsedArgs } from './common.js';
+import { ScreenNameCollector, namesFrom, summaryLine } from '../screennames/collect.js';
+import { CappedReport } from '../io/capped-report.js';
 import { anonScreenName } from '../core/values.js';
 import { H } from '../core/values.js';
 import { HEADER, csvLine } from '../screennames/csv.js';
@@ -51,15 +52,15 @@ Exit status: 0 done (unreadable lines do not make it fail), 1 an input could not
 end (then no CSV is printed from logs) or output failed, 2 usage error.
 `;
 
-const SPEC = {
-  // '_' as a string: names and file names such as 007 stay text (minimist makes numbers of them).
-  string: ['match', 'regex', '_'],
-  multi: ['_'],
-  boolean: ['hash', 'login-emails', 'quiet'],
-};
+const OPTIONS = {
+  match: { type: 'string' },
+  regex: { type: 'string' },
+  hash: { type: 'boolean' },
+  'login-emails': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const satisfies OptionSpec;
+type Values = ParsedArgs<typeof OPTIONS>['values'];
 
-/** Unreadable lines reported on stderr before the rest are only counted. */
-const UNREADABLE_ON_STDERR = 20;
 /** Output is gathered into pieces of about this size: one write per name would be slow. */
 const CHUNK = 64 * 1024;
 
@@ -96,9 +97,9 @@ class Output {
   }
 }
 
-function matcher(args: ParsedArgs): ((line: string) => boolean) | undefined {
-  const text = args.match as string | undefined;
-  const re = args.regex as string | undefined;
+function matcher(values: Values): ((line: string) => boolean) | undefined {
+  const text = values.match;
+  const re = values.regex;
   if (text !== undefined && re !== undefined) throw new UsageError('--match and --regex exclude each other');
   if (text !== undefined) {
     if (text === '') throw new UsageError('--match needs a text');
@@ -116,12 +117,12 @@ function matcher(args: ParsedArgs): ((line: string) => boolean) | undefined {
   return undefined;
 }
 
-async function hashNames(args: ParsedArgs, names: string[]): Promise<number> {
-  for (const o of ['match', 'regex']) if (args[o] !== undefined) throw new UsageError(`--${o} does not go with --hash`);
+async function hashNames(values: Values, names: string[]): Promise<number> {
+  for (const o of ['match', 'regex'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} does not go with --hash`);
   if (names.length === 0) throw new UsageError("--hash needs names (or '-' for names on stdin)");
   if (names.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
   // --login-emails: e-mails as /login_ajax rows are keyed, by the hash of the text as it is.
-  const hashOf = args['login-emails'] ? H : anonScreenName;
+  const hashOf = values['login-emails'] ? H : anonScreenName;
   const out = new Output();
   try {
     await out.line(HEADER);
@@ -138,32 +139,25 @@ async function hashNames(args: ParsedArgs, names: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runTool(TOOL, USAGE, argv, SPEC, async (args) => {
-    const positional = (args._ as unknown[]).map(String);
-    try {
-      if (args.hash) return await hashNames(args, positional);
-      const inputs = positional.length ? positional : ['-'];
-      if (positional.length === 0 && process.stdin.isTTY) throw new UsageError("no FILE given and stdin is a terminal (use '-' to read it anyway)");
-      if (inputs.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
-      let shown = 0;
-      const collector = new ScreenNameCollector({
-        match: matcher(args),
-        loginEmails: args['login-emails'],
-        onUnreadable: (file, line, reason) => {
-          if (shown++ < UNREADABLE_ON_STDERR) say(TOOL, `${file}:${line}: ${reason}`);
-        },
-      });
-      for (const input of inputs) await collector.addInput(input);
-      if (shown > UNREADABLE_ON_STDERR) say(TOOL, `… ${shown - UNREADABLE_ON_STDERR} more unreadable lines`);
-      const out = new Output();
-      await out.line(HEADER);
-      for (const [name, anon] of collector.sorted()) await out.line(csvLine(name, anon));
-      await out.close();
-      if (!args.quiet) say(TOOL, summaryLine(collector.stats, collector.names.size, Boolean(args.match || args.regex)));
-      return 0;
-    } catch (e) {
-      if (e instanceof InputError) throw new ToolError(e.message);
-      throw e;
-    }
+  return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals: positional }) => {
+    if (values.hash) return hashNames(values, positional);
+    const inputs = positional.length ? positional : ['-'];
+    if (positional.length === 0 && process.stdin.isTTY) throw new UsageError("no FILE given and stdin is a terminal (use '-' to read it anyway)");
+    if (inputs.filter((n) => n === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
+    const unreadable = new CappedReport((m) => say(TOOL, m));
+    const collector = new ScreenNameCollector({
+      match: matcher(values),
+      loginEmails: values['login-emails'],
+      onUnreadable: (file, line, reason) => unreadable.add(() => `${file}:${line}: ${reason}`),
+    });
+    // An input that cannot be read to its end is an InputError (a ToolError): said plainly.
+    for (const input of inputs) await collector.addInput(input);
+    if (unreadable.unsaid > 0) say(TOOL, `… ${unreadable.unsaid} more unreadable lines`);
+    const out = new Output();
+    await out.line(HEADER);
+    for (const [name, anon] of collector.sorted()) await out.line(csvLine(name, anon));
+    await out.close();
+    if (!values.quiet) say(TOOL, summaryLine(collector.stats, collector.names.size, Boolean(values.match || values.regex)));
+    return 0;
   });
 }

@@ -9,10 +9,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ALL_TABLES, DEFAULT_DATABASES, TABLES, type DatabaseNames, type TableDef, type TableName } from '../schema/tables.js';
+import { ALL_TABLES, TABLES, type TableName } from '../schema/tables.js';
+import { databaseName, DEFAULT_DATABASES, type DatabaseNames, type TableDef } from '../schema/table.js';
+import { isQuarter } from '../schema/quarters.js';
 import type { Row, RowWriter, Source, SourceCounts } from '../schema/rows.js';
 import { finish } from '../io/write.js';
-import { encodeRow, isQuarter, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
+import { encodeRow, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 
 export const MANIFEST_FORMAT = 'edx-pipes-collection/1';
@@ -126,8 +128,8 @@ export class CsvCollectionWriter implements RowWriter {
       dialect: DIALECT_CLAUSE,
       quarters: this.quarters.list(),
       files: written.map((f) => ({
-        table: f.table.name,
-        database: this.names[f.table.database],
+        table: f.table.name as TableName, // rows are of the warehouse's tables
+        database: databaseName(this.names, f.table.database),
         file: fileName(base, f.table),
         rows: f.rows,
         crc32: f.crc32,

@@ -14,11 +14,11 @@
 // write an unenclosed \N for NULL beside escaped backslashes in the same file; LOAD DATA with an
 // escape character needs exactly the rules above. It would also be the slowest step of a load: this
 // encoder is a regex test per value.
-import { columnIndex, qualifiedName, type DatabaseNames, type TableDef, EdxTrackEvent } from '../schema/tables.js';
-import { DEFAULT_DATABASES } from '../schema/tables.js';
-import type { Value } from '../schema/fit.js';
+import { DEFAULT_DATABASES, type DatabaseNames, type TableDef, type Value } from '../schema/table.js';
+import { EdxTrackEvent } from '../schema/tables.js';
+import { columnList, qualifiedName } from '../schema/ddl.js';
+import { CHARSET } from '../schema/charset.js';
 import { RowText } from '../schema/row-text.js';
-import { quoteIdent } from '../schema/sql-escape.js';
 
 const SPECIAL = /[\\"\n\r\0\x1a]/;
 const SPECIAL_ALL = /[\\"\n\r\0\x1a]/g;
@@ -52,7 +52,7 @@ export const ROW_END = [0x0a];
 
 /** The clause that describes the dialect to LOAD DATA (written with SQL string escapes). */
 export const DIALECT_CLAUSE =
-  "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";
+  `CHARACTER SET ${CHARSET} FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'`;
 
 /** A SQL string literal for a file name (backslash-escaped, as the default sql_mode reads it). */
 const fileLiteral = (s: string) => `'${s.replace(/[\\']/g, (c) => '\\' + c)}'`;
@@ -64,12 +64,11 @@ const fileLiteral = (s: string) => `'${s.replace(/[\\']/g, (c) => '\\' + c)}'`;
  * script's REPLACE INTO.
  */
 export function loadStatement(table: TableDef, file: string, names: DatabaseNames = DEFAULT_DATABASES): string {
-  const cols = table.columns.map((c) => quoteIdent(c.name)).join(',');
-  const [db, tbl] = qualifiedName(table, names).split('.');
-  return `LOAD DATA LOCAL INFILE ${fileLiteral(file)} REPLACE INTO TABLE ${quoteIdent(db)}.${quoteIdent(tbl)} ${DIALECT_CLAUSE} (${cols})`;
+  const quoted = { quoted: true };
+  return `LOAD DATA LOCAL INFILE ${fileLiteral(file)} REPLACE INTO TABLE ${qualifiedName(table, names, quoted)} ${DIALECT_CLAUSE} (${columnList(table, quoted)})`;
 }
 
-const QUARTER_COLUMN = columnIndex(EdxTrackEvent).quarter;
+const QUARTER_COLUMN = EdxTrackEvent.position.quarter;
 
 /** Collects the quarters of a source's EdxTrackEvent rows (the partitions its load needs). */
 export class QuarterSet {
@@ -87,7 +86,3 @@ export class QuarterSet {
     return [...this.seen].sort();
   }
 }
-
-/** A quarter value as it may appear in a manifest or stream (anything else is refused). */
-export const isQuarter = (q: unknown): q is string =>
-  typeof q === 'string' && /^((fall|winter|spring|summer)\d{4})?$/.test(q);

@@ -35,10 +35,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ALL_TABLES, TABLES, type TableDef } from '../schema/tables.js';
+import { ALL_TABLES, TABLES } from '../schema/tables.js';
+import type { TableDef } from '../schema/table.js';
+import { isQuarter } from '../schema/quarters.js';
 import type { Row, RowWriter, Source } from '../schema/rows.js';
 import { write, finish } from '../io/write.js';
-import { encodeRow, isQuarter, QuarterSet, ROW_END } from './encode.js';
+import { encodeRow, QuarterSet, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 
 export const STREAM_HEADER = '#edx-pipes-rows/3';

@@ -3,7 +3,7 @@
 // are written as escaped bytes), so lines are never decoded or rebuilt: only the first bytes of a
 // line are looked at, and the line goes out as the bytes it came in.
 import type { Writable } from 'node:stream';
-import { openInput } from '../io/input.js';
+import { inputError, openInput } from '../io/input.js';
 import { write } from '../io/write.js';
 
 const LF = 0x0a;
@@ -357,8 +357,9 @@ ${utc ? "/*!40103 SET TIME_ZONE='+00:00' */;\n" : ''}\
  * (EPIPE when the reader went away) is thrown, with the input closed.
  */
 export async function extractFromDump(path: string, opts: ExtractOptions, out: Writable): Promise<ExtractResult> {
-  const filter = new DumpTableFilter({ ...opts, source: opts.source ?? (path === '-' ? 'stdin' : path) });
-  const input = await openInput(path);
+  const source = opts.source ?? (path === '-' ? 'stdin' : path);
+  const filter = new DumpTableFilter({ ...opts, source });
+  const input = await openInput(path).catch((e) => { throw inputError(source, e); });
   let outError: Error | undefined;
   const onError = (e: Error) => { outError ??= e; };
   out.on('error', onError);
@@ -367,16 +368,24 @@ export async function extractFromDump(path: string, opts: ExtractOptions, out: W
     if (pieces.length > 0) await write(out, pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
     if (outError) throw outError;
   };
+  // Errors of the input are the user's (a missing file, a broken gzip): said plainly, as an
+  // InputError; errors of `out` go on as they are.
+  let writing = false;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       const pieces: Buffer[] = [];
       filter.push(chunk, pieces);
+      writing = true;
       await flush(pieces);
+      writing = false;
       if (filter.done) break; // leaving the loop destroys the input stream
     }
     const pieces: Buffer[] = [];
     if (!filter.done) filter.end(pieces);
+    writing = true;
     await flush(pieces);
+  } catch (e) {
+    throw writing ? e : inputError(source, e);
   } finally {
     // The error listener stays: an EPIPE of the last write is reported a tick later, and without
     // a listener it would end the process with a stack trace instead of quietly.

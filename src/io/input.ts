@@ -3,6 +3,25 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
+import { ToolError } from '../core/errors.js';
+
+/** An input that could not be read to its end (missing, unreadable, not valid gzip, …): said plainly. */
+export class InputError extends ToolError {}
+
+const SYSTEM_REASONS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' };
+
+/** Why a file could not be read, in words ('no such file'), or the error's own message. */
+export function readFailure(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return (err.code !== undefined ? SYSTEM_REASONS[err.code] : undefined) ?? err.message ?? String(e);
+}
+
+/** The error of reading input `name` as the user is told it: `name: reason` (an InputError as it is). */
+export function inputError(name: string, e: unknown): InputError {
+  if (e instanceof InputError) return e;
+  const reason = readFailure(e);
+  return new InputError(reason.startsWith(`${name}: `) ? reason : `${name}: ${reason}`);
+}
 
 export interface InputLine {
   /** 1-based line number in the (decompressed) input. */
@@ -64,7 +83,7 @@ export async function openInput(path: string): Promise<Readable> {
   // taken for one, it would be recorded as loaded and the complete file never loaded.
   if (!gzip && path !== '-' && /\.gz$/i.test(path) && (first === null || (first.length === 1 && first[0] === 0x1f))) {
     raw.destroy();
-    throw new Error(`${name}: ${first === null ? 'empty' : 'one byte long'}, though named .gz: cut short (an interrupted upload or copy?)`);
+    throw new InputError(`${name}: ${first === null ? 'empty' : 'one byte long'}, though named .gz: cut short (an interrupted upload or copy?)`);
   }
   if (gzip) {
     const gunzip = createGunzip();

@@ -11,3 +11,15 @@ export function progressClock(ms = 30_000): () => boolean {
     return true;
   };
 }
+
+/**
+ * A live progress line on a terminal: `show` now, then every `ms` milliseconds until the returned
+ * stop is called. It ticks even while no byte arrives (a stalled download still shows what is in
+ * progress), and does not keep the process alive.
+ */
+export function progressTicker(ms: number, show: () => void): () => void {
+  show();
+  const timer = setInterval(show, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}

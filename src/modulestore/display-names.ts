@@ -5,7 +5,7 @@
 // (its active_versions, structures and definitions, in one file or a directory), whose blocks
 // the original's importer did not know (operations.md §13 item 13).
 import { kindOf, type Course } from './model.js';
-import { readModulestoreSync } from './read.js';
+import { ExportError, readModulestoreSync } from './read.js';
 import { isObject } from '../core/values.js';
 
 export interface ModuleInfo {
@@ -41,7 +41,7 @@ export class Modulestore {
       },
     );
     // A name map with holes would leave rows without their names, silently: refuse it.
-    if (broken.length) throw new Error(`modulestore export: ${broken[0]}${broken.length > 1 ? ` (and ${broken.length - 1} more broken documents)` : ''}`);
+    if (broken.length) throw new ExportError(`modulestore export: ${broken[0]}${broken.length > 1 ? ` (and ${broken.length - 1} more broken documents)` : ''}`);
     const store = new Modulestore(oldStore);
     for (const course of model.courses()) if (course.store === 'split') store.addSplitCourse(course);
     return store;

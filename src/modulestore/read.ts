@@ -16,6 +16,8 @@ import { parseJsonRecords, type BrokenRecord } from '../mongo/json-records.js';
 import { readExportRecords } from '../mongo/export.js';
 import { parseBsonRecords } from '../mongo/bson-records.js';
 import { progressClock } from '../io/progress.js';
+import { ToolError } from '../core/errors.js';
+import { readFailure } from '../io/input.js';
 import { ModulestoreModel } from './model.js';
 
 /** A file a modulestore directory holds, and where in the reading order it comes. */
@@ -25,7 +27,8 @@ interface CollectionFile {
   order: number;
 }
 
-export class ExportError extends Error {}
+/** An export that cannot be read: the user's input, said plainly (path and reason), never a stack. */
+export class ExportError extends ToolError {}
 
 /** Files of a collection: mongoexport's JSON, or mongodump's BSON (plain or gzip). */
 const JSON_FILE = /\.(json|jsonl|ndjson|bson)(\.gz)?$/i;
@@ -44,7 +47,7 @@ export function exportFiles(path: string): { files: CollectionFile[]; ignored: s
   try {
     st = statSync(path);
   } catch (e) {
-    throw new ExportError(`cannot read the modulestore export ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ExportError(`cannot read the modulestore export ${path}: ${readFailure(e)}`);
   }
   if (!st.isDirectory()) {
     return { files: [{ path, order: 3 }], ignored: [] };
@@ -80,7 +83,7 @@ export async function readModulestore(
           if ((documents & 0x3ff) === 0 && due()) progress(f.path, documents);
         }
       } catch (e) {
-        throw new ExportError(`cannot read ${f.path}: ${(e as Error).message}`);
+        throw new ExportError(`cannot read ${f.path}: ${readFailure(e)}`);
       }
     }
     // Only a directory's own collection files tell where a collection ends.
@@ -104,10 +107,15 @@ export function readModulestoreSync(
   const hasOrder = (o: number) => files.some((f) => f.order === o);
   for (let order = 0; order <= 3; order++) {
     for (const f of files.filter((x) => x.order === order)) {
-      const raw = readFileSync(f.path);
-      const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
-      const onBrokenHere = (b: BrokenRecord) => onBroken(f.path, b);
-      const records = BSON_FILE.test(f.path) ? parseBsonRecords(bytes, onBrokenHere) : parseJsonRecords(bytes.toString('utf8'), onBrokenHere);
+      let records;
+      try {
+        const raw = readFileSync(f.path);
+        const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
+        const onBrokenHere = (b: BrokenRecord) => onBroken(f.path, b);
+        records = BSON_FILE.test(f.path) ? parseBsonRecords(bytes, onBrokenHere) : parseJsonRecords(bytes.toString('utf8'), onBrokenHere);
+      } catch (e) {
+        throw new ExportError(`cannot read ${f.path}: ${readFailure(e)}`);
+      }
       for (const r of records) {
         onDocument(r.value);
         model.add(r.value, `${f.path}:${r.line}`);

@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { COLLATION } from '../schema/charset.js';
 
 export interface ConnectionSettings {
   host: string;
@@ -77,7 +78,7 @@ export async function connect(settings: ConnectionSettings, extra: Partial<mysql
     password: settings.password,
     socketPath: settings.socketPath,
     database: settings.database,
-    charset: 'utf8mb4_unicode_ci',
+    charset: COLLATION,
     timezone: 'Z',
     dateStrings: true,
     supportBigNumbers: true,

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
 import { ToolError } from '../core/errors.js';
-import type { RoutineNames } from '../schema/routines.js';
+import type { DatabaseNames } from '../schema/table.js';
 import { findManifests, readManifest } from '../csv/collection.js';
 import { readRowStream } from '../csv/stream.js';
 import { connect, connectionSettings, describeSettings } from './connection.js';
@@ -11,7 +11,7 @@ import { initWarehouse, InitError } from './init.js';
 import { Loader, Progress, formatSummary } from './load.js';
 
 export interface CsvloadOptions {
-  names: RoutineNames;
+  names: DatabaseNames;
   init?: boolean;
   replace?: boolean;
   forumKeyFile?: string;

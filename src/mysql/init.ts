@@ -3,8 +3,9 @@
 // replaced. Replacing a warehouse that has tables needs `replace` (and is announced).
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { createAllTables, createDatabases, dropAllTables } from '../schema/ddl.js';
-import { ALL_TABLES, type DatabaseNames } from '../schema/tables.js';
-import { keysTable, ROUTINES, routineStatements, type RoutineNames } from '../schema/routines.js';
+import { ALL_TABLES } from '../schema/tables.js';
+import type { DatabaseNames } from '../schema/table.js';
+import { keysTable, ROUTINES, routineStatements } from '../schema/routines.js';
 import { neededDatabase, PLATFORM_VIEWS, RESEARCH_ROUTINES } from '../schema/research.js';
 
 /** What --init creates: the original's routines and views, and the research views. */
@@ -14,7 +15,7 @@ export class InitError extends Error {}
 
 export interface InitOptions {
   /** The warehouse's databases, and edxprod's, which routines over the platform copy name. */
-  names: RoutineNames;
+  names: DatabaseNames;
   replace?: boolean;
   /** The forum passphrase (file content without trailing newlines); undefined: leave the key alone. */
   forumPassphrase?: string;
@@ -96,7 +97,7 @@ export async function initWarehouse(conn: Connection, opts: InitOptions): Promis
  * The views over the refresh's tables whose tables exist now (made or replaced), and those
  * still waiting for a table (edx-refresh makes them after its jobs; --init when they exist).
  */
-export async function createPlatformViews(conn: Connection, names: RoutineNames): Promise<{ made: string[]; waiting: string[] }> {
+export async function createPlatformViews(conn: Connection, names: DatabaseNames): Promise<{ made: string[]; waiting: string[] }> {
   const made: string[] = [];
   const waiting: string[] = [];
   for (const view of PLATFORM_VIEWS) {

@@ -14,26 +14,16 @@ import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { ensureQuarterPartition } from '../schema/ddl.js';
-import { partitionName } from '../schema/quarters.js';
-import { EdxTrackEvent, LoadInfo, qualifiedName, type DatabaseNames, type TableDef } from '../schema/tables.js';
+import { ensureQuarterPartition, qualifiedName } from '../schema/ddl.js';
+import { partitionName, withNeighbours } from '../schema/quarters.js';
+import { EdxTrackEvent, LoadInfo } from '../schema/tables.js';
+import type { DatabaseNames, TableDef } from '../schema/table.js';
 import { loadStatement } from '../csv/encode.js';
 import type { LoadableSource } from '../csv/collection.js';
 import { StreamFormatError, type Segment, type SourceEvent, type StreamedSource } from '../csv/stream.js';
 import type { Source } from '../schema/rows.js';
 
 export class LoadError extends Error {}
-
-const SEASONS = ['winter', 'spring', 'summer', 'fall'] as const;
-
-/** A quarter and the quarters just before and after it (`fall2013` → winter2014 follows). */
-export function withNeighbours(quarter: string): string[] {
-  const m = /^(winter|spring|summer|fall)(\d{4})$/.exec(quarter);
-  if (!m) return [quarter];
-  const index = Number(m[2]) * 4 + SEASONS.indexOf(m[1] as (typeof SEASONS)[number]);
-  const at = (i: number) => `${SEASONS[i % 4]}${Math.floor(i / 4)}`;
-  return [at(index - 1), quarter, at(index + 1)];
-}
 
 export type Outcome = 'loaded' | 'skipped' | 'failed' | 'would load' | 'would skip';
 

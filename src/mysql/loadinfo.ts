@@ -1,7 +1,9 @@
 // The files LoadInfo records as loaded (operations.md §2.3), read with the project's usual MySQL
 // settings (option file, then MYSQL_* environment; no password on the command line).
 import { connect, connectionSettings, describeSettings } from './connection.js';
-import { LoadInfo, qualifiedName, type DatabaseNames } from '../schema/tables.js';
+import { LoadInfo } from '../schema/tables.js';
+import { qualifiedName } from '../schema/ddl.js';
+import type { DatabaseNames } from '../schema/table.js';
 import { ToolError } from '../core/errors.js';
 
 /**

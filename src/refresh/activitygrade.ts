@@ -13,10 +13,10 @@
 // A first run, or a run over the original's table (no key, duplicates, lower-cased names),
 // builds the table whole under a temporary name and swaps it in.
 import type { RowDataPacket } from 'mysql2/promise';
-import { columnList, createDerivedTable, derivedName } from '../schema/derived.js';
+import { columnList, createTable, qualifiedName } from '../schema/ddl.js';
 import { ActivityGrade } from '../schema/derived/platform.js';
-import type { Value } from '../schema/fit.js';
-import { RowFitter } from './fit.js';
+import { valuesOf, type Value } from '../schema/table.js';
+import { fitNotes, fitRow, newFitCounters, type FitCounters } from '../schema/fit.js';
 import { isTrueCourseName } from '../schema/test-courses.js';
 import { Modulestore } from '../modulestore/display-names.js';
 import { firstHash, isObject, sanitize } from '../core/values.js';
@@ -35,8 +35,8 @@ interface Tally {
   rows: number;
   testCourses: number;
   badState: number;
-  /** Text cut to its column's width, counted. */
-  fitter: RowFitter;
+  /** Values made to fit their columns (text cut to its column's width), counted. */
+  fit: FitCounters;
 }
 
 /** A student answer as text: lists (checkbox problems) as their items joined by ','. */
@@ -105,23 +105,24 @@ async function readRows(ctx: JobContext, since: string, modulestore: Modulestore
       const moduleId = String(r.module_id);
       const hash = modulestore.size ? firstHash(moduleId) : undefined;
       const display = hash ? sanitize(modulestore.displayName(hash) ?? '') : '';
-      rows.push(tally.fitter.fit([
-        Number(r.id),
-        Number(r.student_id),
-        course,
+      const row = valuesOf(ActivityGrade, {
+        activity_grade_id: Number(r.id),
+        student_id: Number(r.student_id),
+        course_display_name: course,
         grade,
-        max,
-        grade !== null && max ? round2((grade * 100) / max) : null,
-        parts,
+        max_grade: max,
+        percent_grade: grade !== null && max ? round2((grade * 100) / max) : null,
+        parts_correctness: parts,
         answers,
-        attempts,
-        seconds(r.created),
-        seconds(r.modified),
-        String(r.module_type),
-        anonOf.get(Number(r.student_id)) ?? '',
-        display,
-        moduleId,
-      ]));
+        num_attempts: attempts,
+        first_submit: seconds(r.created),
+        last_submit: seconds(r.modified),
+        module_type: String(r.module_type),
+        anon_screen_name: anonOf.get(Number(r.student_id)) ?? '',
+        resource_display_name: display,
+        module_id: moduleId,
+      });
+      rows.push(fitRow(ActivityGrade, row, tally.fit));
     }
     if (rows.length) await load(rows);
     const before = tally.rows;
@@ -167,7 +168,7 @@ export const activitygrade: RefreshJob = {
       say(`${modulestore.size} modules of ${ctx.inputs.modulestore} for resource_display_name`);
     }
 
-    const table = derivedName(ActivityGrade, names);
+    const table = qualifiedName(ActivityGrade, names, { quoted: true });
     const exists = await tableExists(conn, names.Edx, ActivityGrade.name);
     const incremental = exists && (await keyed(ctx));
     let since = BEGINNING;
@@ -196,7 +197,7 @@ export const activitygrade: RefreshJob = {
       return { tables: [] };
     }
 
-    const tally: Tally = { rows: 0, testCourses: 0, badState: 0, fitter: new RowFitter(ActivityGrade) };
+    const tally: Tally = { rows: 0, testCourses: 0, badState: 0, fit: newFitCounters() };
     say(`${table}: ${how}`);
     if (!incremental) {
       await rebuildTables(conn, [ActivityGrade], names, async (building) => {
@@ -207,14 +208,14 @@ export const activitygrade: RefreshJob = {
     } else {
       // The changed rows are collected beside the table, then replace theirs in one statement.
       const changesName = ActivityGrade.name + '__changes';
-      const changes = derivedName(ActivityGrade, names, changesName);
+      const changes = qualifiedName(ActivityGrade, names, { quoted: true, as: changesName });
       await conn.query(`DROP TABLE IF EXISTS ${changes}`);
-      await checkedQuery(conn, createDerivedTable(ActivityGrade, names, changesName));
+      await checkedQuery(conn, createTable(ActivityGrade, names, { quoted: true, as: changesName }));
       try {
         await readRows(ctx, since, modulestore, tally, async (rows) => {
           await loadRows(conn, ActivityGrade, names, rows, changesName);
         });
-        await checkedQuery(conn, `REPLACE INTO ${table} (${columnList(ActivityGrade)}) SELECT ${columnList(ActivityGrade)} FROM ${changes}`);
+        await checkedQuery(conn, `REPLACE INTO ${table} (${columnList(ActivityGrade, { quoted: true })}) SELECT ${columnList(ActivityGrade, { quoted: true })} FROM ${changes}`);
       } finally {
         await conn.query(`DROP TABLE IF EXISTS ${changes}`).catch(() => undefined);
       }
@@ -224,7 +225,7 @@ export const activitygrade: RefreshJob = {
     const notes = [`${tally.rows} rows ${incremental ? `added or replaced (modified since ${since})` : 'built'}`];
     if (tally.testCourses) notes.push(`${tally.testCourses} graded rows of test courses left out`);
     if (tally.badState) notes.push(`${tally.badState} rows whose state is not JSON: no answers or attempts`);
-    notes.push(...tally.fitter.notes());
+    notes.push(...fitNotes(tally.fit));
     if (!ctx.inputs.modulestore) notes.push('no --modulestore: resource_display_name is empty');
     return { tables: [{ name: ActivityGrade.name, rows: Number(total[0].n) }], notes };
   },

@@ -10,8 +10,8 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { Writable } from 'node:stream';
 import { extractFromDump } from '../dump/extract.js';
-import { createDerivedTable, derivedName, type RefreshNames } from '../schema/derived.js';
-import { createDatabase } from '../schema/ddl.js';
+import { createDatabase, createTable, qualifiedName } from '../schema/ddl.js';
+import type { DatabaseNames } from '../schema/table.js';
 import { Lti2GlobalLti, PLATFORM_TABLES, TrueCourseEnrollment } from '../schema/derived/platform.js';
 import { loadDumpTables } from './dump-load.js';
 import type { JobContext, JobResult, RefreshJob } from './job.js';
@@ -19,7 +19,7 @@ import { checkedQuery, RefreshError, tableExists } from './sql.js';
 import { quoteIdent as q } from '../schema/sql-escape.js';
 
 /** The databases the copy is built in and last week's copy is moved to before it is dropped. */
-function workDatabases(names: RefreshNames): { load: string; retired: string } {
+function workDatabases(names: Required<DatabaseNames>): { load: string; retired: string } {
   const load = `${names.edxprod}__load`;
   const retired = `${names.edxprod}__retired`;
   if (retired.length > 64) throw new RefreshError(`--edxprod-db ${names.edxprod}: too long to build beside (${retired} is over 64 characters)`);
@@ -38,8 +38,8 @@ export const globalLtiJoin = (db: string, a: string, g: string, kind: 'JOIN' | '
 /** Fill the derived tables in the load database from the tables just copied there. */
 async function buildDerived(ctx: JobContext, db: string): Promise<{ left: number; hasColumn: boolean }> {
   const { conn } = ctx;
-  const there: RefreshNames = { ...ctx.names, edxprod: db };
-  for (const t of [TrueCourseEnrollment, Lti2GlobalLti]) await checkedQuery(conn, createDerivedTable(t, there));
+  const there: Required<DatabaseNames> = { ...ctx.names, edxprod: db };
+  for (const t of [TrueCourseEnrollment, Lti2GlobalLti]) await checkedQuery(conn, createTable(t, there, { quoted: true }));
 
   // §13 item 11: the original's LEFT JOIN to the profile filtered nothing. Left out now: the
   // enrollments of users whose profile says nonregistered. A user without a profile row is kept
@@ -55,7 +55,7 @@ async function buildDerived(ctx: JobContext, db: string): Promise<{ left: number
     : '0';
   await checkedQuery(
     conn,
-    `INSERT INTO ${derivedName(TrueCourseEnrollment, there)} (user_id, course_display_name, created, mode)
+    `INSERT INTO ${qualifiedName(TrueCourseEnrollment, there, { quoted: true })} (user_id, course_display_name, created, mode)
      SELECT e.user_id, e.course_id, e.created, e.mode FROM ${q(db)}.student_courseenrollment e
       WHERE e.is_active = 1 AND NOT ${nonregistered}`,
   );
@@ -64,7 +64,7 @@ async function buildDerived(ctx: JobContext, db: string): Promise<{ left: number
   );
   await checkedQuery(
     conn,
-    `INSERT INTO ${derivedName(Lti2GlobalLti, there)} (course_dependent_lti_id, global_lti_id)
+    `INSERT INTO ${qualifiedName(Lti2GlobalLti, there, { quoted: true })} (course_dependent_lti_id, global_lti_id)
      SELECT a.anonymous_user_id, g.anonymous_user_id FROM ${q(db)}.student_anonymoususerid a ${globalLtiJoin(db, 'a', 'g')}`,
   );
   return { left: Number(left[0].n), hasColumn };

@@ -19,13 +19,13 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { type BrokenRecord, type JsonRecord } from '../mongo/json-records.js';
 import { readExportRecords } from '../mongo/export.js';
 import { ForumContents } from '../schema/derived/forum.js';
-import { derivedName, type RefreshNames } from '../schema/derived.js';
-import type { Value } from '../schema/fit.js';
+import { qualifiedName } from '../schema/ddl.js';
+import { valuesOf, type DatabaseNames, type Value } from '../schema/table.js';
+import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
 import { isTrueCourseName } from '../schema/test-courses.js';
 import { H, isObject } from '../core/values.js';
 import { scrubBody } from './forum-scrub.js';
 import type { RefreshJob } from './job.js';
-import { RowFitter } from './fit.js';
 import { BrokenInput } from './report.js';
 import { loadRows, rebuildTable, RefreshError, tableExists } from './sql.js';
 import { requireTables } from './requires.js';
@@ -60,7 +60,7 @@ class Users {
 
   constructor(
     private readonly conn: Connection,
-    names: RefreshNames,
+    names: DatabaseNames,
   ) {
     const priv = `\`${names.EdxPrivate}\``;
     this.sql =
@@ -134,30 +134,30 @@ export function forumRow(doc: Record<string, unknown>, users: Pick<Users, 'get'>
   const up = uids(votes?.up);
   const down = uids(votes?.down);
   const votesText = votes ? JSON.stringify({ ...votes, ...(up ? { up } : {}), ...(down ? { down } : {}) }) : '';
-  return [
-    id,
-    anon,
-    doc._type,
-    pyBool(doc.anonymous),
-    pyBool(doc.anonymous_to_peers),
-    json(Array.isArray(doc.at_position_list) ? doc.at_position_list : []),
-    author?.forumUid ?? '',
-    scrubbed,
-    course,
-    sqlDateTime(doc.created_at),
-    votesText,
-    intOrNull(votes?.count) ?? 0,
-    intOrNull(votes?.down_count) ?? 0,
-    intOrNull(votes?.up_count) ?? 0,
-    json(up),
-    json(down),
-    stringOrNull(doc.comment_thread_id),
-    stringOrNull(doc.parent_id),
-    json(doc.parent_ids),
-    stringOrNull(doc.sk),
-    '',
-    '',
-  ];
+  return valuesOf(ForumContents, {
+    forum_post_id: id,
+    anon_screen_name: anon,
+    type: doc._type,
+    anonymous: pyBool(doc.anonymous),
+    anonymous_to_peers: pyBool(doc.anonymous_to_peers),
+    at_position_list: json(Array.isArray(doc.at_position_list) ? doc.at_position_list : []),
+    forum_uid: author?.forumUid ?? '',
+    body: scrubbed,
+    course_display_name: course,
+    created_at: sqlDateTime(doc.created_at),
+    votes: votesText,
+    count: intOrNull(votes?.count) ?? 0,
+    down_count: intOrNull(votes?.down_count) ?? 0,
+    up_count: intOrNull(votes?.up_count) ?? 0,
+    up: json(up),
+    down: json(down),
+    comment_thread_id: stringOrNull(doc.comment_thread_id),
+    parent_id: stringOrNull(doc.parent_id),
+    parent_ids: json(doc.parent_ids),
+    sk: stringOrNull(doc.sk),
+    confusion: '',
+    happiness: '',
+  });
 }
 
 async function routineExists(conn: Connection, db: string, name: string): Promise<boolean> {
@@ -170,7 +170,7 @@ async function routineExists(conn: Connection, db: string, name: string): Promis
  * In a dry run a missing table or key is said, and false returned (the jobs and the load that make
  * them may be in the same run); a missing or unreadable input fails all the same.
  */
-async function checkPrerequisites(conn: Connection, names: RefreshNames, path: string, dryRun: boolean, say: (m: string) => void): Promise<boolean> {
+async function checkPrerequisites(conn: Connection, names: DatabaseNames, path: string, dryRun: boolean, say: (m: string) => void): Promise<boolean> {
   try {
     if (!statSync(path).isFile()) throw new RefreshError(`${path} is not a file`);
   } catch (e) {
@@ -200,12 +200,12 @@ export const forumJob: RefreshJob = {
     if (!path) throw new RefreshError('no forum export given (--forum FILE)');
     const file: string = path;
     if (!(await checkPrerequisites(conn, names, path, dryRun, say))) {
-      say(`dry run: would rebuild ${derivedName(ForumContents, names)} from ${path}`);
+      say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} from ${path}`);
       return { tables: [] };
     }
     const broken = new BrokenInput(say, 'forum documents');
     const counts: Counts = { testCourse: 0, noAuthor: 0, notInUserGrade: 0 };
-    const fitter = new RowFitter(ForumContents);
+    const fit = newFitCounters();
     let read = 0;
     const due = progressClock();
 
@@ -216,7 +216,7 @@ export const forumJob: RefreshJob = {
       for (const r of batch) {
         const row = forumRow(r.value, users, counts);
         if (typeof row === 'string') broken.report(`${path}:${r.line}`, row);
-        else if (row) yield fitter.fit(row);
+        else if (row) yield fitRow(ForumContents, row, fit);
       }
     }
     async function* rows(): AsyncGenerator<Value[]> {
@@ -245,14 +245,14 @@ export const forumJob: RefreshJob = {
         n = 0;
         for await (const _row of rows()) n++;
         if (read === 0) throw new RefreshError(`${path}: no document in the export`);
-        say(`dry run: would rebuild ${derivedName(ForumContents, names)} with ${n} posts`);
+        say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} with ${n} posts`);
       } else {
         n = await rebuildTable(conn, ForumContents, names, async (building) => {
           await loadRows(conn, ForumContents, names, rows(), building);
           if (read === 0) throw new RefreshError(`${path}: no document in the export: the table is left as it was`);
         });
       }
-      const notes = [...broken.notes(), ...fitter.notes()];
+      const notes = [...broken.notes(), ...fitNotes(fit)];
       if (counts.testCourse) notes.push(`${counts.testCourse} post(s) of test courses left out (schema/test-courses.ts)`);
       if (counts.notInUserGrade) notes.push(`${counts.notInUserGrade} post(s) by users not in UserGrade: anon_screen_name from the post's author_username, no full name to scrub`);
       if (counts.noAuthor) notes.push(`${counts.noAuthor} post(s) without an author: ${UNKNOWN_AUTHOR}`);

@@ -1,7 +1,7 @@
 // The shape of a refresh job (operations.md §10, in the order of §12b): what it reads, what it
 // rebuilds, and the jobs whose tables it reads (which therefore run before it, this week).
 import type { Connection } from 'mysql2/promise';
-import type { DerivedTable, RefreshNames } from '../schema/derived.js';
+import type { DatabaseNames, TableDef } from '../schema/table.js';
 
 /** Files a job reads, from the command line (--dump, --modulestore, --forum). */
 export interface JobInputs {
@@ -20,7 +20,8 @@ export interface JobContext {
    * loads them on `conn` (one connection cannot do both at once). The job ends it.
    */
   connect: () => Promise<Connection>;
-  names: RefreshNames;
+  /** Every database named: the refresh reads and writes all four. */
+  names: Required<DatabaseNames>;
   inputs: JobInputs;
   /** Say what would be done; change nothing (reading is allowed). */
   dryRun: boolean;
@@ -44,6 +45,6 @@ export interface RefreshJob {
   /** The input file the job cannot run without. */
   input?: keyof JobInputs;
   /** The tables it (re)builds. */
-  builds: readonly DerivedTable[];
+  builds: readonly TableDef[];
   run(ctx: JobContext): Promise<JobResult>;
 }

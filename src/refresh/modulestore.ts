@@ -17,12 +17,12 @@
 import { isTrueCourseName } from '../schema/test-courses.js';
 import { academicYearOf, seasonOf } from '../schema/quarters.js';
 import { CourseInfo, EdxProblem, EdxVideo } from '../schema/derived/course.js';
-import { derivedName } from '../schema/derived.js';
-import type { Value } from '../schema/fit.js';
+import { qualifiedName } from '../schema/ddl.js';
+import { valuesOf, type Value } from '../schema/table.js';
+import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
 import { PROBLEM, VIDEO_TYPES, type Block, type Course } from '../modulestore/model.js';
 import { ExportError, readModulestore } from '../modulestore/read.js';
 import type { RefreshJob } from './job.js';
-import { RowFitter } from './fit.js';
 import { BrokenInput } from './report.js';
 import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from './values.js';
 import { loadRows, rebuildTables, RefreshError } from './sql.js';
@@ -62,19 +62,19 @@ export function courseInfoRow(course: Course): Value[] {
     f.minimum_grade_credit === undefined && cutoffs === undefined
       ? null
       : `minimum_grade_credit: ${json(f.minimum_grade_credit) ?? 'null'} certificate_policy: ${json(cutoffs) ?? 'null'}`;
-  return [
-    course.id,
-    textOrNull(f.display_name),
-    year,
+  return valuesOf(CourseInfo, {
+    course_display_name: course.id,
+    course_catalog_name: textOrNull(f.display_name),
+    academic_year: year,
     quarter,
-    isInternal(course),
-    sqlDateTime(f.enrollment_start),
-    start,
-    sqlDateTime(f.enrollment_end),
-    sqlDateTime(f.end),
-    json(grader),
-    certs,
-  ];
+    is_internal: isInternal(course),
+    enrollment_start: sqlDateTime(f.enrollment_start),
+    start_date: start,
+    enrollment_end: sqlDateTime(f.enrollment_end),
+    end_date: sqlDateTime(f.end),
+    grade_policy: json(grader),
+    certs_policy: certs,
+  });
 }
 
 /** Where a block sits in its course: the uri and 1-based position of each level. */
@@ -153,37 +153,46 @@ export function videoHook(course: Course | undefined, block: Block): string {
 
 export function problemRow(courseId: string | null, block: Block, place: Placement): Value[] {
   const f = block.fields;
-  return [
-    block.id,
-    textOrNull(f.display_name),
-    courseId,
-    textOrNull(block.content?.data),
-    sqlDateTime(block.edited),
-    numberOrNull(f.weight),
-    block.revision,
-    intOrNull(f.max_attempts),
-    block.uri, // what problem events carry as problem_id
-    ...placeValues(place),
-    place.staffOnly,
-  ];
+  return valuesOf(EdxProblem, {
+    problem_id: block.id,
+    problem_display_name: textOrNull(f.display_name),
+    course_display_name: courseId,
+    problem_text: textOrNull(block.content?.data),
+    date: sqlDateTime(block.edited),
+    weight: numberOrNull(f.weight),
+    revision: block.revision,
+    max_attempts: intOrNull(f.max_attempts),
+    trackevent_hook: block.uri, // what problem events carry as problem_id
+    problem_idx: place.itemIdx,
+    ...placeColumns(place),
+    staff_only: place.staffOnly,
+  });
 }
 
 export function videoRow(course: Course | undefined, block: Block, place: Placement): Value[] {
   const f = block.fields;
-  return [
-    block.id,
-    textOrNull(f.display_name),
-    course?.id ?? null,
-    json(f.html5_sources),
-    textOrNull(f.youtube_id_1_0),
-    videoHook(course, block),
-    ...placeValues(place),
-  ];
+  return valuesOf(EdxVideo, {
+    video_id: block.id,
+    video_display_name: textOrNull(f.display_name),
+    course_display_name: course?.id ?? null,
+    video_uri: json(f.html5_sources),
+    video_code: textOrNull(f.youtube_id_1_0),
+    trackevent_hook: videoHook(course, block),
+    video_idx: place.itemIdx,
+    ...placeColumns(place),
+  });
 }
 
-/** Where a problem or video sits in its course: the columns EdxProblem and EdxVideo share, in their order. */
-function placeValues(p: Placement): Value[] {
-  return [p.verticalUri, p.itemIdx, p.sequentialUri, p.verticalIdx, p.chapterUri, p.sequentialIdx, p.chapterIdx];
+/** Where a problem or video sits in its course: the columns EdxProblem and EdxVideo share (but the item's own index). */
+function placeColumns(p: Placement) {
+  return {
+    vertical_uri: p.verticalUri,
+    sequential_uri: p.sequentialUri,
+    vertical_idx: p.verticalIdx,
+    chapter_uri: p.chapterUri,
+    sequential_idx: p.sequentialIdx,
+    chapter_idx: p.chapterIdx,
+  };
 }
 
 export interface ModulestoreRows {
@@ -286,17 +295,17 @@ export const modulestoreJob: RefreshJob = {
       { table: EdxVideo, rows: rows.videos },
     ];
     if (dryRun) {
-      say(`dry run: would rebuild ${parts.map((p) => `${derivedName(p.table, names)} (${p.rows.length} rows)`).join(', ')}`);
+      say(`dry run: would rebuild ${parts.map((p) => `${qualifiedName(p.table, names, { quoted: true })} (${p.rows.length} rows)`).join(', ')}`);
       return { tables: [], notes };
     }
-    const fitters = parts.map((p) => new RowFitter(p.table));
+    const fit = newFitCounters();
     const counts = await rebuildTables(conn, parts.map((p) => p.table), names, async (building) => {
-      for (const [i, p] of parts.entries()) {
+      for (const p of parts) {
         say(`loading ${p.rows.length} rows into ${building(p.table)}`);
-        await loadRows(conn, p.table, names, p.rows.map((r) => fitters[i].fit(r)), building(p.table));
+        await loadRows(conn, p.table, names, p.rows.map((r) => fitRow(p.table, r, fit)), building(p.table));
       }
     });
-    notes.push(...fitters.flatMap((f) => f.notes()));
+    notes.push(...fitNotes(fit));
     return { tables: parts.map((p, i) => ({ name: p.table.name, rows: counts[i] })), notes };
   },
 };

@@ -2,7 +2,7 @@
 // only when every step before succeeded (operations.md §10.0; the original stamped an end even
 // when steps had failed silently, §13 item 23).
 import type { RowDataPacket } from 'mysql2/promise';
-import { createDerivedTable, derivedName } from '../schema/derived.js';
+import { createTable, qualifiedName } from '../schema/ddl.js';
 import { FullLoadDates } from '../schema/derived/run.js';
 import type { RefreshJob } from './job.js';
 import { checkedQuery, ensureDatabases, RefreshError, tableExists } from './sql.js';
@@ -14,12 +14,12 @@ export const runStart: RefreshJob = {
   builds: [FullLoadDates],
   async run({ conn, names, dryRun, say }) {
     if (dryRun) {
-      say(`dry run: would add a row to ${derivedName(FullLoadDates, names)} with load_start now`);
+      say(`dry run: would add a row to ${qualifiedName(FullLoadDates, names, { quoted: true })} with load_start now`);
       return { tables: [] };
     }
     await ensureDatabases(conn, [FullLoadDates], names);
-    if (!(await tableExists(conn, names.Edx, FullLoadDates.name))) await checkedQuery(conn, createDerivedTable(FullLoadDates, names));
-    await checkedQuery(conn, `INSERT INTO ${derivedName(FullLoadDates, names)} (load_start) VALUES (UTC_TIMESTAMP(6))`);
+    if (!(await tableExists(conn, names.Edx, FullLoadDates.name))) await checkedQuery(conn, createTable(FullLoadDates, names, { quoted: true }));
+    await checkedQuery(conn, `INSERT INTO ${qualifiedName(FullLoadDates, names, { quoted: true })} (load_start) VALUES (UTC_TIMESTAMP(6))`);
     return { tables: [{ name: FullLoadDates.name, rows: 1 }] };
   },
 };
@@ -30,7 +30,7 @@ export const runEnd: RefreshJob = {
   after: [],
   builds: [FullLoadDates],
   async run({ conn, names, dryRun, say }) {
-    const table = derivedName(FullLoadDates, names);
+    const table = qualifiedName(FullLoadDates, names, { quoted: true });
     // A dry run of a whole weekly run has not really started one: it only says what it would do.
     if (dryRun) {
       say(`dry run: would set load_end of the newest run without one in ${table}`);

@@ -7,12 +7,13 @@ import { Readable } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { encodeValue, DIALECT_CLAUSE } from '../csv/encode.js';
-import type { Value } from '../schema/fit.js';
+import { databaseName, type DatabaseNames, type TableDef, type Value } from '../schema/table.js';
+import { ToolError } from '../core/errors.js';
 import { loadInfo } from '../mysql/load.js';
-import { columnList, createDerivedDatabases, createDerivedTable, derivedName, type DerivedTable, type RefreshNames } from '../schema/derived.js';
+import { columnList, createDatabasesOf, createTable, qualifiedName } from '../schema/ddl.js';
 
 /** A refresh step failed: said as `job: message`, the job's tables as they were before. */
-export class RefreshError extends Error {}
+export class RefreshError extends ToolError {}
 
 /** The warnings and errors of the last statement, notes left out ('database exists' is no problem). */
 async function problems(conn: Connection): Promise<RowDataPacket[]> {
@@ -62,13 +63,13 @@ function csvBytes(rows: AsyncIterable<readonly Value[]> | Iterable<readonly Valu
  */
 export async function loadRows(
   conn: Connection,
-  t: DerivedTable,
-  names: RefreshNames,
+  t: TableDef,
+  names: DatabaseNames,
   rows: AsyncIterable<readonly Value[]> | Iterable<readonly Value[]>,
   as = t.name,
 ): Promise<number> {
   const count = { rows: 0 };
-  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${derivedName(t, names, as)} ${DIALECT_CLAUSE} (${columnList(t)})`;
+  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${qualifiedName(t, names, { quoted: true, as })} ${DIALECT_CLAUSE} (${columnList(t, { quoted: true })})`;
   let res: ResultSetHeader;
   try {
     [res] = await conn.query<ResultSetHeader>({ sql, infileStreamFactory: () => csvBytes(rows, count) });
@@ -88,8 +89,8 @@ export async function loadRows(
  * Create the databases of these tables where missing. Not checked: IF NOT EXISTS leaves a note
  * (1007) for a database that exists, which is the usual case, not a failure.
  */
-export async function ensureDatabases(conn: Connection, tables: readonly DerivedTable[], names: RefreshNames): Promise<void> {
-  for (const sql of createDerivedDatabases(tables, names)) await conn.query(sql);
+export async function ensureDatabases(conn: Connection, tables: readonly TableDef[], names: DatabaseNames): Promise<void> {
+  for (const sql of createDatabasesOf(tables, names)) await conn.query(sql);
 }
 
 /**
@@ -108,7 +109,7 @@ const BUILDING = '__building';
 const RETIRED = '__retired';
 
 /** The name a table is built under (what a rebuild's `fill` gets, for loadRows' `as`). */
-const buildingName = (t: DerivedTable): string => t.name + BUILDING;
+const buildingName = (t: TableDef): string => t.name + BUILDING;
 
 /**
  * Rebuild a table: create it empty as `<name>__building`, let `fill` write its rows there (it
@@ -118,8 +119,8 @@ const buildingName = (t: DerivedTable): string => t.name + BUILDING;
  */
 export async function rebuildTable(
   conn: Connection,
-  t: DerivedTable,
-  names: RefreshNames,
+  t: TableDef,
+  names: DatabaseNames,
   fill: (building: string) => Promise<unknown>,
 ): Promise<number> {
   const [rows] = await rebuildTables(conn, [t], names, async (building) => {
@@ -136,23 +137,23 @@ export async function rebuildTable(
  */
 export async function rebuildTables(
   conn: Connection,
-  tables: readonly DerivedTable[],
-  names: RefreshNames,
-  fill: (building: (t: DerivedTable) => string) => Promise<void>,
+  tables: readonly TableDef[],
+  names: DatabaseNames,
+  fill: (building: (t: TableDef) => string) => Promise<void>,
 ): Promise<number[]> {
   await ensureDatabases(conn, tables, names);
   for (const t of tables) {
-    await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, buildingName(t))}, ${derivedName(t, names, t.name + RETIRED)}`);
-    await checkedQuery(conn, createDerivedTable(t, names, buildingName(t)));
+    await conn.query(`DROP TABLE IF EXISTS ${qualifiedName(t, names, { quoted: true, as: buildingName(t) })}, ${qualifiedName(t, names, { quoted: true, as: t.name + RETIRED })}`);
+    await checkedQuery(conn, createTable(t, names, { quoted: true, as: buildingName(t) }));
   }
   const dropBuilding = async () => {
-    for (const t of tables) await conn.query(`DROP TABLE IF EXISTS ${derivedName(t, names, buildingName(t))}`).catch(() => undefined);
+    for (const t of tables) await conn.query(`DROP TABLE IF EXISTS ${qualifiedName(t, names, { quoted: true, as: buildingName(t) })}`).catch(() => undefined);
   };
   const counts: number[] = [];
   try {
     await fill(buildingName);
     for (const t of tables) {
-      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${derivedName(t, names, buildingName(t))}`);
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualifiedName(t, names, { quoted: true, as: buildingName(t) })}`);
       counts.push(Number(rows[0].n));
     }
   } catch (e) {
@@ -162,11 +163,11 @@ export async function rebuildTables(
   const renames: string[] = [];
   const retired: string[] = [];
   for (const t of tables) {
-    if (await tableExists(conn, names[t.database], t.name)) {
-      renames.push(`${derivedName(t, names)} TO ${derivedName(t, names, t.name + RETIRED)}`);
-      retired.push(derivedName(t, names, t.name + RETIRED));
+    if (await tableExists(conn, databaseName(names, t.database), t.name)) {
+      renames.push(`${qualifiedName(t, names, { quoted: true })} TO ${qualifiedName(t, names, { quoted: true, as: t.name + RETIRED })}`);
+      retired.push(qualifiedName(t, names, { quoted: true, as: t.name + RETIRED }));
     }
-    renames.push(`${derivedName(t, names, buildingName(t))} TO ${derivedName(t, names)}`);
+    renames.push(`${qualifiedName(t, names, { quoted: true, as: buildingName(t) })} TO ${qualifiedName(t, names, { quoted: true })}`);
   }
   await conn.query(`RENAME TABLE ${renames.join(', ')}`);
   if (retired.length) await conn.query(`DROP TABLE ${retired.join(', ')}`);

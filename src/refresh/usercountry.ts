@@ -12,8 +12,8 @@
 import countries from 'i18n-iso-countries';
 import type { RowDataPacket } from 'mysql2/promise';
 import { UserCountry } from '../schema/derived/course.js';
-import { derivedName } from '../schema/derived.js';
-import type { Value } from '../schema/fit.js';
+import { qualifiedName } from '../schema/ddl.js';
+import { valuesOf, type Value } from '../schema/table.js';
 import type { RefreshJob } from './job.js';
 import { progressClock } from '../io/progress.js';
 import { loadRows, rebuildTable, RefreshError, streamRows, tableExists } from './sql.js';
@@ -39,7 +39,7 @@ export const userCountryJob: RefreshJob = {
     if (!(await tableExists(conn, names.Edx, 'EdxTrackEvent'))) {
       // A dry run of a whole week has loaded nothing yet: it says so instead of failing.
       if (dryRun) {
-        say(`dry run: ${events} does not exist yet (the nightly load makes it); would rebuild ${derivedName(UserCountry, names)} from it`);
+        say(`dry run: ${events} does not exist yet (the nightly load makes it); would rebuild ${qualifiedName(UserCountry, names, { quoted: true })} from it`);
         return { tables: [] };
       }
       throw new RefreshError(`${events} does not exist: create the warehouse and load the clickstream first (edx-csvload --init, then the nightly load)`);
@@ -49,7 +49,7 @@ export const userCountryJob: RefreshJob = {
       'GROUP BY anon_screen_name, ip_country ORDER BY anon_screen_name, ip_country';
     if (dryRun) {
       const [est] = await conn.query<RowDataPacket[]>('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [names.Edx, 'EdxTrackEvent']);
-      say(`dry run: would rebuild ${derivedName(UserCountry, names)} from the distinct (user, country) pairs of ${events} (about ${Number(est[0]?.n ?? 0)} events)`);
+      say(`dry run: would rebuild ${qualifiedName(UserCountry, names, { quoted: true })} from the distinct (user, country) pairs of ${events} (about ${Number(est[0]?.n ?? 0)} events)`);
       return { tables: [] };
     }
     let unknown = 0;
@@ -73,7 +73,7 @@ export const userCountryJob: RefreshJob = {
           if (seen.has(c.three)) continue;
           seen.add(c.three);
           if (c === UNKNOWN_COUNTRY) unknown++;
-          yield [anon, c.two, c.three, c.name];
+          yield valuesOf(UserCountry, { anon_screen_name: anon, two_letter_country: c.two, three_letter_country: c.three, country: c.name });
         }
       }
       say(`reading the distinct (user, country) pairs of ${events}`);

@@ -8,9 +8,9 @@
 // server-side file, no FILE privilege, no rewriting a file mysqld wrote (§13 items 19, 32).
 import type { RowDataPacket } from 'mysql2/promise';
 import { anonScreenName } from '../core/values.js';
-import { derivedName, type DerivedTable } from '../schema/derived.js';
+import { qualifiedName } from '../schema/ddl.js';
 import { LearnerIdXlation, Lti2Anon, UserGrade } from '../schema/derived/platform.js';
-import type { Value } from '../schema/fit.js';
+import { valuesOf, type TableDef, type Value } from '../schema/table.js';
 import { globalLtiJoin } from './edxprod.js';
 import type { RefreshJob } from './job.js';
 import { requireTables } from './requires.js';
@@ -47,7 +47,7 @@ export const usergrade: RefreshJob = {
         );
         say(`dry run: would read ${n[0].users} users and ${n[0].certs} certificates of ${prod}`);
       }
-      say(`dry run: would rebuild ${[UserGrade, Lti2Anon, LearnerIdXlation].map((t) => derivedName(t, names)).join(', ')} and swap them in together`);
+      say(`dry run: would rebuild ${[UserGrade, Lti2Anon, LearnerIdXlation].map((t) => qualifiedName(t, names, { quoted: true })).join(', ')} and swap them in together`);
       return { tables: [] };
     }
 
@@ -85,7 +85,7 @@ export const usergrade: RefreshJob = {
           const anon = anonScreenName(screenName);
           const mine = byUser.get(id);
           if (!mine) {
-            rows.push(['', screenName, 0, '', 0, '', id, anon]);
+            rows.push(valuesOf(UserGrade, { name: '', screen_name: screenName, grade: 0, course_id: '', distinction: 0, status: '', user_int_id: id, anon_screen_name: anon }));
             continue;
           }
           for (const c of mine) {
@@ -94,7 +94,18 @@ export const usergrade: RefreshJob = {
               notNumbers++;
               grade = 0;
             }
-            rows.push([String(c.name ?? ''), screenName, grade, String(c.course_id ?? ''), Number(c.distinction) ? 1 : 0, String(c.status ?? ''), id, anon]);
+            rows.push(
+              valuesOf(UserGrade, {
+                name: String(c.name ?? ''),
+                screen_name: screenName,
+                grade,
+                course_id: String(c.course_id ?? ''),
+                distinction: Number(c.distinction) ? 1 : 0,
+                status: String(c.status ?? ''),
+                user_int_id: id,
+                anon_screen_name: anon,
+              }),
+            );
           }
         }
         await loadRows(conn, UserGrade, names, rows, building(UserGrade));
@@ -102,12 +113,12 @@ export const usergrade: RefreshJob = {
         if (users % (BATCH * 10) === 0) say(`${UserGrade.name}: ${users} learners`);
       }
 
-      const ug = derivedName(UserGrade, names, building(UserGrade));
+      const ug = qualifiedName(UserGrade, names, { quoted: true, as: building(UserGrade) });
       // One row per learner of UserGrade (it has one per certificate: §13 item 10).
       const learners = `(SELECT user_int_id, MIN(anon_screen_name) AS anon_screen_name FROM ${ug} GROUP BY user_int_id)`;
       await checkedQuery(
         conn,
-        `INSERT INTO ${derivedName(Lti2Anon, names, building(Lti2Anon))} (lti_id, anon_screen_name)
+        `INSERT INTO ${qualifiedName(Lti2Anon, names, { quoted: true, as: building(Lti2Anon) })} (lti_id, anon_screen_name)
          SELECT a.anonymous_user_id, u.anon_screen_name FROM ${q(prod)}.student_anonymoususerid a
            LEFT JOIN ${learners} u ON u.user_int_id = a.user_id`,
       );
@@ -115,7 +126,7 @@ export const usergrade: RefreshJob = {
       // joined on user ids.
       await checkedQuery(
         conn,
-        `INSERT INTO ${derivedName(LearnerIdXlation, names, building(LearnerIdXlation))}
+        `INSERT INTO ${qualifiedName(LearnerIdXlation, names, { quoted: true, as: building(LearnerIdXlation) })}
            (anon_screen_name, user_int_id, lti_global_id, lti_course_dependent_id, course_display_name)
          SELECT DISTINCT u.anon_screen_name, u.user_int_id, g.anonymous_user_id, a.anonymous_user_id, a.course_id
            FROM ${learners} u
@@ -124,7 +135,7 @@ export const usergrade: RefreshJob = {
       );
     });
     if (notNumbers) notes.push(`${notNumbers} certificate grades were not numbers: stored as 0`);
-    const tables = ([UserGrade, Lti2Anon, LearnerIdXlation] as DerivedTable[]).map((t, i) => ({ name: t.name, rows: counts[i] }));
+    const tables = ([UserGrade, Lti2Anon, LearnerIdXlation] as TableDef[]).map((t, i) => ({ name: t.name, rows: counts[i] }));
     return { tables, notes };
   },
 };

@@ -4,7 +4,7 @@
 // identity, container and instance roles); nothing secret is ever taken from the command line or
 // printed.
 import { S3Client } from '@aws-sdk/client-s3';
-import { UsageError, type ParsedArgs } from '../cli/common.js';
+import { UsageError } from '../core/errors.js';
 
 export interface S3Config {
   bucket: string;
@@ -16,33 +16,25 @@ export interface S3Config {
   profile?: string;
 }
 
-/** The options every S3 tool takes (minimist `string` names). */
-export const S3_STRING_OPTIONS = ['bucket', 'region', 'endpoint-url', 'profile', 'local-root'];
-
-/** Usage text for those options and their environment variables (one place for both tools). */
-export const S3_OPTIONS_USAGE = `\
-S3 location and access (like the AWS CLI):
-  --bucket NAME          bucket holding the logs (env EDX_PIPES_BUCKET; required)
-  --region R             AWS region (env AWS_REGION, then AWS_DEFAULT_REGION, then the profile's
-                         region; us-east-1 when --endpoint-url is given and nothing else says)
-  --endpoint-url URL     an S3-compatible store, addressed path-style (env AWS_ENDPOINT_URL_S3,
-                         then AWS_ENDPOINT_URL; default: AWS itself)
-  --profile NAME         profile in ~/.aws/config and ~/.aws/credentials (env AWS_PROFILE)
-  Credentials come only from the AWS SDK's default chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-  AWS_SESSION_TOKEN, the profile files, SSO, web identity, container or instance roles. There is no
-  option for a secret, and none is ever printed.
-`;
+/** Where the logs are, as given on a command line (each falls back on the environment). */
+export interface S3Location {
+  bucket?: string;
+  prefix?: string;
+  region?: string;
+  endpointUrl?: string;
+  profile?: string;
+}
 
 /** Environment variable that sets the local mirror's root when --local-root is not given. */
 export const LOCAL_ROOT_ENV = 'EDX_PIPES_LOCAL_ROOT';
 
 const nonEmpty = (...values: (string | undefined)[]) => values.find((v) => v !== undefined && v !== '');
 
-/** Read the S3 options from the command line and the environment. */
-export function s3Config(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): S3Config {
-  const bucket = nonEmpty(args.bucket, env.EDX_PIPES_BUCKET);
+/** The S3 configuration from what the command line gave, then the environment. */
+export function s3Config(given: S3Location, env: NodeJS.ProcessEnv = process.env): S3Config {
+  const bucket = nonEmpty(given.bucket, env.EDX_PIPES_BUCKET);
   if (!bucket) throw new UsageError('no bucket: give --bucket NAME or set EDX_PIPES_BUCKET');
-  const endpoint = nonEmpty(args['endpoint-url'], env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL);
+  const endpoint = nonEmpty(given.endpointUrl, env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL);
   if (endpoint !== undefined) {
     let url: URL;
     try {
@@ -53,19 +45,19 @@ export function s3Config(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env)
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--endpoint-url: '${endpoint}' is not an http(s) URL`);
     if (url.username || url.password) throw new UsageError('--endpoint-url: no credentials in the URL, please; use the AWS environment or profile');
   }
-  const region = nonEmpty(args.region, env.AWS_REGION, env.AWS_DEFAULT_REGION) ?? (endpoint ? 'us-east-1' : undefined);
+  const region = nonEmpty(given.region, env.AWS_REGION, env.AWS_DEFAULT_REGION) ?? (endpoint ? 'us-east-1' : undefined);
   return {
     bucket,
-    prefix: nonEmpty(args.prefix, env.EDX_PIPES_PREFIX) ?? '',
+    prefix: nonEmpty(given.prefix, env.EDX_PIPES_PREFIX) ?? '',
     region,
     endpoint,
-    profile: nonEmpty(args.profile, env.AWS_PROFILE),
+    profile: nonEmpty(given.profile, env.AWS_PROFILE),
   };
 }
 
-/** The local mirror's root from --local-root or EDX_PIPES_LOCAL_ROOT, if any. */
-export const localRoot = (args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): string | undefined =>
-  nonEmpty(args['local-root'], env[LOCAL_ROOT_ENV]);
+/** The local mirror's root as given (--local-root), else EDX_PIPES_LOCAL_ROOT, if any. */
+export const localRoot = (given: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined =>
+  nonEmpty(given, env[LOCAL_ROOT_ENV]);
 
 /**
  * An S3 client for the configuration. `maxAttempts` is the SDK's own retrying of a request

@@ -206,3 +206,26 @@ export async function fetchToMirror(
     activePartials.delete(partial);
   }
 }
+
+/** What a run over many keys tells its caller as it goes. */
+export interface FetchEvents {
+  /** A key's download begins. */
+  started?(key: string): void;
+  /** A key is done (fetched, present or failed); awaited before that worker takes the next key. */
+  finished(key: string, outcome: Outcome): Promise<void> | void;
+  onBytes?(n: number): void;
+}
+
+/** Fetch keys into the mirror `<root>/<key>`, `jobs` at a time, taking keys as they arrive. */
+export async function fetchAllToMirror(
+  client: S3Client, bucket: string, root: string, keys: AsyncIterator<string>, policy: RetryPolicy, jobs: number, events: FetchEvents,
+): Promise<void> {
+  const worker = async () => {
+    for (let next = await keys.next(); !next.done; next = await keys.next()) {
+      events.started?.(next.value);
+      const outcome = await fetchToMirror(client, bucket, root, next.value, policy, events.onBytes);
+      await events.finished(next.value, outcome);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+}

@@ -3,7 +3,7 @@
 // tracking.log-20130609.gz` (operations.md §1.2). A download in progress is written beside its final
 // name under a hidden temporary name, so a half-written file is never taken for a finished one.
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { UsageError } from '../cli/common.js';
+import { UsageError } from '../core/errors.js';
 
 /**
  * The original's test (operations.md §1.1), with its dots escaped: `tracking.log-`, 8 digits, any

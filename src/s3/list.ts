@@ -82,6 +82,21 @@ export async function localCopy(root: string, o: ObjectInfo): Promise<'same' | '
 }
 
 /**
+ * Whether a listed log is done already (what --new leaves out): a local copy of the same size, or
+ * with no local copy at all, a key LoadInfo records. A local copy of another size means the object
+ * changed since it was pulled (a log replaced by a longer one) or the download was cut: it is
+ * fetched again even when LoadInfo has the key.
+ */
+export async function alreadyDone(o: ObjectInfo, root: string | undefined, loadedKeys: ReadonlyMap<string, string> | undefined): Promise<boolean> {
+  const local = root ? await localCopy(root, o) : 'missing';
+  return local === 'same' || (local === 'missing' && loadedKeys?.has(o.key) === true);
+}
+
+/** One output line: the key, or (long) key, size, ETag, last-modified (ISO 8601 UTC). */
+export const formatObject = (o: ObjectInfo, long: boolean): string =>
+  long ? `${o.key}\t${o.size}\t${o.etag}\t${o.lastModified ? o.lastModified.toISOString() : ''}\n` : `${o.key}\n`;
+
+/**
  * The "already loaded" test against LoadInfo.load_file values (`file://<path given to the
  * transform>`). A load_file under the local root is the log of exactly the key below it. Any
  * other (a copy transformed from another mirror of the bucket, the old setup's

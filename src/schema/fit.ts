@@ -1,15 +1,14 @@
 // Makes a value fit its column before it is written (decisions.md §3): text longer than the column
 // is cut (at a character boundary) and counted, integer columns never receive text, dates are
-// either a valid literal or NULL. Every writer (SQL, CSV) goes through here, so what the server
-// receives always fits and strict sql_mode never has to truncate or reject anything.
-import { TYPES, type Column, type TableDef } from './tables.js';
-
-export type Value = string | number | null;
+// either a valid literal or NULL. The one fitter of every table: the transform's rows, which every
+// writer (SQL, CSV, row stream) receives fitted, and the rows of the refresh jobs. So what the
+// server receives always fits and strict sql_mode never has to truncate or reject anything.
+import type { Column, TableDef, Value } from './table.js';
 
 export interface FitCounters {
   /** Values cut to fit, per `Table.column`. */
   cut: Map<string, number>;
-  /** Values that were not numbers in an integer column, or out of range, replaced by the empty value. */
+  /** Values that were not numbers in a number column, or out of range, replaced by the column's empty value. */
   coerced: Map<string, number>;
 }
 
@@ -38,10 +37,10 @@ export function cutChars(s: string, max: number): string {
 }
 
 export function fitValue(table: TableDef, col: Column, v: Value, counters: FitCounters): Value {
-  const type = TYPES[col.type];
+  const type = col.type;
   switch (type.kind) {
     case 'text': {
-      if (v === null) return type.empty;
+      if (v === null) return col.empty;
       const s = typeof v === 'string' ? v : String(v);
       const limit = type.limit!;
       // Fast path: a UTF-16 length within a third of the byte limit cannot exceed it.
@@ -52,24 +51,26 @@ export function fitValue(table: TableDef, col: Column, v: Value, counters: FitCo
     }
     case 'int': {
       if (typeof v === 'number' && Number.isInteger(v) && v >= type.range![0] && v <= type.range![1]) return v;
-      if (v === null || v === '') return type.empty;
+      if (v === null || v === '') return col.empty;
       const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
       if (Number.isInteger(n) && n >= type.range![0] && n <= type.range![1]) return n;
       bump(counters.coerced, `${table.name}.${col.name}`);
-      return type.empty;
+      return col.empty;
     }
     case 'float': {
       if (typeof v === 'number' && Number.isFinite(v)) return v;
-      if (v === null || v === '') return type.empty;
+      if (v === null || v === '') return col.empty;
       const n = typeof v === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(v) ? Number(v) : NaN;
       if (Number.isFinite(n)) return n;
       bump(counters.coerced, `${table.name}.${col.name}`);
-      return type.empty;
+      return col.empty;
     }
     case 'datetime':
       return typeof v === 'string' && DATETIME_LITERAL.test(v) ? v : null;
     case 'time':
       return typeof v === 'string' && TIME_LITERAL.test(v) ? v : null;
+    case 'other':
+      return v;
   }
 }
 
@@ -86,7 +87,7 @@ interface FastLimits {
 function fastLimits(table: TableDef): FastLimits {
   let limits = fastLimitCache.get(table);
   if (!limits) {
-    const types = table.columns.map((c) => TYPES[c.type]);
+    const types = table.columns.map((c) => c.type);
     limits = {
       // -1 for columns that are not text: no string passes as it is ('' is no DATETIME either).
       textLength: Int32Array.from(types, ({ limit }) => (!limit ? -1 : limit.unit === 'bytes' ? Math.floor(limit.max / 3) : limit.max)),
@@ -112,4 +113,14 @@ export function fitRow(table: TableDef, values: Value[], counters: FitCounters):
     values[i] = fitValue(table, columns[i], v, counters);
   }
   return values;
+}
+
+/** What was cut or replaced, one line per column, for a tool's notes. */
+export function fitNotes(counters: FitCounters): string[] {
+  const lines = (m: Map<string, number>, what: string) =>
+    [...m].map(([key, n]) => {
+      const dot = key.indexOf('.');
+      return `${n} values of ${key.slice(dot + 1)} ${what} the column of ${key.slice(0, dot)}`;
+    });
+  return [...lines(counters.cut, 'cut to fit'), ...lines(counters.coerced, 'replaced by the empty value of')];
 }

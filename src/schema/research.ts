@@ -4,7 +4,8 @@
 // computed where the 2014 layout's users already are. Views, not tables: always current. Each
 // filters on an indexed column first (event_type, or the problem/course columns), so a query
 // for one course or one learner reads only that part (docs/querying.md says how they count).
-import type { Routine, RoutineNames } from './routines.js';
+import type { Routine } from './routines.js';
+import type { DatabaseNames } from './table.js';
 
 /** A text column's number, NULL where it holds none ('' and the reference's 'None'). */
 const number = (col: string) => `CASE WHEN ${col} REGEXP '^-?[0-9]+(\\\\.[0-9]+)?([eE][-+]?[0-9]+)?$' THEN CAST(${col} AS DOUBLE) END`;
@@ -187,5 +188,5 @@ export const PLATFORM_VIEWS: readonly PlatformView[] = [
 ];
 
 /** The database name a platform view's need refers to. */
-export const neededDatabase = (db: 'Edx' | 'EdxPrivate' | 'edxprod', names: RoutineNames): string =>
+export const neededDatabase = (db: 'Edx' | 'EdxPrivate' | 'edxprod', names: DatabaseNames): string =>
   db === 'edxprod' ? (names.edxprod ?? 'edxprod') : names[db];

@@ -7,10 +7,10 @@
 //   - latestLog/earliestLog report the load time of the log they name (the original paired the
 //     newest log date with an arbitrary row's load time);
 //   - wordcount counts every word, the first included;
-//   - the quarter helpers use the one quarter convention of the warehouse (schema/quarters.ts:
-//     Sep–Dec fall, Jan–Feb winter, Mar–May spring, Jun–Aug summer; academic year AY runs from
-//     fall AY to summer AY+1), so dateInQuarter agrees with the quarter column; February ends on
-//     its real last day;
+//   - the quarter helpers use the one quarter convention of the warehouse (Sep–Dec fall, Jan–Feb
+//     winter, Mar–May spring, Jun–Aug summer; academic year AY runs from fall AY to summer AY+1):
+//     their SQL is made from schema/quarters.ts, so dateInQuarter agrees with the quarter column;
+//     February ends on its real last day;
 //   - no GRANT to the account '%'@'%' (§13 item 26): grant EXECUTE to your analysts' accounts;
 //   - the forum-id functions exist only in EdxPrivate, beside the key.
 //
@@ -37,11 +37,12 @@
 //
 // `{{Edx}}`, `{{EdxPrivate}}` and `{{edxprod}}` stand for the real database names
 // (--edx-db/--private-db/--edxprod-db).
-import type { Database, DatabaseNames } from './tables.js';
+import { databaseName, type Database, type DatabaseNames } from './table.js';
+import { Keys } from './tables.js';
+import { createTable } from './ddl.js';
+import { CHARSET, COLLATION } from './charset.js';
+import { FIRST_MONTH_OF_YEAR, SEASONS } from './quarters.js';
 import { isTrueCourseNameSql } from './test-courses.js';
-
-/** The databases routines live in and name: the warehouse's two, and the platform copy's (edxprod). */
-export type RoutineNames = DatabaseNames & Readonly<{ edxprod?: string }>;
 
 export interface Routine {
   database: Database;
@@ -80,7 +81,7 @@ const list = (xs: string[]) => xs.map((x) => `'${x}'`).join(', ');
  * platform's, in edxprod, or ours) and of the routine's database: utf8mb4 under an explicit
  * collation, which wins over the column's.
  */
-const asText = (param: string) => `CONVERT(${param} USING utf8mb4) COLLATE utf8mb4_unicode_ci`;
+const asText = (param: string) => `CONVERT(${param} USING ${CHARSET}) COLLATE ${COLLATION}`;
 
 /** A learner's platform user id from anon_screen_name (UserGrade): NULL when unknown. */
 const USER_ID_OF = (anon: string) => `{{EdxPrivate}}.idAnon2Int(${anon})`;
@@ -91,10 +92,25 @@ const identSql = (x: string) => {
   return `IF(LOCATE('.', ${x}) > 0, CONCAT(${q(`SUBSTRING_INDEX(${x}, '.', 1)`)}, '.', ${q(`SUBSTRING(${x}, LOCATE('.', ${x}) + 1)`)}), ${q(x)})`;
 };
 
-/** The season of a DATETIME as the quarter column names it (schema/quarters.ts). */
-const SEASON = (d: string) =>
-  `CASE WHEN MONTH(${d}) IN (1, 2) THEN 'winter' WHEN MONTH(${d}) IN (3, 4, 5) THEN 'spring' ` +
-  `WHEN MONTH(${d}) IN (6, 7, 8) THEN 'summer' ELSE 'fall' END`;
+/** The season of a DATETIME as the quarter column names it; the last season is the ELSE. */
+const SEASON = (d: string) => {
+  const last = SEASONS[SEASONS.length - 1];
+  const cases = SEASONS.slice(0, -1).map(({ season, months }) => `WHEN MONTH(${d}) IN (${months.join(', ')}) THEN '${season}'`);
+  return `CASE ${cases.join(' ')} ELSE '${last.season}' END`;
+};
+
+/** The academic year of a DATETIME. */
+const ACADEMIC_YEAR = (d: string) => `IF(MONTH(${d}) >= ${FIRST_MONTH_OF_YEAR}, YEAR(${d}), YEAR(${d}) - 1)`;
+
+/** The first day of month `month` (1-based) of academic year `ay` (an INT expression), as a DATE. */
+const monthStart = (ay: string, month: number) =>
+  `MAKEDATE(${month >= FIRST_MONTH_OF_YEAR ? ay : `${ay} + 1`}, 1)${month > 1 ? ` + INTERVAL ${month - 1} MONTH` : ''}`;
+
+/** CASE over a season's name (any case) giving, per season, a date of academic year `ay`; else NULL. */
+const perSeason = (quarter: string, ay: string, date: (ay: string, months: readonly number[]) => string) =>
+  `CASE LOWER(${quarter})\n` +
+  SEASONS.map(({ season, months }) => `        WHEN '${season}' THEN ${date(ay, months)}\n`).join('') +
+  '        ELSE NULL END';
 
 const LOG_DATE = "SUBSTRING(load_file, LOCATE('log-', load_file) + 4, 8)";
 
@@ -184,31 +200,23 @@ export const ROUTINES: readonly Routine[] = [
     // ay: academic year ('2013' = fall 2013 … summer 2014), or '%' for any year.
     definition: `(t DATETIME(6), quarter VARCHAR(6), ay VARCHAR(4)) RETURNS BOOL DETERMINISTIC NO SQL
       RETURN COALESCE(${SEASON('t')} = LOWER(quarter)
-        AND (ay = '%' OR IF(MONTH(t) >= 9, YEAR(t), YEAR(t) - 1) = CAST(ay AS SIGNED)), 0)`,
+        AND (ay = '%' OR ${ACADEMIC_YEAR('t')} = CAST(ay AS SIGNED)), 0)`,
   },
   {
     database: 'Edx',
     kind: 'FUNCTION',
     name: 'makeLowQuarterDate',
+    // The first day of the quarter of academic year ay.
     definition: `(quarter VARCHAR(6), ay INT) RETURNS DATE DETERMINISTIC NO SQL
-      RETURN CASE LOWER(quarter)
-        WHEN 'fall' THEN MAKEDATE(ay, 1) + INTERVAL 8 MONTH
-        WHEN 'winter' THEN MAKEDATE(ay + 1, 1)
-        WHEN 'spring' THEN MAKEDATE(ay + 1, 1) + INTERVAL 2 MONTH
-        WHEN 'summer' THEN MAKEDATE(ay + 1, 1) + INTERVAL 5 MONTH
-        ELSE NULL END`,
+      RETURN ${perSeason('quarter', 'ay', (ay, months) => monthStart(ay, months[0]))}`,
   },
   {
     database: 'Edx',
     kind: 'FUNCTION',
     name: 'makeUpperQuarterDate',
+    // The last day of the quarter of academic year ay.
     definition: `(quarter VARCHAR(6), ay INT) RETURNS DATE DETERMINISTIC NO SQL
-      RETURN CASE LOWER(quarter)
-        WHEN 'fall' THEN MAKEDATE(ay, 1) + INTERVAL 11 MONTH + INTERVAL 30 DAY
-        WHEN 'winter' THEN LAST_DAY(MAKEDATE(ay + 1, 1) + INTERVAL 1 MONTH)
-        WHEN 'spring' THEN MAKEDATE(ay + 1, 1) + INTERVAL 4 MONTH + INTERVAL 30 DAY
-        WHEN 'summer' THEN MAKEDATE(ay + 1, 1) + INTERVAL 7 MONTH + INTERVAL 30 DAY
-        ELSE NULL END`,
+      RETURN ${perSeason('quarter', 'ay', (ay, months) => `LAST_DAY(${monthStart(ay, months[months.length - 1])})`)}`,
   },
   // --- views (§6.7) over the tables this project loads ---
   {
@@ -362,17 +370,15 @@ export const ROUTINES: readonly Routine[] = [
   },
 ];
 
-/** EdxPrivate.Keys: the forum key (SHA2-224 hex of the passphrase), one row. */
-export const keysTable = (names: DatabaseNames) =>
-  `CREATE TABLE IF NOT EXISTS \`${names.EdxPrivate}\`.\`Keys\` (forumKey VARCHAR(255) NOT NULL DEFAULT '') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+/** EdxPrivate.Keys (tables.ts), where the forum functions read the key. */
+export const keysTable = (names: DatabaseNames) => createTable(Keys, names, { quoted: true, ifNotExists: true });
 
-const fill = (sql: string, names: RoutineNames) =>
-  sql.replace(/\{\{(Edx|EdxPrivate|edxprod)\}\}/g, (_, d: Database | 'edxprod') =>
-    `\`${d === 'edxprod' ? (names.edxprod ?? 'edxprod') : names[d]}\``);
+const fill = (sql: string, names: DatabaseNames) =>
+  sql.replace(/\{\{(Edx|EdxPrivate|edxprod)\}\}/g, (_, d: Database) => `\`${databaseName(names, d)}\``);
 
 /** The statements that (re)create one routine: drop if it exists, then create. */
-export function routineStatements(r: Routine, names: RoutineNames): string[] {
-  const q = `\`${names[r.database]}\`.\`${r.name}\``;
+export function routineStatements(r: Routine, names: DatabaseNames): string[] {
+  const q = `\`${databaseName(names, r.database)}\`.\`${r.name}\``;
   if (r.kind === 'VIEW') return [`CREATE OR REPLACE VIEW ${q} AS ${fill(r.definition, names)}`];
   return [`DROP ${r.kind} IF EXISTS ${q}`, `CREATE ${r.kind} ${q}${fill(r.definition, names)}`];
 }

@@ -1,7 +1,6 @@
 // The text of a table's rows in a writer's format (SQL tuples, CSV lines): each value's literal,
 // joined by ','. Shared by the writers so that both get the same shortcut.
-import { TYPES, type TableDef } from './tables.js';
-import type { Value } from './fit.js';
+import type { TableDef, Value } from './table.js';
 
 /** The literal of value v of column `column` in a format. */
 export type Literal = (v: Value, column: number) => string;
@@ -18,7 +17,7 @@ export class RowText {
   private readonly runs = new Map<number, string>();
 
   constructor(table: TableDef, private readonly literal: Literal) {
-    this.empty = table.columns.map((c) => TYPES[c.type].empty);
+    this.empty = table.empty;
     this.emptyLiterals = this.empty.map((v, i) => literal(v, i));
   }
 

@@ -1,6 +1,5 @@
 // What the transform hands to a writer: rows in schema order, grouped by source (input file).
-import type { TableDef } from './tables.js';
-import type { Value } from './fit.js';
+import type { TableDef, Value } from './table.js';
 
 export interface Row {
   table: TableDef;

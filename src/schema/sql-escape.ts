@@ -1,7 +1,7 @@
 // SQL literals. Every value is escaped when written (decisions.md §3): quotes, backslashes, NUL,
 // newlines, carriage returns and Ctrl-Z, as mysqldump does, so any text loads under any sql_mode
 // that keeps backslash escapes (the default).
-import type { Value } from './fit.js';
+import type { Value } from './table.js';
 
 const NEEDS_ESCAPE = /[\0\n\r\\'"\x1a]/;
 const ESCAPES: Record<string, string> = {

@@ -1,65 +1,19 @@
-// The single definition of every warehouse table. DDL, INSERT column lists, CSV layouts and
-// LOAD DATA statements are all derived from this file (see ddl.ts and ../sql, ../csv).
+// The warehouse's tables: the clickstream (Edx) and its personal data (EdxPrivate), as the
+// transform writes them. DDL, INSERT column lists, CSV layouts and LOAD DATA statements are all
+// derived from these definitions (see table.ts, ddl.ts and ../sql, ../csv).
 //
 // Layout follows the original json_to_relation schema (transform.md §1) so that existing
 // queries keep working; the deliberate changes (decisions.md §3, §5, §8) are marked "change:".
+// The column types, and the rule of empty values (table.ts: '' for text, -1 for numbers, NULL
+// for times):
+//   - VARCHAR(255) where the reference had TINYTEXT; VARCHAR(40) for ids (36-character uuids,
+//     40-hex hashes such as LoadInfo's);
+//   - change: DOUBLE for scores and points (reference INT/TINYINT: partial credit such as 0.5 was lost);
+//   - DATETIME(6) and TIME(6) (a gap), UTC, NULL where the reference wrote its zero date.
+import { defineTable, type TableDef } from './table.js';
 
-/** Logical column types. `sql` is the MySQL type we create; `nullable` types hold NULL for "no value". */
-export type ColumnType =
-  | 'VARCHAR255' // reference TINYTEXT
-  | 'VARCHAR10'
-  | 'TEXT'
-  | 'MEDIUMTEXT'
-  | 'UUID' // VARCHAR(40): 36-char ids, 40-hex LoadInfo hashes
-  | 'TINYINT'
-  | 'INT'
-  | 'DOUBLE' // change: scores and points, reference INT/TINYINT (partial credit such as 0.5 was lost)
-  | 'DATETIME' // DATETIME(6), UTC; NULL where the reference wrote its zero date
-  | 'TIME'; // TIME(6) gap; NULL where the reference wrote its zero date
-
-export interface TypeInfo {
-  sql: string;
-  /** Value used when the source has none (transform.md §1.1, decisions.md §3). */
-  empty: string | number | null;
-  kind: 'text' | 'int' | 'float' | 'datetime' | 'time';
-  /** For text: the most a value may hold, and whether that limit counts characters or UTF-8 bytes. */
-  limit?: { max: number; unit: 'chars' | 'bytes' };
-  /** For int and float: the range the SQL type holds. */
-  range?: [number, number];
-}
-
-export const TYPES: Record<ColumnType, TypeInfo> = {
-  VARCHAR255: { sql: 'VARCHAR(255)', empty: '', kind: 'text', limit: { max: 255, unit: 'chars' } },
-  VARCHAR10: { sql: 'VARCHAR(10)', empty: '', kind: 'text', limit: { max: 10, unit: 'chars' } },
-  TEXT: { sql: 'TEXT', empty: '', kind: 'text', limit: { max: 65535, unit: 'bytes' } },
-  MEDIUMTEXT: { sql: 'MEDIUMTEXT', empty: '', kind: 'text', limit: { max: 16777215, unit: 'bytes' } },
-  UUID: { sql: 'VARCHAR(40)', empty: '', kind: 'text', limit: { max: 40, unit: 'chars' } },
-  TINYINT: { sql: 'TINYINT', empty: -1, kind: 'int', range: [-128, 127] },
-  INT: { sql: 'INT', empty: -1, kind: 'int', range: [-2147483648, 2147483647] },
-  DOUBLE: { sql: 'DOUBLE', empty: -1, kind: 'float', range: [-Number.MAX_VALUE, Number.MAX_VALUE] },
-  DATETIME: { sql: 'DATETIME(6)', empty: null, kind: 'datetime' },
-  TIME: { sql: 'TIME(6)', empty: null, kind: 'time' },
-};
-
-export interface Column {
-  name: string;
-  type: ColumnType;
-}
-
-export type Database = 'Edx' | 'EdxPrivate';
-
-export interface TableDef {
-  name: TableName;
-  database: Database;
-  columns: readonly Column[];
-  primaryKey: readonly string[];
-  /** Secondary indexes, as created by createIndexForTable (operations.md §5.4). [name, column spec] */
-  indexes: readonly (readonly [string, string])[];
-  /** Partitioned by LIST COLUMNS(quarter); partitions are added as quarters appear (decisions.md §5). */
-  partitionedByQuarter?: boolean;
-  /** Columns that name a row of another table (for link checks; no FK is declared, loads come in any order). */
-  links?: Readonly<Record<string, readonly [TableName, string]>>;
-}
+/** A table of the warehouse: in Edx or EdxPrivate. */
+export type WarehouseTable = TableDef<string, 'Edx' | 'EdxPrivate'>;
 
 export type TableName =
   | 'EdxTrackEvent'
@@ -73,34 +27,28 @@ export type TableName =
   | 'OpenAssessment'
   | 'LoadInfo';
 
-const cols = (spec: string): Column[] =>
-  spec
-    .trim()
-    .split(/\s*,\s*/)
-    .map((pair) => {
-      const [name, type] = pair.split(/\s+/);
-      if (!(type in TYPES)) throw new Error(`unknown column type ${type} for ${name}`);
-      return { name, type: type as ColumnType };
-    });
-
-export const EdxTrackEvent: TableDef = {
+export const EdxTrackEvent = defineTable({
   name: 'EdxTrackEvent',
   database: 'Edx',
-  columns: cols(`
-    _id UUID, event_id UUID, agent TEXT, event_source VARCHAR255, event_type TEXT, ip_country VARCHAR255,
-    page TEXT, session TEXT, time DATETIME, quarter VARCHAR10, anon_screen_name TEXT, downtime_for TIME,
-    student_id TEXT, instructor_id TEXT, course_id VARCHAR255, course_display_name VARCHAR255,
-    resource_display_name VARCHAR255, organization VARCHAR255, sequence_id VARCHAR255, goto_from INT,
-    goto_dest INT, problem_id VARCHAR255, problem_choice TEXT, question_location TEXT, submission_id TEXT,
-    attempts INT, long_answer TEXT, student_file TEXT, can_upload_file VARCHAR255, feedback TEXT,
-    feedback_response_selected TINYINT, transcript_id TEXT, transcript_code VARCHAR255, rubric_selection INT,
-    rubric_category INT, video_id VARCHAR255, video_code TEXT, video_current_time VARCHAR255,
-    video_speed VARCHAR255, video_old_time VARCHAR255, video_new_time VARCHAR255, video_seek_type VARCHAR255,
-    video_new_speed VARCHAR255, video_old_speed VARCHAR255, book_interaction_type VARCHAR255,
-    success VARCHAR255, answer_id TEXT, hint TEXT, mode VARCHAR255, msg TEXT, npoints DOUBLE,
-    queuestate TEXT, orig_score DOUBLE, new_score DOUBLE, orig_total DOUBLE, new_total DOUBLE, event_name VARCHAR255,
-    group_user VARCHAR255, group_action VARCHAR255, position INT, badly_formatted TEXT, correctMap_fk UUID,
-    answer_fk UUID, state_fk UUID, load_info_fk UUID`),
+  columns: [
+    '_id VARCHAR(40)', 'event_id VARCHAR(40)', 'agent TEXT', 'event_source VARCHAR(255)', 'event_type TEXT',
+    'ip_country VARCHAR(255)', 'page TEXT', 'session TEXT', 'time DATETIME(6) NULL', 'quarter VARCHAR(10)',
+    'anon_screen_name TEXT', 'downtime_for TIME(6) NULL', 'student_id TEXT', 'instructor_id TEXT',
+    'course_id VARCHAR(255)', 'course_display_name VARCHAR(255)', 'resource_display_name VARCHAR(255)',
+    'organization VARCHAR(255)', 'sequence_id VARCHAR(255)', 'goto_from INT', 'goto_dest INT',
+    'problem_id VARCHAR(255)', 'problem_choice TEXT', 'question_location TEXT', 'submission_id TEXT',
+    'attempts INT', 'long_answer TEXT', 'student_file TEXT', 'can_upload_file VARCHAR(255)', 'feedback TEXT',
+    'feedback_response_selected TINYINT', 'transcript_id TEXT', 'transcript_code VARCHAR(255)',
+    'rubric_selection INT', 'rubric_category INT', 'video_id VARCHAR(255)', 'video_code TEXT',
+    'video_current_time VARCHAR(255)', 'video_speed VARCHAR(255)', 'video_old_time VARCHAR(255)',
+    'video_new_time VARCHAR(255)', 'video_seek_type VARCHAR(255)', 'video_new_speed VARCHAR(255)',
+    'video_old_speed VARCHAR(255)', 'book_interaction_type VARCHAR(255)', 'success VARCHAR(255)',
+    'answer_id TEXT', 'hint TEXT', 'mode VARCHAR(255)', 'msg TEXT', 'npoints DOUBLE', 'queuestate TEXT',
+    'orig_score DOUBLE', 'new_score DOUBLE', 'orig_total DOUBLE', 'new_total DOUBLE',
+    'event_name VARCHAR(255)', 'group_user VARCHAR(255)', 'group_action VARCHAR(255)', 'position INT',
+    'badly_formatted TEXT', 'correctMap_fk VARCHAR(40)', 'answer_fk VARCHAR(40)', 'state_fk VARCHAR(40)',
+    'load_info_fk VARCHAR(40)',
+  ],
   // change: the partition column must be part of the primary key (MySQL rule for partitioned tables).
   primaryKey: ['_id', 'quarter'],
   partitionedByQuarter: true,
@@ -121,43 +69,51 @@ export const EdxTrackEvent: TableDef = {
     state_fk: ['State', 'state_id'],
     load_info_fk: ['LoadInfo', 'load_info_id'],
   },
-};
+});
 
-export const Answer: TableDef = {
+export const Answer = defineTable({
   name: 'Answer',
   database: 'Edx',
-  columns: cols('answer_id UUID, problem_id VARCHAR255, answer TEXT, course_id VARCHAR255'),
+  columns: [
+    'answer_id VARCHAR(40)', 'problem_id VARCHAR(255)', 'answer TEXT', 'course_id VARCHAR(255)',
+  ],
   primaryKey: ['answer_id'],
   indexes: [
     ['AnswerIdxAns', 'answer(255)'],
     ['AnswerIdxProbId', 'problem_id'],
     ['AnswerIdxCourseID', 'course_id'],
   ],
-};
+});
 
-export const CorrectMap: TableDef = {
+export const CorrectMap = defineTable({
   name: 'CorrectMap',
   database: 'Edx',
-  columns: cols(`correct_map_id UUID, answer_identifier TEXT, correctness VARCHAR255, npoints DOUBLE, msg TEXT,
-    hint TEXT, hintmode VARCHAR255, queuestate TEXT`),
+  columns: [
+    'correct_map_id VARCHAR(40)', 'answer_identifier TEXT', 'correctness VARCHAR(255)', 'npoints DOUBLE',
+    'msg TEXT', 'hint TEXT', 'hintmode VARCHAR(255)', 'queuestate TEXT',
+  ],
   primaryKey: ['correct_map_id'],
   indexes: [['CorrectMapIdxAnsId', 'answer_identifier(255)']],
-};
+});
 
-export const InputState: TableDef = {
+export const InputState = defineTable({
   name: 'InputState',
   database: 'Edx',
-  columns: cols('input_state_id UUID, problem_id VARCHAR255, state TEXT'),
+  columns: [
+    'input_state_id VARCHAR(40)', 'problem_id VARCHAR(255)', 'state TEXT',
+  ],
   primaryKey: ['input_state_id'],
   indexes: [['InputStateIdxProbId', 'problem_id']],
-};
+});
 
-export const State: TableDef = {
+export const State = defineTable({
   name: 'State',
   database: 'Edx',
   // change: seed is INT (problem seeds exceed TINYINT's 127; the reference lost them in strict mode).
-  columns: cols(`state_id UUID, seed INT, done VARCHAR255, problem_id VARCHAR255, student_answer UUID,
-    correct_map UUID, input_state UUID`),
+  columns: [
+    'state_id VARCHAR(40)', 'seed INT', 'done VARCHAR(255)', 'problem_id VARCHAR(255)',
+    'student_answer VARCHAR(40)', 'correct_map VARCHAR(40)', 'input_state VARCHAR(40)',
+  ],
   primaryKey: ['state_id'],
   indexes: [['StateIdxProbId', 'problem_id']],
   links: {
@@ -165,70 +121,81 @@ export const State: TableDef = {
     correct_map: ['CorrectMap', 'correct_map_id'],
     input_state: ['InputState', 'input_state_id'],
   },
-};
+});
 
 // change: Account and EventIp are written straight to EdxPrivate (decisions.md §8); no temp copies in Edx.
-export const Account: TableDef = {
+export const Account = defineTable({
   name: 'Account',
   database: 'EdxPrivate',
-  columns: cols(`account_id UUID, screen_name TEXT, name TEXT, anon_screen_name TEXT, mailing_address TEXT,
-    zipcode VARCHAR255, country VARCHAR255, gender VARCHAR255, year_of_birth INT, level_of_education VARCHAR255,
-    goals TEXT, honor_code TINYINT, terms_of_service TINYINT, course_id TEXT, enrollment_action VARCHAR255,
-    email TEXT, receive_emails VARCHAR255`),
+  columns: [
+    'account_id VARCHAR(40)', 'screen_name TEXT', 'name TEXT', 'anon_screen_name TEXT', 'mailing_address TEXT',
+    'zipcode VARCHAR(255)', 'country VARCHAR(255)', 'gender VARCHAR(255)', 'year_of_birth INT',
+    'level_of_education VARCHAR(255)', 'goals TEXT', 'honor_code TINYINT', 'terms_of_service TINYINT',
+    'course_id TEXT', 'enrollment_action VARCHAR(255)', 'email TEXT', 'receive_emails VARCHAR(255)',
+  ],
   primaryKey: ['account_id'],
   indexes: [
     ['AccountIdxAnonScreenName', 'anon_screen_name(40)'],
     ['AccountIdxScreenName', 'screen_name(255)'],
   ],
-};
+});
 
-export const EventIp: TableDef = {
+export const EventIp = defineTable({
   name: 'EventIp',
   database: 'EdxPrivate',
   // change: event_ip is VARCHAR(255) (the production varchar(16) could not hold IPv6).
-  columns: cols('event_table_id UUID, event_ip VARCHAR255'),
+  columns: [
+    'event_table_id VARCHAR(40)', 'event_ip VARCHAR(255)',
+  ],
   primaryKey: ['event_table_id'],
   indexes: [],
   links: { event_table_id: ['EdxTrackEvent', '_id'] },
-};
+});
 
-export const ABExperiment: TableDef = {
+export const ABExperiment = defineTable({
   name: 'ABExperiment',
   database: 'Edx',
-  columns: cols(`event_table_id UUID, event_type VARCHAR255, anon_screen_name UUID, group_id INT,
-    group_name VARCHAR255, partition_id INT, partition_name VARCHAR255, child_module_id VARCHAR255,
-    resource_display_name VARCHAR255, cohort_id INT, cohort_name VARCHAR255, course_display_name VARCHAR255`),
+  columns: [
+    'event_table_id VARCHAR(40)', 'event_type VARCHAR(255)', 'anon_screen_name VARCHAR(40)', 'group_id INT',
+    'group_name VARCHAR(255)', 'partition_id INT', 'partition_name VARCHAR(255)',
+    'child_module_id VARCHAR(255)', 'resource_display_name VARCHAR(255)', 'cohort_id INT',
+    'cohort_name VARCHAR(255)', 'course_display_name VARCHAR(255)',
+  ],
   primaryKey: ['event_table_id'],
   indexes: [['ABExperimentIdxAnon', 'anon_screen_name']],
   links: { event_table_id: ['EdxTrackEvent', '_id'] },
-};
+});
 
-export const OpenAssessment: TableDef = {
+export const OpenAssessment = defineTable({
   name: 'OpenAssessment',
   database: 'Edx',
-  columns: cols(`event_table_id UUID, event_type VARCHAR255, anon_screen_name UUID, score_type VARCHAR255,
-    submission_uuid VARCHAR255, edx_anon_id TEXT, time DATETIME, time_aux DATETIME,
-    course_display_name VARCHAR255, resource_display_name VARCHAR255, resource_id VARCHAR255,
-    submission_text MEDIUMTEXT, feedback_text MEDIUMTEXT, comment_text MEDIUMTEXT, attempt_num INT,
-    options VARCHAR255, corrections TEXT, points TEXT`),
+  columns: [
+    'event_table_id VARCHAR(40)', 'event_type VARCHAR(255)', 'anon_screen_name VARCHAR(40)',
+    'score_type VARCHAR(255)', 'submission_uuid VARCHAR(255)', 'edx_anon_id TEXT', 'time DATETIME(6) NULL',
+    'time_aux DATETIME(6) NULL', 'course_display_name VARCHAR(255)', 'resource_display_name VARCHAR(255)',
+    'resource_id VARCHAR(255)', 'submission_text MEDIUMTEXT', 'feedback_text MEDIUMTEXT',
+    'comment_text MEDIUMTEXT', 'attempt_num INT', 'options VARCHAR(255)', 'corrections TEXT', 'points TEXT',
+  ],
   primaryKey: ['event_table_id'],
   indexes: [
     ['OpenAssessmentIdxAnon', 'anon_screen_name'],
     ['OpenAssessmentIdxCourse', 'course_display_name'],
   ],
   links: { event_table_id: ['EdxTrackEvent', '_id'] },
-};
+});
 
-export const LoadInfo: TableDef = {
+export const LoadInfo = defineTable({
   name: 'LoadInfo',
   database: 'Edx',
-  columns: cols('load_info_id UUID, load_date_time DATETIME, load_file TEXT'),
+  columns: [
+    'load_info_id VARCHAR(40)', 'load_date_time DATETIME(6) NULL', 'load_file TEXT',
+  ],
   primaryKey: ['load_info_id'],
   indexes: [],
-};
+});
 
 /** Every table, in the order their DDL is written (as the reference: aux tables first, main last). */
-export const ALL_TABLES: readonly TableDef[] = [
+export const ALL_TABLES: readonly WarehouseTable[] = [
   Answer,
   CorrectMap,
   InputState,
@@ -241,39 +208,16 @@ export const ALL_TABLES: readonly TableDef[] = [
   EdxTrackEvent,
 ];
 
-export const TABLES: Readonly<Record<TableName, TableDef>> = Object.fromEntries(
+export const TABLES: Readonly<Record<TableName, WarehouseTable>> = Object.fromEntries(
   ALL_TABLES.map((t) => [t.name, t]),
-) as Record<TableName, TableDef>;
+) as Record<TableName, WarehouseTable>;
 
 /**
- * The real database names behind the logical `Edx` and `EdxPrivate` (tests and side-by-side
- * warehouses use other names; `--edx-db`/`--private-db` on every tool that touches a database).
+ * EdxPrivate.Keys: the forum key (SHA2-224 hex of the passphrase), one row. Made by `edx-csvload
+ * --init` beside the routines that read it (routines.ts), not by the transform: not in ALL_TABLES.
  */
-export type DatabaseNames = Readonly<Record<Database, string>>;
-export const DEFAULT_DATABASES: DatabaseNames = { Edx: 'Edx', EdxPrivate: 'EdxPrivate' };
-
-/** `Edx.EdxTrackEvent` */
-export const qualifiedName = (t: TableDef, names: DatabaseNames = DEFAULT_DATABASES): string =>
-  `${names[t.database]}.${t.name}`;
-
-/** Map from column name to its position, per table. */
-export function columnIndex(t: TableDef): Readonly<Record<string, number>> {
-  const cached = indexCache.get(t);
-  if (cached) return cached;
-  const idx: Record<string, number> = Object.create(null);
-  t.columns.forEach((c, i) => (idx[c.name] = i));
-  indexCache.set(t, idx);
-  return idx;
-}
-const indexCache = new Map<TableDef, Record<string, number>>();
-
-/** A row with every column at its empty value (a fresh copy each call). */
-export function emptyRow(t: TableDef): (string | number | null)[] {
-  let template = emptyCache.get(t);
-  if (!template) {
-    template = t.columns.map((c) => TYPES[c.type].empty);
-    emptyCache.set(t, template);
-  }
-  return template.slice();
-}
-const emptyCache = new Map<TableDef, (string | number | null)[]>();
+export const Keys = defineTable({
+  name: 'Keys',
+  database: 'EdxPrivate',
+  columns: ["forumKey VARCHAR(255) DEFAULT ''"],
+});

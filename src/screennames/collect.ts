@@ -2,15 +2,13 @@
 // in EdxTrackEvent (operations.md §7, §9.4-9.6). The lines are read and decoded by the
 // transform's own functions, so every line variant it accepts (logger prefixes, NUL padding,
 // truncated or broken lines whose username is rescued) gives the same username here.
-import { readLineBatches, readLines } from '../io/input.js';
+import { inputError, readLineBatches, readLines } from '../io/input.js';
 import { decodeLine, type Record_ } from '../tracklog/decode.js';
 import { decodeEventField } from '../transform/decode-event.js';
 import { handlerFor } from '../transform/dispatch.js';
 import { loginAjax, loginAjaxEmails } from '../transform/families/navigation.js';
 import { H, anonScreenName } from '../core/values.js';
 
-/** An input that could not be read to its end (missing, unreadable, not valid gzip, …). */
-export class InputError extends Error {}
 
 export interface CollectOptions {
   /** Keep only the lines (as read) it accepts: --match / --regex. */
@@ -37,15 +35,6 @@ export interface CollectStats {
   withoutName: number;
   /** /login_ajax events whose row holds the hash of the posted e-mail instead. */
   loginAjax: number;
-}
-
-/** The message for an input that failed; stdin is '-', as in edx-json2sql's reports. */
-function describe(path: string, e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  const why: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' };
-  if (err.code && why[err.code]) return `${path}: ${why[err.code]}`;
-  const msg = err.message ?? String(e);
-  return msg.startsWith(`${path}: `) ? msg : `${path}: ${msg}`; // read.ts names the file in some
 }
 
 /**
@@ -109,7 +98,7 @@ export class ScreenNameCollector {
     if (!this.names.has(printed)) this.names.set(printed, anonScreenName(username));
   }
 
-  /** All lines of a file or stdin ('-'), gzip or not; InputError when it cannot be read to its end. */
+  /** All lines of a file or stdin ('-'), gzip or not; an InputError (io/input.ts) when it cannot be read to its end. */
   async addInput(path: string): Promise<void> {
     const batches = readLineBatches(path)[Symbol.asyncIterator]();
     let lineNo = 0;
@@ -118,7 +107,7 @@ export class ScreenNameCollector {
       try {
         next = await batches.next();
       } catch (e) {
-        throw new InputError(describe(path, e));
+        throw inputError(path, e);
       }
       if (next.done) return;
       for (const raw of next.value) this.line(path, ++lineNo, raw);
@@ -156,7 +145,7 @@ export async function* namesFrom(path: string): AsyncGenerator<string> {
       try {
         next = await lines.next();
       } catch (e) {
-        throw new InputError(describe(path, e));
+        throw inputError(path, e);
       }
       if (next.done) return;
       yield next.value.text;

@@ -5,9 +5,10 @@
 // copy wins, as in edx-csvload's LOAD DATA … REPLACE, so both paths give the same warehouse even
 // where copies of a line differ (downtime_for, load_info_fk of overlapping files).
 import type { Writable } from 'node:stream';
-import { createAllTables, createDatabases, dropAllTables, ensureQuarterPartition } from '../schema/ddl.js';
+import { columnList, createAllTables, createDatabases, dropAllTables, ensureQuarterPartition, qualifiedName } from '../schema/ddl.js';
 import { initialQuarters } from '../schema/quarters.js';
-import { columnIndex, qualifiedName, DEFAULT_DATABASES, LoadInfo, type DatabaseNames, type TableDef } from '../schema/tables.js';
+import { LoadInfo } from '../schema/tables.js';
+import { DEFAULT_DATABASES, type DatabaseNames, type TableDef } from '../schema/table.js';
 import { RowText, type Literal } from '../schema/row-text.js';
 import type { Row, RowWriter, Source } from '../schema/rows.js';
 import { write } from '../io/write.js';
@@ -130,7 +131,7 @@ export class SqlScriptWriter implements RowWriter {
   write(row: Row): Promise<void> | void {
     const table = row.table;
     if (table.partitionedByQuarter) {
-      const quarter = row.values[columnIndex(table).quarter] as string;
+      const quarter = row.values[table.position.quarter] as string;
       if (!this.quarters.has(quarter)) {
         this.quarters.add(quarter);
         if (INITIAL_QUARTERS.has(quarter)) return this.add(table, row); // the table is created with it
@@ -157,10 +158,9 @@ export class SqlScriptWriter implements RowWriter {
   }
 
   private startStatements(table: TableDef): PendingStatement {
-    const cols = table.columns.map((c) => c.name).join(',');
     const p = new PendingStatement(
       new RowText(table, sqlLiteralIn(table)),
-      `REPLACE INTO ${qualifiedName(table, this.names)} (${cols}) VALUES\n(`,
+      `REPLACE INTO ${qualifiedName(table, this.names)} (${columnList(table)}) VALUES\n(`,
       ');\n',
     );
     this.pending.set(table, p);

@@ -1,6 +1,6 @@
 // One event (one input line) while it is transformed: its record, its decoded `event`, the
 // common main row, and the rows it emits. Handlers (families/*.ts) work on this.
-import type { TableDef } from '../schema/tables.js';
+import type { ColumnOf, TableDef } from '../schema/table.js';
 import { EdxTrackEvent } from '../schema/tables.js';
 import type { EventIds } from './ids.js';
 import type { Modulestore } from '../modulestore/display-names.js';
@@ -8,11 +8,14 @@ import { RowBuilder } from './row.js';
 import { firstHash, sanitize } from '../core/values.js';
 import { decodeEventField, type DecodedEvent } from './decode-event.js';
 
+/** A row of EdxTrackEvent being built. */
+export type MainRow = RowBuilder<ColumnOf<typeof EdxTrackEvent>>;
+
 export class TrackEvent {
   /** Rows of other tables, in the order handlers made them. */
   readonly aux: RowBuilder[] = [];
   /** Main rows; when a handler emits none, the common row is emitted once. */
-  readonly mainRows: RowBuilder[] = [];
+  readonly mainRows: MainRow[] = [];
   readonly warnings: string[] = [];
   private decoded?: DecodedEvent;
   private firstMainId?: string;
@@ -23,7 +26,7 @@ export class TrackEvent {
     readonly record: Record<string, unknown>,
     /** The type the event is dispatched on (event_type, or `name` for mobile events). */
     readonly type: string,
-    readonly main: RowBuilder,
+    readonly main: MainRow,
     readonly ids: EventIds,
     readonly modulestore: Modulestore,
     /** Course id handlers use for Answer.course_id etc. (transform.md §4.6 Step B). */
@@ -59,7 +62,7 @@ export class TrackEvent {
   }
 
   /** Emit a main row (a copy of `row`, default the common row) and return the copy. */
-  emitMain(row: RowBuilder = this.main): RowBuilder {
+  emitMain(row: MainRow = this.main): MainRow {
     const copy = row.clone();
     copy.set('_id', this.mainRows.length === 0 ? this.mainId : this.ids.rowId(EdxTrackEvent.name, this.mainRows.length));
     this.mainRows.push(copy);
@@ -67,7 +70,7 @@ export class TrackEvent {
   }
 
   /** Add a row to an auxiliary table; its first column gets a derived id, which is returned. */
-  addAux(table: TableDef, fill: (row: RowBuilder) => void): string {
+  addAux<N extends string>(table: TableDef<N>, fill: (row: RowBuilder<N>) => void): string {
     this.auxCounters ??= new Map();
     const n = this.auxCounters.get(table.name) ?? 0;
     this.auxCounters.set(table.name, n + 1);
@@ -80,7 +83,7 @@ export class TrackEvent {
   }
 
   /** Add a row keyed by the first main row's _id (ABExperiment, OpenAssessment). */
-  addKeyedAux(table: TableDef, fill: (row: RowBuilder) => void): void {
+  addKeyedAux<N extends string>(table: TableDef<N>, fill: (row: RowBuilder<N>) => void): void {
     const row = new RowBuilder(table);
     row.set(table.columns[0].name, this.mainId);
     fill(row);
@@ -97,7 +100,7 @@ export class TrackEvent {
   }
 
   /** The reference's setResourceDisplayName: only changes the column when a name is found. */
-  setResourceDisplayName(row: RowBuilder, s: unknown): void {
+  setResourceDisplayName(row: MainRow, s: unknown): void {
     const name = this.displayNameOf(s);
     if (name !== undefined) row.set('resource_display_name', name);
   }

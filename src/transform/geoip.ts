@@ -8,6 +8,8 @@ import { Reader, type CountryResponse } from 'maxmind';
 import countries from 'i18n-iso-countries';
 import ipaddr from 'ipaddr.js';
 import { ipv4Number } from './ipv4.js';
+import { ToolError } from '../core/errors.js';
+import { readFailure } from '../io/input.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,9 +32,19 @@ export class CountryLookup {
   private codes: string[] = [];
 
   constructor(file: string = BUNDLED_GEOIP()) {
-    // Records decoded once per data offset: a country database holds a few hundred distinct
-    // records, and decoding one cost as much as finding it.
-    this.reader = new Reader<CountryRecord>(readFileSync(file), { cache: new Map() });
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw new ToolError(`cannot read the country database ${file}: ${readFailure(e)}`);
+    }
+    try {
+      // Records decoded once per data offset: a country database holds a few hundred distinct
+      // records, and decoding one cost as much as finding it.
+      this.reader = new Reader<CountryRecord>(bytes, { cache: new Map() });
+    } catch (e) {
+      throw new ToolError(`${file} is not a MaxMind-format country database (${(e as Error).message})`);
+    }
   }
 
   country(ip: string): string {

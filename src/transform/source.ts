@@ -9,7 +9,7 @@ import { decodeLine, rescueFromRecord, rescueOrReject } from '../tracklog/decode
 import { parseEventTime, formatGap, type EventTime } from '../tracklog/time.js';
 import { courseColumns } from './course.js';
 import { dispatch } from './dispatch.js';
-import { TrackEvent } from './event.js';
+import { TrackEvent, type MainRow } from './event.js';
 import type { CountryLookup } from './geoip.js';
 import { eventIds, type EventIds } from './ids.js';
 import type { Modulestore } from '../modulestore/display-names.js';
@@ -265,7 +265,7 @@ export class SourceTransformer {
     }
   }
 
-  private trackEvent(record: Record<string, unknown>, type: string, main: RowBuilder, ids: EventIds, course: string | null, anon: string) {
+  private trackEvent(record: Record<string, unknown>, type: string, main: MainRow, ids: EventIds, course: string | null, anon: string) {
     return new TrackEvent(record, type, main, ids, this.opts.modulestore, course, anon, this.rawLine);
   }
 }

@@ -2,23 +2,24 @@
 // Edx.EdxProblem and Edx.EdxVideo from the modulestore, Edx.UserCountry from the clickstream.
 // Column names, order and types are the ones the original's weekly jobs created (modulestoreToSQL,
 // cronRefreshUserCountryTable), so existing queries keep working; each change says why.
-import { columns, type DerivedTable } from '../derived.js';
+import { defineTable } from '../table.js';
 
-export const CourseInfo: DerivedTable = {
+export const CourseInfo = defineTable({
   name: 'CourseInfo',
   database: 'Edx',
-  columns: columns(`
-    course_display_name VARCHAR(255),
-    course_catalog_name VARCHAR(255) NULL,
-    academic_year INT NULL,
-    quarter VARCHAR(7) NULL,
-    is_internal INT NULL,
-    enrollment_start DATETIME NULL,
-    start_date DATETIME NULL,
-    enrollment_end DATETIME NULL,
-    end_date DATETIME NULL,
-    grade_policy TEXT NULL,
-    certs_policy TEXT NULL`),
+  columns: [
+    'course_display_name VARCHAR(255)',
+    'course_catalog_name VARCHAR(255) NULL',
+    'academic_year INT NULL',
+    'quarter VARCHAR(7) NULL',
+    'is_internal INT NULL',
+    'enrollment_start DATETIME NULL',
+    'start_date DATETIME NULL',
+    'enrollment_end DATETIME NULL',
+    'end_date DATETIME NULL',
+    'grade_policy TEXT NULL',
+    'certs_policy TEXT NULL',
+  ],
   // change: course_display_name NOT NULL and the primary key (was nullable, no key): one row per course
   primaryKey: ['course_display_name'],
   indexes: [
@@ -28,32 +29,33 @@ export const CourseInfo: DerivedTable = {
     ['CourseInfoStartIdx', 'start_date'],
     ['CourseInfoEndIdx', 'end_date'],
   ],
-};
+});
 
 // Ids, course names and uris are what the clickstream joins on (EdxTrackEvent.problem_id,
 // video_id, course_display_name are VARCHAR(255)): a cut id would join with nothing, so they are
 // as wide as the columns they join with.
-export const EdxProblem: DerivedTable = {
+export const EdxProblem = defineTable({
   name: 'EdxProblem',
   database: 'Edx',
-  columns: columns(`
-    problem_id VARCHAR(255) NULL,
-    problem_display_name VARCHAR(255) NULL,
-    course_display_name VARCHAR(255) NULL,
-    problem_text LONGTEXT NULL,
-    date VARCHAR(50) NULL,
-    weight DOUBLE NULL,
-    revision VARCHAR(10) NULL,
-    max_attempts INT NULL,
-    trackevent_hook VARCHAR(255) NULL,
-    vertical_uri VARCHAR(255) NULL,
-    problem_idx INT NULL,
-    sequential_uri VARCHAR(255) NULL,
-    vertical_idx INT NULL,
-    chapter_uri VARCHAR(255) NULL,
-    sequential_idx INT NULL,
-    chapter_idx INT NULL,
-    staff_only TINYINT NULL`),
+  columns: [
+    'problem_id VARCHAR(255) NULL',
+    'problem_display_name VARCHAR(255) NULL',
+    'course_display_name VARCHAR(255) NULL',
+    'problem_text LONGTEXT NULL',
+    'date VARCHAR(50) NULL',
+    'weight DOUBLE NULL',
+    'revision VARCHAR(10) NULL',
+    'max_attempts INT NULL',
+    'trackevent_hook VARCHAR(255) NULL',
+    'vertical_uri VARCHAR(255) NULL',
+    'problem_idx INT NULL',
+    'sequential_uri VARCHAR(255) NULL',
+    'vertical_idx INT NULL',
+    'chapter_uri VARCHAR(255) NULL',
+    'sequential_idx INT NULL',
+    'chapter_idx INT NULL',
+    'staff_only TINYINT NULL',
+  ],
   // change: problem_id VARCHAR(255) (was 32: block ids of the split store and url_names are longer);
   //   problem_display_name, course_display_name VARCHAR(255) (were 100: course-v1 ids and display
   //   names are longer); trackevent_hook and the uris VARCHAR(255) (were 200), see above;
@@ -64,42 +66,44 @@ export const EdxProblem: DerivedTable = {
     ['EdxProblemHookIdx', 'trackevent_hook'],
     ['EdxProblemIdIdx', 'problem_id'],
   ],
-};
+});
 
-export const EdxVideo: DerivedTable = {
+export const EdxVideo = defineTable({
   name: 'EdxVideo',
   database: 'Edx',
-  columns: columns(`
-    video_id VARCHAR(255) NULL,
-    video_display_name VARCHAR(255) NULL,
-    course_display_name VARCHAR(255) NULL,
-    video_uri TEXT NULL,
-    video_code TEXT NULL,
-    trackevent_hook VARCHAR(255) NULL,
-    vertical_uri VARCHAR(255) NULL,
-    video_idx INT NULL,
-    sequential_uri VARCHAR(255) NULL,
-    vertical_idx INT NULL,
-    chapter_uri VARCHAR(255) NULL,
-    sequential_idx INT NULL,
-    chapter_idx INT NULL`),
+  columns: [
+    'video_id VARCHAR(255) NULL',
+    'video_display_name VARCHAR(255) NULL',
+    'course_display_name VARCHAR(255) NULL',
+    'video_uri TEXT NULL',
+    'video_code TEXT NULL',
+    'trackevent_hook VARCHAR(255) NULL',
+    'vertical_uri VARCHAR(255) NULL',
+    'video_idx INT NULL',
+    'sequential_uri VARCHAR(255) NULL',
+    'vertical_idx INT NULL',
+    'chapter_uri VARCHAR(255) NULL',
+    'sequential_idx INT NULL',
+    'chapter_idx INT NULL',
+  ],
   // change: widths as EdxProblem's (video_id was 32, names 100, hook and uris 200), and indexes.
   indexes: [
     ['EdxVideoCourseIdx', 'course_display_name'],
     ['EdxVideoHookIdx', 'trackevent_hook'],
     ['EdxVideoIdIdx', 'video_id'],
   ],
-};
+});
 
-export const UserCountry: DerivedTable = {
+export const UserCountry = defineTable({
   name: 'UserCountry',
   database: 'Edx',
   // The column order of cronRefreshUserCountryTable.py (the weekly job), not createEmptyEdxDbs.sql's.
-  columns: columns(`
-    anon_screen_name VARCHAR(40) DEFAULT '',
-    two_letter_country VARCHAR(2) DEFAULT '',
-    three_letter_country VARCHAR(3) DEFAULT '',
-    country VARCHAR(255) DEFAULT ''`),
+  columns: [
+    "anon_screen_name VARCHAR(40) DEFAULT ''",
+    "two_letter_country VARCHAR(2) DEFAULT ''",
+    "three_letter_country VARCHAR(3) DEFAULT ''",
+    "country VARCHAR(255) DEFAULT ''",
+  ],
   // change: utf8mb4 InnoDB (was latin1 MyISAM); the primary key (one row per user per country,
   //   which the original only promised), and with it no separate index on anon_screen_name.
   primaryKey: ['anon_screen_name', 'three_letter_country'],
@@ -108,4 +112,4 @@ export const UserCountry: DerivedTable = {
     ['UserCountryIdx2LtrCntry', 'two_letter_country'],
     ['UserCountryIdxCntry', 'country'],
   ],
-};
+});

@@ -1,33 +1,34 @@
 // EdxForum.contents: the forum posts (threads and comments), anonymised (operations.md §10.7, §7),
 // in the layout the original's forum extractor created at every refresh.
-import { columns, type DerivedTable } from '../derived.js';
+import { defineTable } from '../table.js';
 
-export const ForumContents: DerivedTable = {
+export const ForumContents = defineTable({
   name: 'contents',
   database: 'EdxForum',
-  columns: columns(`
-    forum_post_id VARCHAR(40) DEFAULT 'unavailable',
-    anon_screen_name VARCHAR(40) DEFAULT 'anon_screen_name_redacted',
-    type VARCHAR(20) DEFAULT '',
-    anonymous VARCHAR(10) DEFAULT '',
-    anonymous_to_peers VARCHAR(10) DEFAULT '',
-    at_position_list VARCHAR(200) DEFAULT '',
-    forum_uid VARCHAR(40) DEFAULT '',
-    body MEDIUMTEXT,
-    course_display_name VARCHAR(255) DEFAULT '',
-    created_at DATETIME NULL,
-    votes TEXT,
-    count INT DEFAULT 0,
-    down_count INT DEFAULT 0,
-    up_count INT DEFAULT 0,
-    up TEXT NULL,
-    down TEXT NULL,
-    comment_thread_id VARCHAR(255) NULL,
-    parent_id VARCHAR(255) NULL,
-    parent_ids VARCHAR(255) NULL,
-    sk VARCHAR(255) NULL,
-    confusion VARCHAR(20) DEFAULT '',
-    happiness VARCHAR(20) DEFAULT ''`),
+  columns: [
+    "forum_post_id VARCHAR(40) DEFAULT 'unavailable'",
+    "anon_screen_name VARCHAR(40) DEFAULT 'anon_screen_name_redacted'",
+    "type VARCHAR(20) DEFAULT ''",
+    "anonymous VARCHAR(10) DEFAULT ''",
+    "anonymous_to_peers VARCHAR(10) DEFAULT ''",
+    "at_position_list VARCHAR(200) DEFAULT ''",
+    "forum_uid VARCHAR(40) DEFAULT ''",
+    'body MEDIUMTEXT',
+    "course_display_name VARCHAR(255) DEFAULT ''",
+    'created_at DATETIME NULL',
+    'votes TEXT',
+    'count INT DEFAULT 0',
+    'down_count INT DEFAULT 0',
+    'up_count INT DEFAULT 0',
+    'up TEXT NULL',
+    'down TEXT NULL',
+    'comment_thread_id VARCHAR(255) NULL',
+    'parent_id VARCHAR(255) NULL',
+    'parent_ids VARCHAR(255) NULL',
+    'sk VARCHAR(255) NULL',
+    "confusion VARCHAR(20) DEFAULT ''",
+    "happiness VARCHAR(20) DEFAULT ''",
+  ],
   // change: InnoDB utf8mb4 (was MyISAM); forum_post_id (the document's ObjectId) is the primary
   //   key (there was none); body MEDIUMTEXT (was TEXT: a post over 64 KiB failed the insert);
   //   course_display_name VARCHAR(255) (was 100: course-v1 ids are longer); created_at NULL
@@ -40,4 +41,4 @@ export const ForumContents: DerivedTable = {
     ['contentsThreadIdx', 'comment_thread_id'],
     ['contentsCreatedIdx', 'created_at'],
   ],
-};
+});

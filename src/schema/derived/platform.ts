@@ -6,7 +6,7 @@
 // stopped a duplicate. Each table here has the key its source guarantees, so a duplicate is an
 // error instead of a silent extra row (§13 items 7 and 10). Where a primary key starts with the
 // column of one of the original's indexes, that index is left out (the key serves its queries).
-import { columns, type DerivedTable } from '../derived.js';
+import { defineTable } from '../table.js';
 
 /**
  * The edxapp tables the edxprod job copies from a platform dump (§10.1), each as the dump
@@ -29,52 +29,68 @@ export const PLATFORM_TABLES: readonly { name: string; required: boolean }[] = [
 ];
 
 /** Active enrollments of registered users (§10.1; §13 item 11: the original kept nonregistered users). */
-export const TrueCourseEnrollment: DerivedTable = {
+export const TrueCourseEnrollment = defineTable({
   name: 'true_courseenrollment',
   database: 'edxprod',
-  columns: columns('user_id INT, course_display_name VARCHAR(255), created DATETIME NULL, mode VARCHAR(100)'),
+  columns: [
+    'user_id INT',
+    'course_display_name VARCHAR(255)',
+    'created DATETIME NULL',
+    'mode VARCHAR(100)',
+  ],
   // change: primary key (unique in student_courseenrollment); it replaces true_courseenrollment_uid
   primaryKey: ['user_id', 'course_display_name'],
   indexes: [
     ['true_courseenrollment_course_id', 'course_display_name'],
     ['true_courseenrollment_created', 'created'],
   ],
-};
+});
 
 /** Every LTI id (anonymous_user_id) with the global LTI id of the same learner (course_id ''). */
-export const Lti2GlobalLti: DerivedTable = {
+export const Lti2GlobalLti = defineTable({
   name: 'Lti2GlobalLti',
   database: 'edxprod',
-  columns: columns('course_dependent_lti_id VARCHAR(32), global_lti_id VARCHAR(32)'),
+  columns: [
+    'course_dependent_lti_id VARCHAR(32)',
+    'global_lti_id VARCHAR(32)',
+  ],
   // change: primary key (anonymous_user_id is unique); it replaces lti2global_local_lti_idx
   primaryKey: ['course_dependent_lti_id', 'global_lti_id'],
   indexes: [['lti2global_global_id_idx', 'global_lti_id']],
-};
+});
 
 /** Every LTI id with its learner's anon_screen_name (NULL: no such learner in auth_user). */
-export const Lti2Anon: DerivedTable = {
+export const Lti2Anon = defineTable({
   name: 'Lti2Anon',
   database: 'edxprod',
-  columns: columns('lti_id VARCHAR(32), anon_screen_name VARCHAR(40) NULL'),
+  columns: [
+    'lti_id VARCHAR(32)',
+    'anon_screen_name VARCHAR(40) NULL',
+  ],
   // change: primary key lti_id, one row per LTI id (the original had one per UserGrade row of
   // the learner, §13 item 10); it replaces ltianon_lti_idx
   primaryKey: ['lti_id'],
   indexes: [['ltianon_anon_idx', 'anon_screen_name']],
-};
+});
 
 /**
  * One row per certificate of a learner, or one row with '' and 0 for a learner without any
  * (auth_user ⟕ certificates_generatedcertificate, §10.5). anon_screen_name is the hash the
  * clickstream stores for the username.
  */
-export const UserGrade: DerivedTable = {
+export const UserGrade = defineTable({
   name: 'UserGrade',
   database: 'EdxPrivate',
-  columns: columns(
-    "name VARCHAR(255) DEFAULT '', screen_name VARCHAR(255) DEFAULT '', grade DOUBLE DEFAULT 0, " +
-      "course_id VARCHAR(255) DEFAULT '', distinction TINYINT DEFAULT 0, status VARCHAR(50) DEFAULT '', " +
-      "user_int_id INT, anon_screen_name VARCHAR(40) DEFAULT ''",
-  ),
+  columns: [
+    "name VARCHAR(255) DEFAULT ''",
+    "screen_name VARCHAR(255) DEFAULT ''",
+    'grade DOUBLE DEFAULT 0',
+    "course_id VARCHAR(255) DEFAULT ''",
+    'distinction TINYINT DEFAULT 0',
+    "status VARCHAR(50) DEFAULT ''",
+    'user_int_id INT',
+    "anon_screen_name VARCHAR(40) DEFAULT ''",
+  ],
   // change: primary key (a learner has one certificate per course); it replaces GradesUIDIdx
   primaryKey: ['user_int_id', 'course_id'],
   indexes: [
@@ -88,20 +104,23 @@ export const UserGrade: DerivedTable = {
     ['UserGradeScreenNameIdx', 'screen_name'],
     ['GradesAnonIdx', 'anon_screen_name'],
   ],
-};
+});
 
 /**
  * Every learner's ids side by side: anon_screen_name, the platform's user id, and each of the
  * learner's LTI ids with its course and the learner's global LTI id (NULLs for a learner
  * without LTI ids). Distinct rows (§10.5).
  */
-export const LearnerIdXlation: DerivedTable = {
+export const LearnerIdXlation = defineTable({
   name: 'LearnerIdXlation',
   database: 'EdxPrivate',
-  columns: columns(
-    'anon_screen_name VARCHAR(40), user_int_id INT, lti_global_id VARCHAR(32) NULL, ' +
-      'lti_course_dependent_id VARCHAR(32) NULL, course_display_name VARCHAR(255) NULL',
-  ),
+  columns: [
+    'anon_screen_name VARCHAR(40)',
+    'user_int_id INT',
+    'lti_global_id VARCHAR(32) NULL',
+    'lti_course_dependent_id VARCHAR(32) NULL',
+    'course_display_name VARCHAR(255) NULL',
+  ],
   indexes: [
     ['anonIndx', 'anon_screen_name'],
     ['usrIntIndx', 'user_int_id'],
@@ -109,22 +128,32 @@ export const LearnerIdXlation: DerivedTable = {
     ['ltiCrsDpntIndx', 'lti_course_dependent_id'],
     ['crseIndx', 'course_display_name'],
   ],
-};
+});
 
 /** One row per graded module of a learner (a courseware_studentmodule row with a grade), §10.4. */
-export const ActivityGrade: DerivedTable = {
+export const ActivityGrade = defineTable({
   name: 'ActivityGrade',
   database: 'Edx',
-  columns: columns(
+  columns: [
     // change: activity_grade_id is the studentmodule row's id, BIGINT NOT NULL and the primary
     // key (was INT NULL, no key): a row modified again replaces its row instead of being appended
     // once more (§13 item 7), and edxapp's ids are BIGINT since Django's BigAutoField
-    'activity_grade_id BIGINT, student_id INT, course_display_name VARCHAR(255), ' +
-      'grade DOUBLE NULL, max_grade DOUBLE NULL, percent_grade DOUBLE NULL, ' +
-      "parts_correctness VARCHAR(50) NULL, answers VARCHAR(255) DEFAULT '', num_attempts INT DEFAULT -1, " +
-      'first_submit DATETIME NULL, last_submit DATETIME NULL, module_type VARCHAR(32), ' +
-      "anon_screen_name VARCHAR(40) DEFAULT '', resource_display_name VARCHAR(255) DEFAULT '', module_id VARCHAR(255) NULL",
-  ),
+    'activity_grade_id BIGINT',
+    'student_id INT',
+    'course_display_name VARCHAR(255)',
+    'grade DOUBLE NULL',
+    'max_grade DOUBLE NULL',
+    'percent_grade DOUBLE NULL',
+    'parts_correctness VARCHAR(50) NULL',
+    "answers VARCHAR(255) DEFAULT ''",
+    'num_attempts INT DEFAULT -1',
+    'first_submit DATETIME NULL',
+    'last_submit DATETIME NULL',
+    'module_type VARCHAR(32)',
+    "anon_screen_name VARCHAR(40) DEFAULT ''",
+    "resource_display_name VARCHAR(255) DEFAULT ''",
+    'module_id VARCHAR(255) NULL',
+  ],
   primaryKey: ['activity_grade_id'],
   // The indexes of createIndexForTable (§5.4).
   indexes: [
@@ -137,4 +166,4 @@ export const ActivityGrade: DerivedTable = {
     ['ActGrdResDispNmIdx', 'resource_display_name'],
     ['ActGrdNumAttemptsIdx', 'num_attempts'],
   ],
-};
+});

@@ -5,6 +5,7 @@ import { parseEventTime } from '../../tracklog/time.js';
 import { contextOf } from '../course.js';
 import type { TrackEvent } from '../event.js';
 import type { RowBuilder } from '../row.js';
+import type { ColumnOf } from '../../schema/table.js';
 import { entriesInLogOrder, int, isObject, text } from '../../core/values.js';
 
 const utc = (v: unknown) => parseEventTime(v)?.utc ?? null;
@@ -45,7 +46,8 @@ function responseText(v: unknown): string {
   return text(v);
 }
 
-type Fill = (r: RowBuilder, e: Record<string, unknown>, raw: string) => void;
+type AssessmentRow = RowBuilder<ColumnOf<typeof OpenAssessment>>;
+type Fill = (r: AssessmentRow, e: Record<string, unknown>, raw: string) => void;
 
 const FILLERS: Record<string, Fill> = {
   get_peer_submission: (r, e) =>
@@ -82,7 +84,7 @@ const FILLERS: Record<string, Fill> = {
     r.set('resource_display_name', `File ${text(e.fileType)}: ${text(e.fileName)} (${text(e.fileSize)})`),
 };
 
-function assess(r: RowBuilder, e: Record<string, unknown>): void {
+function assess(r: AssessmentRow, e: Record<string, unknown>): void {
   r.set('edx_anon_id', text(e.scorer_id))
     .set('comment_text', text(e.feedback))
     .set('submission_uuid', text(e.submission_uuid))

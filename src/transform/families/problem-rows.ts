@@ -1,8 +1,7 @@
 // Auxiliary rows of problem events (transform.md §7.10-§7.12): Answer, CorrectMap, InputState,
 // State; and the fan-out of main rows over them (one main row per item, §6.1 "N").
 import { Answer, CorrectMap, InputState, State } from '../../schema/tables.js';
-import type { TrackEvent } from '../event.js';
-import type { RowBuilder } from '../row.js';
+import type { MainRow, TrackEvent } from '../event.js';
 import { int, isObject, num, pystr, sanitize, text } from '../../core/values.js';
 
 export interface AnswerRef {
@@ -124,7 +123,7 @@ export function pushState(ev: TrackEvent, state: unknown): string[] {
  * correct map of that answer's input (alignMaps) and the i-th state; shorter lists leave '' (and
  * earlier values of problem_id stay, §6.1).
  */
-export function fanOut(ev: TrackEvent, row: RowBuilder, items: { answers?: AnswerRef[]; maps?: MapRef[]; states?: string[] }): void {
+export function fanOut(ev: TrackEvent, row: MainRow, items: { answers?: AnswerRef[]; maps?: MapRef[]; states?: string[] }): void {
   const answers = items.answers ?? [], states = items.states ?? [];
   const maps = alignMaps(answers, items.maps ?? []);
   const n = Math.max(answers.length, maps.length, states.length);

@@ -1,7 +1,6 @@
 // Problem events (transform.md §6.2 #4-#7, #19-#24, #36, §7.1-§7.4).
 import { Answer } from '../../schema/tables.js';
-import type { TrackEvent } from '../event.js';
-import type { RowBuilder } from '../row.js';
+import type { MainRow, TrackEvent } from '../event.js';
 import { int, isObject, num, text } from '../../core/values.js';
 import { fanOut, pushAnswers, pushCorrectMaps, pushQueryAnswers, pushState, type AnswerRef } from './problem-rows.js';
 
@@ -27,7 +26,7 @@ export function problemCheck(ev: TrackEvent): void {
  * A problem event's object and a copy of the common row with its problem_id and display name;
  * undefined (and a warning) when the event is not an object.
  */
-function problemEvent(ev: TrackEvent): { e: Record<string, unknown>; row: RowBuilder } | undefined {
+function problemEvent(ev: TrackEvent): { e: Record<string, unknown>; row: MainRow } | undefined {
   const e = ev.event;
   if (!isObject(e)) {
     ev.warn(`${ev.type} event is not an object`);
@@ -40,7 +39,7 @@ function problemEvent(ev: TrackEvent): { e: Record<string, unknown>; row: RowBui
 }
 
 /** A main row per item, or the row once when there are none (decisions.md §1). */
-function fanOutOrOne(ev: TrackEvent, row: RowBuilder, items: Parameters<typeof fanOut>[2]): void {
+function fanOutOrOne(ev: TrackEvent, row: MainRow, items: Parameters<typeof fanOut>[2]): void {
   fanOut(ev, row, items);
   if (ev.mainRows.length === 0) ev.emitMain(row);
 }
@@ -96,7 +95,7 @@ export function problemRescore(ev: TrackEvent): void {
   if (!p) return;
   const { e, row } = p;
   row.set('success', text(e.success)).set('attempts', int(e.attempts));
-  for (const score of ['orig_score', 'orig_total', 'new_score', 'new_total']) row.set(score, num(e[score]));
+  for (const score of ['orig_score', 'orig_total', 'new_score', 'new_total'] as const) row.set(score, num(e[score]));
   fanOutOrOne(ev, row, { maps: pushCorrectMaps(ev, e.correct_map) });
 }
 
