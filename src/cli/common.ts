@@ -117,6 +117,7 @@ export async function runTool<S extends OptionSpec>(
     }
     return (await body(args)) ?? EXIT_OK;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK; // reader went away (| head)
     if (e instanceof UsageError) {
       process.stderr.write(usageMessage(tool, e.message));
       return e.exitCode;

@@ -7,6 +7,7 @@ import { summaryLine, statsJson } from '../transform/stats.js';
 import type { RowWriter } from '../schema/rows.js';
 import type { Reject } from '../transform/source.js';
 import { write } from '../io/write.js';
+import { checkInputs, checkOutputDir, checkOutputFile } from '../io/paths.js';
 import { CappedReport } from '../io/capped-report.js';
 import { inputError } from '../io/input.js';
 
@@ -95,6 +96,11 @@ export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
     const inputs = positionals.length ? positionals : ['-'];
     if (values['drop-private'] && !values.drop) throw new UsageError('--drop-private goes with --drop');
+    // Every path is checked before anything is opened for writing (a slip must not cost an input).
+    checkInputs(inputs);
+    if (values.rejects) checkOutputFile('--rejects', values.rejects, inputs);
+    if (values.stats) checkOutputFile('--stats', values.stats, inputs);
+    if (values.csv) checkOutputDir('--csv', values.csv);
     const writer = await makeWriter(values, inputs);
     const rejectsFile = values.rejects ? createWriteStream(values.rejects) : undefined;
     const rejectsOnStderr = new CappedReport((m) => say(TOOL, m));

@@ -35,6 +35,7 @@ Exit status: 0 every job done; 1 a job failed (the jobs after it did not run); 2
 
 import { runTool, databaseName, databaseNames, say, UsageError, ToolError, write, DATABASE_OPTIONS, type OptionSpec } from './common.js';
 import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
+import { createPlatformViews } from '../mysql/init.js';
 import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
 import type { JobInputs } from '../refresh/job.js';
 import type { DatabaseNames } from '../schema/table.js';
@@ -114,6 +115,12 @@ export async function main(argv: string[]): Promise<number> {
             const why = e instanceof ToolError || (e as NodeJS.ErrnoException).code ? (e as Error).message : ((e as Error).stack ?? String(e));
             throw new ToolError(`${job.name}: FAILED: ${why}${later.length ? ` (not run: ${later.join(', ')})` : ''}`);
           }
+        }
+        // The views over the refreshed tables (a view cannot exist before its tables, --init may
+        // have run before the first refresh).
+        if (!values['dry-run']) {
+          const views = await createPlatformViews(conn, names);
+          if (!quiet && views.made.length) say(TOOL, `views ${views.made.join(', ')} are up to date`);
         }
       } finally {
         await conn.end().catch(() => undefined);

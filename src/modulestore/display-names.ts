@@ -82,13 +82,23 @@ export class Modulestore {
   }
 
   private keyOf(info: ModuleInfo): string {
-    if (info.category === 'course') return info.courseShortName;
-    if (/^[a-f0-9]{32}$/.test(info.name)) return info.name;
-    return `${info.courseShortName}_${info.category}_${info.name}`;
+    return Modulestore.keyOfBlock(info.courseShortName, info.category, info.name);
   }
 
   get size(): number {
     return this.byKey.size;
+  }
+
+  /** The module a lookup key names (a hash, a course short name, or course_category_name). */
+  module(key: string): ModuleInfo | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** The lookup key of a block named by its course short name, category and block name. */
+  static keyOfBlock(courseShortName: string, category: string, name: string): string {
+    if (category === 'course') return courseShortName;
+    if (/^[a-f0-9]{32}$/.test(name)) return name;
+    return `${courseShortName}_${category}_${name}`;
   }
 
   displayName(hash: string): string | undefined {

@@ -6,6 +6,10 @@ import { createAllTables, createDatabases, dropAllTables } from '../schema/ddl.j
 import { ALL_TABLES } from '../schema/tables.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { keysTable, ROUTINES, routineStatements } from '../schema/routines.js';
+import { neededDatabase, PLATFORM_VIEWS, RESEARCH_ROUTINES } from '../schema/research.js';
+
+/** What --init creates: the original's routines and views, and the research views. */
+const INIT_ROUTINES = [...ROUTINES, ...RESEARCH_ROUTINES];
 
 export class InitError extends Error {}
 
@@ -43,7 +47,7 @@ export async function initWarehouse(conn: Connection, opts: InitOptions): Promis
     say(`${existing.length} of ${ALL_TABLES.length} tables exist already and are kept (use --replace to drop and recreate them)`);
   }
   statements.push(...createDatabases(names), ...createAllTables(names), keysTable(names));
-  for (const r of ROUTINES) statements.push(...routineStatements(r, names));
+  for (const r of INIT_ROUTINES) statements.push(...routineStatements(r, names));
 
   let key: string | undefined;
   if (opts.forumPassphrase !== undefined) {
@@ -55,7 +59,7 @@ export async function initWarehouse(conn: Connection, opts: InitOptions): Promis
 
   if (opts.dryRun) {
     say(`dry run: would run ${statements.length} statements: create ${names.Edx} and ${names.EdxPrivate} if missing, ` +
-      `${ALL_TABLES.length} tables if missing, ${ROUTINES.length} routines and views` +
+      `${ALL_TABLES.length} tables if missing, ${INIT_ROUTINES.length} routines and views` +
       (key ? ', and set the forum key' : ''));
     return;
   }
@@ -84,5 +88,31 @@ export async function initWarehouse(conn: Connection, opts: InitOptions): Promis
     const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${keys} WHERE forumKey <> ''`);
     if (!Number(rows[0].n)) say('no forum key yet (--forum-key-file FILE sets it); idInt2Forum returns NULL until then');
   }
-  say(`${names.Edx} and ${names.EdxPrivate} are ready: ${ALL_TABLES.length} tables, ${ROUTINES.length} routines and views`);
+  const platform = await createPlatformViews(conn, names);
+  say(`${names.Edx} and ${names.EdxPrivate} are ready: ${ALL_TABLES.length} tables, ${INIT_ROUTINES.length} routines and views` +
+    (platform.made.length ? `, and the views ${platform.made.join(', ')}` : ''));
+}
+
+/**
+ * The views over the refresh's tables whose tables exist now (made or replaced), and those
+ * still waiting for a table (edx-refresh makes them after its jobs; --init when they exist).
+ */
+export async function createPlatformViews(conn: Connection, names: DatabaseNames): Promise<{ made: string[]; waiting: string[] }> {
+  const made: string[] = [];
+  const waiting: string[] = [];
+  for (const view of PLATFORM_VIEWS) {
+    let ready = true;
+    for (const [db, table] of view.needs) {
+      const [rows] = await conn.query<RowDataPacket[]>(
+        'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [neededDatabase(db, names), table]);
+      if (rows.length === 0) ready = false;
+    }
+    if (!ready) {
+      waiting.push(view.name);
+      continue;
+    }
+    for (const sql of routineStatements(view, names)) await conn.query(sql);
+    made.push(view.name);
+  }
+  return { made, waiting };
 }

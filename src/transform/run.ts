@@ -8,6 +8,7 @@ import { Modulestore } from '../modulestore/display-names.js';
 import type { RowWriter } from '../schema/rows.js';
 import { makeSource, SourceTransformer, type Reject } from './source.js';
 import { newStats, type RunStats } from './stats.js';
+import { OutputError } from '../core/errors.js';
 
 export interface RunOptions {
   inputs: string[];
@@ -22,6 +23,16 @@ export interface RunOptions {
   onSourceError: (name: string, error: Error, kept?: string) => void;
   /** Called about once a second with the stats so far (progress). */
   onProgress?: (stats: RunStats) => void;
+}
+
+/** Events and the tracking events dropped as noise (heartbeats, pings) so far. */
+const trackingCount = (s: RunStats) => s.events + s.filtered.heartbeat + s.filtered.ping;
+
+/** A source whose lines hold no tracking event at all. */
+export class NotATrackingLog extends Error {
+  constructor(lines: number) {
+    super(`not a tracking log: none of its ${lines} ${lines === 1 ? 'line is a tracking event' : 'lines is a tracking event'}`);
+  }
 }
 
 /** A line that is more than white space and NULs. */
@@ -64,6 +75,8 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
     const source = makeSource(input, loadFile);
     const t = new SourceTransformer(source, { geo, modulestore, writer: opts.writer, stats, onReject: opts.onReject, onWarning: opts.onWarning });
     await t.start();
+    const before = trackingCount(stats);
+    const linesBefore = stats.lines - stats.filtered.blank - stats.filtered.comment;
     try {
       if (firstError !== undefined) throw firstError;
       let lineNo = 0;
@@ -76,7 +89,17 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
       };
       if (first.length > 0) await transform(first);
       for await (const batch of batches) await transform(batch);
+      // Lines, and not one tracking event among them: a picture, a CSV, the wrong file. Its
+      // rejects are reported, and it is not recorded as loaded.
+      const lines = stats.lines - stats.filtered.blank - stats.filtered.comment - linesBefore;
+      if (lines > 0 && trackingCount(stats) === before) throw new NotATrackingLog(lines);
     } catch (e) {
+      if (e instanceof OutputError) {
+        // The output failed (a full disk): stop the whole run, blaming no line; what was written
+        // of this source is withdrawn where the writer can.
+        await Promise.resolve(opts.writer.abortSource?.(source, e)).catch(() => undefined);
+        throw e;
+      }
       const kept = await opts.writer.abortSource?.(source, e as Error);
       opts.onSourceError(input, e as Error, kept || undefined);
       continue;

@@ -18,6 +18,7 @@ import type { RowWriter, Source } from '../schema/rows.js';
 import type { RunStats } from './stats.js';
 import { H, anonScreenName, sanitize } from '../core/values.js';
 import { LastSeen } from './last-seen.js';
+import { OutputError } from '../core/errors.js';
 import { withoutPersonalValues } from './personal.js';
 
 export interface Reject {
@@ -100,6 +101,7 @@ export class SourceTransformer {
     try {
       return this.decodedLine(input);
     } catch (e) {
+      if (e instanceof OutputError) throw e; // the output failed, not this line
       // Odd values can still break a handler (a value nested thousands deep overflows the stack
       // when made text; an object whose key is `toString`): that line, not the file, is lost to
       // it. Rows are only written once a line is done, so none of this one has been.
