@@ -65,22 +65,17 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     const progress = new Progress(say, o.quiet ? 0 : o.progressEveryMs ?? 2000);
     const loader = new Loader(conn, { names: o.names, force: o.force, dryRun: o.dryRun, progress });
     await loader.prepare();
-    progress.start();
     let streamError: Error | undefined;
-    try {
-      if (o.stdin) {
-        try {
-          const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes });
-          for await (const src of sources) await loader.loadStream(src);
-        } catch (e) {
-          streamError = e as Error;
-        }
-      } else {
-        progress.sourcesTotal = sources.length;
-        for (const src of sources) await loader.load(src);
+    if (o.stdin) {
+      try {
+        const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes });
+        for await (const src of sources) await loader.loadStream(src);
+      } catch (e) {
+        streamError = e as Error;
       }
-    } finally {
-      progress.stop();
+    } else {
+      progress.sourcesTotal = sources.length;
+      for (const src of sources) await loader.load(src);
     }
     const report = loader.finish();
     if (!o.quiet) process.stderr.write(formatSummary(report));

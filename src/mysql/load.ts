@@ -9,11 +9,10 @@
 //   5. the LoadInfo row, last, in the same transaction, with load_date_time = now (UTC);
 //   6. COMMIT. Anything else → ROLLBACK, and the source is reported failed and not recorded.
 // A killed loader leaves an open transaction that the server rolls back when the connection drops.
-import { createReadStream } from 'node:fs';
-import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
-import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { progressClock } from '../io/progress.js';
+import { checkedQuery, loadFile } from './checked.js';
 import { ensureQuarterPartition } from '../schema/ddl.js';
 import { partitionName } from '../schema/quarters.js';
 import { EdxTrackEvent, LoadInfo, qualifiedName, type DatabaseNames, type TableDef } from '../schema/tables.js';
@@ -53,26 +52,35 @@ export interface LoadReport {
   seconds: number;
 }
 
-/** Live counters for progress lines. */
+/** Live counters, and a progress line when the one clock (io/progress.ts) says one is due. */
 export class Progress {
   rows = 0;
   sourcesDone = 0;
   sourcesTotal?: number;
   current = '';
   private readonly started = Date.now();
-  private timer?: NodeJS.Timeout;
+  private readonly due: () => boolean;
   private lastRows = 0;
   private lastAt = Date.now();
 
-  constructor(private readonly say: (msg: string) => void, private readonly everyMs = 2000) {}
-
-  start(): void {
-    if (this.everyMs <= 0) return;
-    this.timer = setInterval(() => this.tick(), this.everyMs);
-    this.timer.unref();
+  constructor(private readonly say: (msg: string) => void, everyMs = 2000) {
+    this.due = everyMs > 0 ? progressClock(everyMs) : () => false;
   }
 
-  private tick(): void {
+  /** Rows on their way to the server. */
+  add(n: number): void {
+    this.rows += n;
+    if (this.due()) this.tell();
+  }
+
+  /** A source is done. */
+  sourceDone(): void {
+    this.sourcesDone++;
+    this.current = '';
+    if (this.due()) this.tell();
+  }
+
+  private tell(): void {
     const now = Date.now();
     const rate = ((this.rows - this.lastRows) * 1000) / Math.max(1, now - this.lastAt);
     this.lastRows = this.rows;
@@ -83,37 +91,9 @@ export class Progress {
         `${((now - this.started) / 1000).toFixed(0)} s${this.current ? `; loading ${this.current}` : ''}`,
     );
   }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
 }
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
-
-/**
- * Counts rows ('\n') of the bytes passing through, for progress, and sums their CRC-32 (what the
- * server read, to compare with what the transform wrote); passes Buffers on unchanged.
- */
-class LineCounter extends Transform {
-  crc32 = 0;
-  constructor(private readonly onLines: (n: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    let n = 0;
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++;
-    this.onLines(n);
-    this.crc32 = crc32(chunk, this.crc32);
-    cb(null, chunk);
-  }
-}
-
-/** `Records: 3  Deleted: 0  Skipped: 0  Warnings: 0` → numbers. */
-export function loadInfo(info: string): { records: number; skipped: number; warnings: number } {
-  const num = (k: string) => Number(new RegExp(`${k}:\\s*(\\d+)`).exec(info)?.[1] ?? NaN);
-  return { records: num('Records'), skipped: num('Skipped'), warnings: num('Warnings') };
-}
 
 export interface LoaderOptions {
   names: DatabaseNames;
@@ -192,11 +172,7 @@ export class Loader {
 
   private finishReport(rep: SourceReport, startedMs: number): void {
     rep.seconds = (Date.now() - startedMs) / 1000;
-    const progress = this.opts.progress;
-    if (progress) {
-      progress.sourcesDone++;
-      progress.current = '';
-    }
+    this.opts.progress?.sourceDone();
   }
 
   /** Load one source; records the outcome in the report. Never throws for a failed source. */
@@ -254,44 +230,23 @@ export class Loader {
    * LOAD DATA LOCAL INFILE of one file in the CSV dialect; the server must read `rows` rows,
    * without warnings, and (when the writer gave one) bytes of the CRC-32 the writer summed.
    */
-  private async loadFile(table: TableDef, path: string, rows: number, expectedCrc32?: number): Promise<void> {
-    const conn = this.conn!;
+  private async loadFile(table: TableDef, path: string, rows: number, crc32?: number): Promise<void> {
     const progress = this.opts.progress;
     const before = progress?.rows ?? 0;
-    let res: ResultSetHeader;
-    let read: LineCounter | undefined;
-    try {
-      [res] = await conn.query<ResultSetHeader>({
-        sql: loadStatement(table, path, this.opts.names),
-        infileStreamFactory: () => createReadStream(path).pipe((read = new LineCounter((n) => progress && (progress.rows += n)))),
-      });
-    } catch (e) {
-      throw new LoadError(`${table.name}: ${(e as Error).message}`);
-    }
-    const info = loadInfo(res.info ?? '');
-    if (res.warningStatus > 0 || info.warnings > 0 || info.skipped > 0) {
-      const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 5');
-      const text = warnings.map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
-      throw new LoadError(`${table.name}: ${res.warningStatus || info.warnings} warning(s), ${info.skipped || 0} skipped: ${text}`);
-    }
-    if (info.records !== rows) {
-      throw new LoadError(`${table.name}: the server read ${info.records} rows, the file should hold ${rows}`);
-    }
-    // Counts catch lost lines, not a changed byte that still reads as CSV (a lost opening quote).
-    if (expectedCrc32 !== undefined && read?.crc32 !== expectedCrc32) {
-      throw new LoadError(`${table.name}: ${path} is not the file the transform wrote (CRC-32 ${read?.crc32}, the manifest's ${expectedCrc32})`);
-    }
+    const sql = loadStatement(table, path, this.opts.names);
+    await loadFile(this.conn!, { sql, table: table.name, path, rows, crc32, error: LoadError, onLines: progress && ((n) => progress.add(n)) });
     if (progress) progress.rows = before + rows;
   }
 
   /** LoadInfo last: a source is recorded only together with all of its rows. Then COMMIT. */
   private async recordAndCommit(source: Source): Promise<void> {
     const conn = this.conn!;
-    const [res] = await conn.query<ResultSetHeader>(
+    await checkedQuery(
+      conn,
       `REPLACE INTO ${qualifiedName(LoadInfo, this.opts.names)} (load_info_id, load_date_time, load_file) VALUES (?, UTC_TIMESTAMP(6), ?)`,
       [source.loadInfoId, source.loadFile],
+      { label: 'LoadInfo: REPLACE INTO…', error: LoadError },
     );
-    if (res.warningStatus > 0) throw new LoadError('LoadInfo: the server warned');
     await conn.query('COMMIT');
   }
 
