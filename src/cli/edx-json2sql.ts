@@ -69,7 +69,7 @@ async function makeWriter(args: ParsedArgs, inputs: string[]): Promise<RowWriter
     return new CsvCollectionWriter({ dir: args.csv, names });
   }
   if (args.rows) {
-    const { RowStreamWriter } = await import('../csv/stream.js');
+    const { RowStreamWriter } = await import('../csv/rowstream-writer.js');
     return new RowStreamWriter(process.stdout);
   }
   return new SqlScriptWriter(process.stdout, {

@@ -5,10 +5,10 @@ import type { Connection } from 'mysql2/promise';
 import { ToolError } from '../core/errors.js';
 import type { RoutineNames } from '../schema/routines.js';
 import { findManifests, readManifest } from '../csv/collection.js';
-import { readRowStream } from '../csv/stream.js';
+import { readRowStream } from '../csv/rowstream-reader.js';
 import { connect, connectionSettings, describeSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
-import { Loader, Progress, formatSummary } from './load.js';
+import { DryRun, Loader, Progress, formatSummary } from './load.js';
 
 export interface CsvloadOptions {
   names: RoutineNames;
@@ -63,8 +63,13 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
       if (!o.stdin && !sources.length) return 0;
     }
     const progress = new Progress(say, o.quiet ? 0 : o.progressEveryMs ?? 2000);
-    const loader = new Loader(conn, { names: o.names, force: o.force, dryRun: o.dryRun, progress });
-    await loader.prepare();
+    const opts = { names: o.names, force: o.force, progress };
+    let loader: Loader | DryRun;
+    if (o.dryRun || !conn) loader = new DryRun(conn, opts);
+    else {
+      loader = new Loader(conn, opts);
+      await loader.prepare();
+    }
     let streamError: Error | undefined;
     if (o.stdin) {
       try {
