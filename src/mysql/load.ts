@@ -272,10 +272,9 @@ export class Loader extends SourceRunner {
     super(opts);
   }
 
-  /** Session settings for loading: UTC, backslash escapes on (the dialect relies on them). */
+  /** Session settings for loading: UTC (the sql_mode is the connection's, mysql/connection.ts). */
   async prepare(): Promise<void> {
     await this.conn.query("SET SESSION time_zone = '+00:00'");
-    await this.conn.query("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
   }
 
   private async knownPartitions(): Promise<Set<string>> {
