@@ -9,12 +9,11 @@
 import t, { type Test } from 'tap';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { ALL_TABLES, EdxTrackEvent, LoadInfo, TYPES, type DatabaseNames } from '../src/schema/tables.js';
-import { testServer, uniqueName, type TestServer } from './helpers/mariadb.js';
+import { freePort, testServer, uniqueName, type TestServer } from './helpers/mariadb.js';
 import { REPO, runTool, toolEnv } from './helpers/tools.js';
 
 const MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'ANSI', 'ORACLE', 'TRADITIONAL', ''];
@@ -79,16 +78,6 @@ writeFileSync(log, hostileLog());
 
 // ---------------------------------------------------------------------------------------------
 // Servers, tools and digests.
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const open = (s: TestServer) => mysql.createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, charset: 'utf8mb4_unicode_ci', dateStrings: true });
 
