@@ -1,7 +1,9 @@
 // The row stream: RowStreamWriter → edx-csvload on stdin, per-source commits, truncated streams.
 import t from 'tap';
 import { PassThrough } from 'node:stream';
-import { RowStreamWriter, readRowStream, STREAM_HEADER } from '../src/csv/stream.js';
+import { RowStreamWriter } from '../src/csv/rowstream-writer.js';
+import { readRowStream } from '../src/csv/rowstream-reader.js';
+import { STREAM_HEADER } from '../src/csv/rowstream-format.js';
 import { TABLES } from '../src/schema/tables.js';
 import { testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { PassThrough } from 'node:stream';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { RowStreamWriter } from '../src/csv/stream.js';
+import { RowStreamWriter } from '../src/csv/rowstream-writer.js';
 import { TABLES, ALL_TABLES } from '../src/schema/tables.js';
 import type { Row } from '../src/schema/rows.js';
 import { testConnection } from './helpers/mariadb.js';

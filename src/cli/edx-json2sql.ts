@@ -81,7 +81,7 @@ async function makeWriter(values: Values, inputs: string[]): Promise<RowWriter> 
     return new CsvCollectionWriter({ dir: values.csv, names });
   }
   if (values.rows) {
-    const { RowStreamWriter } = await import('../csv/stream.js');
+    const { RowStreamWriter } = await import('../csv/rowstream-writer.js');
     return new RowStreamWriter(process.stdout);
   }
   return new SqlScriptWriter(process.stdout, {

@@ -4,7 +4,7 @@
 //   - text (and dates) always enclosed in '"'; numbers bare; NULL is a bare \N;
 //   - escape character '\': backslash → \\, '"' → \", newline → \n, carriage return → \r,
 //     NUL → \0, Ctrl-Z → \Z. So every value is escaped and no row spans two lines, which lets
-//     the row stream (stream.ts) frame rows by '\n' and lets line tools (wc -l, split) work.
+//     the row stream (rowstream-format.ts) frame rows by '\n' and lets line tools (wc -l, split) work.
 //
 // The LOAD statement below is the exact reader of this dialect:
 //   CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '\\'

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { COLLATION } from '../schema/charset.js';
+import { SQL_MODE } from '../schema/sql-escape.js';
 
 export interface ConnectionSettings {
   host: string;
@@ -69,9 +70,12 @@ export function connectionSettings(opts: { defaultsFile?: string; env?: NodeJS.P
   };
 }
 
-/** Open a connection: utf8mb4, UTC, LOAD DATA LOCAL allowed, several statements per query off. */
+/**
+ * Open a connection: utf8mb4, UTC, several statements per query off, and the session's sql_mode
+ * ours (schema/sql-escape.ts: our SQL text reads the same whatever the server's modes).
+ */
 export async function connect(settings: ConnectionSettings, extra: Partial<mysql.ConnectionOptions> = {}) {
-  return mysql.createConnection({
+  const conn = await mysql.createConnection({
     host: settings.host,
     port: settings.port,
     user: settings.user,
@@ -84,6 +88,13 @@ export async function connect(settings: ConnectionSettings, extra: Partial<mysql
     supportBigNumbers: true,
     ...extra,
   });
+  try {
+    await conn.query(`SET SESSION sql_mode = '${SQL_MODE}'`);
+  } catch (e) {
+    await conn.end().catch(() => undefined);
+    throw e;
+  }
+  return conn;
 }
 
 /** Describe the settings for a message: user@host:port (source), never the password. */

@@ -5,10 +5,10 @@ import type { Connection } from 'mysql2/promise';
 import { ToolError } from '../core/errors.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { findManifests, readManifest } from '../csv/collection.js';
-import { readRowStream } from '../csv/stream.js';
+import { readRowStream } from '../csv/rowstream-reader.js';
 import { connect, connectionSettings, describeSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
-import { Loader, Progress, formatSummary } from './load.js';
+import { DryRun, Loader, Progress, formatSummary } from './load.js';
 import { loadTasks, taskPerSource, type LoadTask } from './parallel.js';
 import { collectionTasks } from './collection-dir.js';
 
@@ -89,24 +89,24 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
       return status;
     }
     const progress = new Progress(say, o.quiet ? 0 : o.progressEveryMs ?? 2000);
-    const loader = new Loader(conn, { names: o.names, force: o.force, dryRun: o.dryRun, progress });
-    await loader.prepare();
-    progress.start();
+    const opts = { names: o.names, force: o.force, progress };
+    let loader: Loader | DryRun;
+    if (o.dryRun || !conn) loader = new DryRun(conn, opts);
+    else {
+      loader = new Loader(conn, opts);
+      await loader.prepare();
+    }
     let streamError: Error | undefined;
-    try {
-      if (o.stdin) {
-        try {
-          const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes });
-          for await (const src of sources) await loader.loadStream(src);
-        } catch (e) {
-          streamError = e as Error;
-        }
-      } else {
-        progress.sourcesTotal = sources.length;
-        for (const src of sources) await loader.load(src);
+    if (o.stdin) {
+      try {
+        const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes });
+        for await (const src of sources) await loader.loadStream(src);
+      } catch (e) {
+        streamError = e as Error;
       }
-    } finally {
-      progress.stop();
+    } else {
+      progress.sourcesTotal = sources.length;
+      for (const src of sources) await loader.load(src);
     }
     const report = loader.finish();
     if (!o.quiet) process.stderr.write(formatSummary(report));

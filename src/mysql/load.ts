@@ -9,18 +9,18 @@
 //   5. the LoadInfo row, last, in the same transaction, with load_date_time = now (UTC);
 //   6. COMMIT. Anything else → ROLLBACK, and the source is reported failed and not recorded.
 // A killed loader leaves an open transaction that the server rolls back when the connection drops.
-import { createReadStream } from 'node:fs';
-import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
-import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { progressClock } from '../io/progress.js';
+import { checkedQuery, loadFile } from './checked.js';
 import { ensureQuarterPartition, qualifiedName } from '../schema/ddl.js';
 import { partitionName, withNeighbours } from '../schema/quarters.js';
 import { EdxTrackEvent, LoadInfo } from '../schema/tables.js';
-import type { DatabaseNames, TableDef } from '../schema/table.js';
+import type { DatabaseNames } from '../schema/table.js';
 import { loadStatement } from '../csv/encode.js';
 import type { LoadableSource } from '../csv/collection.js';
-import { StreamFormatError, type Segment, type SourceEvent, type StreamedSource } from '../csv/stream.js';
+import { StreamFormatError, type Segment, type SourceEvent } from '../csv/rowstream-format.js';
+import type { StreamedSource } from '../csv/rowstream-reader.js';
 import type { Source } from '../schema/rows.js';
 
 export class LoadError extends Error {}
@@ -43,26 +43,35 @@ export interface LoadReport {
   seconds: number;
 }
 
-/** Live counters for progress lines. */
+/** Live counters, and a progress line when the one clock (io/progress.ts) says one is due. */
 export class Progress {
   rows = 0;
   sourcesDone = 0;
   sourcesTotal?: number;
   current = '';
   private readonly started = Date.now();
-  private timer?: NodeJS.Timeout;
+  private readonly due: () => boolean;
   private lastRows = 0;
   private lastAt = Date.now();
 
-  constructor(private readonly say: (msg: string) => void, private readonly everyMs = 2000) {}
-
-  start(): void {
-    if (this.everyMs <= 0) return;
-    this.timer = setInterval(() => this.tick(), this.everyMs);
-    this.timer.unref();
+  constructor(private readonly say: (msg: string) => void, everyMs = 2000) {
+    this.due = everyMs > 0 ? progressClock(everyMs) : () => false;
   }
 
-  private tick(): void {
+  /** Rows on their way to the server. */
+  add(n: number): void {
+    this.rows += n;
+    if (this.due()) this.tell();
+  }
+
+  /** A source is done. */
+  sourceDone(): void {
+    this.sourcesDone++;
+    this.current = '';
+    if (this.due()) this.tell();
+  }
+
+  private tell(): void {
     const now = Date.now();
     const rate = ((this.rows - this.lastRows) * 1000) / Math.max(1, now - this.lastAt);
     this.lastRows = this.rows;
@@ -73,83 +82,193 @@ export class Progress {
         `${((now - this.started) / 1000).toFixed(0)} s${this.current ? `; loading ${this.current}` : ''}`,
     );
   }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
 }
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
-/**
- * Counts rows ('\n') of the bytes passing through, for progress, and sums their CRC-32 (what the
- * server read, to compare with what the transform wrote); passes Buffers on unchanged.
- */
-class LineCounter extends Transform {
-  crc32 = 0;
-  constructor(private readonly onLines: (n: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    let n = 0;
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++;
-    this.onLines(n);
-    this.crc32 = crc32(chunk, this.crc32);
-    cb(null, chunk);
-  }
-}
-
-/** `Records: 3  Deleted: 0  Skipped: 0  Warnings: 0` → numbers. */
-export function loadInfo(info: string): { records: number; skipped: number; warnings: number } {
-  const num = (k: string) => Number(new RegExp(`${k}:\\s*(\\d+)`).exec(info)?.[1] ?? NaN);
-  return { records: num('Records'), skipped: num('Skipped'), warnings: num('Warnings') };
-}
-
 export interface LoaderOptions {
   names: DatabaseNames;
   force?: boolean;
-  dryRun?: boolean;
   progress?: Progress;
 }
 
-export class Loader {
-  private partitions?: Set<string>;
+/** Whether LoadInfo records the source; undefined when the warehouse does not exist yet. */
+async function recorded(conn: Connection, names: DatabaseNames, loadInfoId: string): Promise<boolean | undefined> {
+  try {
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT 1 FROM ${qualifiedName(LoadInfo, names)} WHERE load_info_id = ?`, [loadInfoId]);
+    return rows.length > 0;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') return undefined;
+    throw e;
+  }
+}
+
+/** The partitions EdxTrackEvent has. */
+async function partitionsOf(conn: Connection, names: DatabaseNames): Promise<Set<string>> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    'SELECT PARTITION_NAME AS p FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [names[EdxTrackEvent.database], EdxTrackEvent.name],
+  );
+  return new Set(rows.map((r) => String(r.p)));
+}
+
+/** The end line of a source. */
+type SourceEnd = Extract<SourceEvent, { kind: 'end' }>;
+
+/**
+ * A source as the loader reads it, whether from a collection or from the row stream: its
+ * quarters, its segments (table files) and its end, as events.
+ */
+interface LoadingSource {
+  source: Source;
+  origin: string;
+  /** Load segments as they come (a row stream that announces its quarters), else all at the end. */
+  whileStreaming: boolean;
+  /** Whether every segment has come (for the report of a streaming load). */
+  readonly ended: boolean;
+  events: AsyncIterable<SourceEvent>;
+  release(segment: Segment): void;
+  /** Its rows are not needed (already loaded, or failed). */
+  stopSpooling(): void;
+  /** Read it to its end, whatever happened, so that the reader moves on; then remove its files. */
+  close(): Promise<void>;
+}
+
+/** Consume a source's remaining events (releasing segments); its end, or the stream's error. */
+async function untilEnd(src: LoadingSource): Promise<SourceEnd> {
+  let end: SourceEnd | undefined;
+  for await (const ev of src.events) {
+    if (ev.kind === 'segment') src.release(ev.segment);
+    else if (ev.kind === 'end') end = ev;
+  }
+  if (!end) throw new LoadError('the source has already been read');
+  return end;
+}
+
+/** A collection's source as events: its quarters, its files, and an end line with their counts. */
+function collectionSource(src: LoadableSource): LoadingSource {
+  const rows: Record<string, number> = {};
+  for (const f of src.files) rows[f.table.name] = (rows[f.table.name] ?? 0) + f.rows;
+  async function* events(): AsyncGenerator<SourceEvent> {
+    for (const quarter of src.quarters) yield { kind: 'quarter', quarter };
+    for (const f of src.files) yield { kind: 'segment', segment: { table: f.table, path: f.path, rows: f.rows, bytes: 0, crc32: f.crc32 } };
+    yield { kind: 'end', rows, quarters: src.quarters };
+  }
+  return {
+    source: src.source,
+    origin: src.origin,
+    whileStreaming: false,
+    ended: true,
+    events: events(),
+    release: () => undefined,
+    stopSpooling: () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** A source of the row stream. */
+function streamedSource(src: StreamedSource): LoadingSource {
+  const loading: LoadingSource = {
+    source: src.source,
+    origin: src.origin,
+    whileStreaming: src.announcesQuarters,
+    get ended() {
+      return src.ended;
+    },
+    events: src.events,
+    release: (segment) => src.release(segment),
+    stopSpooling: () => src.stopSpooling(),
+    close: async () => {
+      src.stopSpooling();
+      await untilEnd(loading).catch(() => undefined);
+      await src.cleanup();
+    },
+  };
+  return loading;
+}
+
+/** What edx-csvload does with sources, for real or as a dry run: a report of their outcomes. */
+abstract class SourceRunner {
   readonly report: LoadReport = { sources: [], tables: new Map(), seconds: 0 };
   private readonly started = Date.now();
 
-  constructor(private readonly conn: Connection | undefined, private readonly opts: LoaderOptions) {}
+  constructor(protected readonly opts: LoaderOptions) {}
 
-  /** Session settings for loading: UTC, backslash escapes on (the dialect relies on them). */
-  async prepare(): Promise<void> {
-    if (!this.conn) return;
-    await this.conn.query("SET SESSION time_zone = '+00:00'");
-    await this.conn.query("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+  /** Load one source of a collection; records the outcome in the report. Never throws for a failed source. */
+  load(src: LoadableSource): Promise<SourceReport> {
+    return this.run(collectionSource(src));
   }
 
-  private async isLoaded(loadInfoId: string): Promise<boolean> {
+  /**
+   * Load a source of the row stream while it still arrives. The source's rows come as segments
+   * (files of one table's rows, in stream order); see Loader.transaction.
+   */
+  loadStream(src: StreamedSource): Promise<SourceReport> {
+    return this.run(streamedSource(src));
+  }
+
+  private async run(src: LoadingSource): Promise<SourceReport> {
+    const t0 = Date.now();
+    const rep: SourceReport = { name: src.source.name, origin: src.origin, outcome: 'failed', rows: 0, seconds: 0 };
+    this.report.sources.push(rep);
+    if (this.opts.progress) this.opts.progress.current = src.source.name;
     try {
-      const [rows] = await this.conn!.query<RowDataPacket[]>(
-        `SELECT 1 FROM ${qualifiedName(LoadInfo, this.opts.names)} WHERE load_info_id = ?`,
-        [loadInfoId],
-      );
-      return rows.length > 0;
+      await this.loadSource(src, rep);
     } catch (e) {
-      if ((e as { code?: string }).code !== 'ER_NO_SUCH_TABLE' && (e as { code?: string }).code !== 'ER_BAD_DB_ERROR') throw e;
-      // A warehouse that does not exist yet has loaded nothing; a load then needs --init first.
-      if (this.opts.dryRun) return false;
-      throw new LoadError(`${qualifiedName(LoadInfo, this.opts.names)} does not exist: create the warehouse first with edx-csvload --init`);
+      rep.outcome = 'failed';
+      rep.message = e instanceof StreamFormatError ? 'the row stream broke inside this source' : (e as Error).message;
+    } finally {
+      await src.close();
+      rep.seconds = (Date.now() - t0) / 1000;
+      this.opts.progress?.sourceDone();
     }
+    return rep;
+  }
+
+  protected abstract loadSource(src: LoadingSource, rep: SourceReport): Promise<void>;
+
+  finish(): LoadReport {
+    this.report.seconds = (Date.now() - this.started) / 1000;
+    return this.report;
+  }
+}
+
+/** A dry run: what would load or be skipped, the rows, the partitions it would add; with a connection if there is one. */
+export class DryRun extends SourceRunner {
+  constructor(private readonly conn: Connection | undefined, opts: LoaderOptions) {
+    super(opts);
+  }
+
+  protected async loadSource(src: LoadingSource, rep: SourceReport): Promise<void> {
+    const end = await untilEnd(src);
+    const perTable = Object.entries(end.rows).filter(([t]) => t !== LoadInfo.name);
+    const loaded = this.conn ? (await recorded(this.conn, this.opts.names, src.source.loadInfoId)) ?? false : false;
+    rep.outcome = loaded && !this.opts.force ? 'would skip' : 'would load';
+    rep.rows = perTable.reduce((a, [, n]) => a + n, 0);
+    const parts = this.conn ? await partitionsOf(this.conn, this.opts.names) : new Set<string>();
+    const missing = [...new Set(end.quarters.map(partitionName))].filter((p) => !parts.has(p));
+    rep.message =
+      rep.outcome === 'would skip'
+        ? 'already in LoadInfo'
+        : perTable.map(([t, n]) => `${t} ${fmt(n)}`).join(', ') + (missing.length && this.conn ? `; would add partitions ${missing.join(', ')}` : '');
+  }
+}
+
+export class Loader extends SourceRunner {
+  private partitions?: Set<string>;
+
+  constructor(private readonly conn: Connection, opts: LoaderOptions) {
+    super(opts);
+  }
+
+  /** Session settings for loading: UTC (the sql_mode is the connection's, mysql/connection.ts). */
+  async prepare(): Promise<void> {
+    await this.conn.query("SET SESSION time_zone = '+00:00'");
   }
 
   private async knownPartitions(): Promise<Set<string>> {
-    if (!this.partitions) {
-      const [rows] = await this.conn!.query<RowDataPacket[]>(
-        'SELECT PARTITION_NAME AS p FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
-        [this.opts.names[EdxTrackEvent.database], EdxTrackEvent.name],
-      );
-      this.partitions = new Set(rows.map((r) => String(r.p)));
-    }
-    return this.partitions;
+    return (this.partitions ??= await partitionsOf(this.conn, this.opts.names));
   }
 
   private async ensurePartitions(quarters: string[]): Promise<string[]> {
@@ -159,7 +278,7 @@ export class Loader {
       const p = partitionName(q);
       if (known.has(p)) continue;
       for (const stmt of ensureQuarterPartition(EdxTrackEvent, q, this.opts.names).split(/;\n?/)) {
-        if (stmt.trim()) await this.conn!.query(stmt);
+        if (stmt.trim()) await this.conn.query(stmt);
       }
       known.add(p);
       added.push(p);
@@ -172,208 +291,91 @@ export class Loader {
     return 'edx-pipes:' + createHash('sha1').update(`${this.opts.names.Edx}\0${loadInfoId}`).digest('hex');
   }
 
-  /** A source's line in the report (failed until it succeeds), and the progress line's current source. */
-  private startReport(src: { source: { name: string }; origin: SourceReport['origin'] }): SourceReport {
-    const rep: SourceReport = { name: src.source.name, origin: src.origin, outcome: 'failed', rows: 0, seconds: 0 };
-    this.report.sources.push(rep);
-    if (this.opts.progress) this.opts.progress.current = src.source.name;
-    return rep;
-  }
-
-  private finishReport(rep: SourceReport, startedMs: number): void {
-    rep.seconds = (Date.now() - startedMs) / 1000;
-    const progress = this.opts.progress;
-    if (progress) {
-      progress.sourcesDone++;
-      progress.current = '';
+  /** Run `fn` holding the source's named lock, so that two loaders never interleave on one source. */
+  private async withSourceLock(loadInfoId: string, fn: () => Promise<void>): Promise<void> {
+    const lock = this.lockName(loadInfoId);
+    const [got] = await this.conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 3600) AS ok', [lock]);
+    if (Number(got[0]?.ok) !== 1) throw new LoadError('another loader holds this source for more than an hour');
+    try {
+      await fn();
+    } finally {
+      await this.conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
     }
   }
 
-  /** Load one source; records the outcome in the report. Never throws for a failed source. */
-  async load(src: LoadableSource): Promise<SourceReport> {
-    const t0 = Date.now();
-    const rows = src.files.filter((f) => f.table !== LoadInfo).reduce((a, f) => a + f.rows, 0);
-    const rep = this.startReport(src);
-    try {
-      if (this.opts.dryRun) {
-        const perTable = src.files.filter((f) => f.table !== LoadInfo).map((f): [string, number] => [f.table.name, f.rows]);
-        return await this.dryRun(rep, src.source.loadInfoId, perTable, src.quarters);
-      }
-      await this.withSourceLock(src.source.loadInfoId, async () => {
-        if (!this.opts.force && (await this.isLoaded(src.source.loadInfoId))) {
+  protected async loadSource(src: LoadingSource, rep: SourceReport): Promise<void> {
+    await this.withSourceLock(src.source.loadInfoId, async () => {
+      if (!this.opts.force) {
+        const loaded = await recorded(this.conn, this.opts.names, src.source.loadInfoId);
+        // A warehouse that does not exist yet has loaded nothing; a load then needs --init first.
+        if (loaded === undefined) {
+          throw new LoadError(`${qualifiedName(LoadInfo, this.opts.names)} does not exist: create the warehouse first with edx-csvload --init`);
+        }
+        if (loaded) {
+          src.stopSpooling();
+          await untilEnd(src);
           rep.outcome = 'skipped';
           rep.message = 'already in LoadInfo';
           return;
         }
-        const added = await this.ensurePartitions(src.quarters);
-        if (added.length) rep.message = `added partitions ${added.join(', ')}`;
-        const loadedPerTable = await this.transaction(src);
-        for (const [t, n] of loadedPerTable) this.report.tables.set(t, (this.report.tables.get(t) ?? 0) + n);
-        rep.outcome = 'loaded';
-        rep.rows = rows;
-      });
-    } catch (e) {
-      rep.outcome = 'failed';
-      rep.message = (e as Error).message;
-    } finally {
-      this.finishReport(rep, t0);
-    }
-    return rep;
-  }
-
-  private async transaction(src: LoadableSource): Promise<Map<string, number>> {
-    const conn = this.conn!;
-    const per = new Map<string, number>();
-    await conn.query('START TRANSACTION');
-    try {
-      for (const f of src.files) {
-        if (f.table === LoadInfo) continue; // recorded below, with the time of this load
-        await this.loadFile(f.table, f.path, f.rows, f.crc32);
-        per.set(f.table.name, (per.get(f.table.name) ?? 0) + f.rows);
       }
-      await this.recordAndCommit(src.source);
-      per.set(LoadInfo.name, 1);
-      return per;
-    } catch (e) {
-      await conn.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
+      const per = await this.transaction(src, rep);
+      for (const [t, n] of per) this.report.tables.set(t, (this.report.tables.get(t) ?? 0) + n);
+      rep.outcome = 'loaded';
+    });
   }
 
   /**
    * LOAD DATA LOCAL INFILE of one file in the CSV dialect; the server must read `rows` rows,
    * without warnings, and (when the writer gave one) bytes of the CRC-32 the writer summed.
    */
-  private async loadFile(table: TableDef, path: string, rows: number, expectedCrc32?: number): Promise<void> {
-    const conn = this.conn!;
+  private async loadFile(seg: Segment): Promise<void> {
     const progress = this.opts.progress;
     const before = progress?.rows ?? 0;
-    let res: ResultSetHeader;
-    let read: LineCounter | undefined;
-    try {
-      [res] = await conn.query<ResultSetHeader>({
-        sql: loadStatement(table, path, this.opts.names),
-        infileStreamFactory: () => createReadStream(path).pipe((read = new LineCounter((n) => progress && (progress.rows += n)))),
-      });
-    } catch (e) {
-      throw new LoadError(`${table.name}: ${(e as Error).message}`);
-    }
-    const info = loadInfo(res.info ?? '');
-    if (res.warningStatus > 0 || info.warnings > 0 || info.skipped > 0) {
-      const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 5');
-      const text = warnings.map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
-      throw new LoadError(`${table.name}: ${res.warningStatus || info.warnings} warning(s), ${info.skipped || 0} skipped: ${text}`);
-    }
-    if (info.records !== rows) {
-      throw new LoadError(`${table.name}: the server read ${info.records} rows, the file should hold ${rows}`);
-    }
-    // Counts catch lost lines, not a changed byte that still reads as CSV (a lost opening quote).
-    if (expectedCrc32 !== undefined && read?.crc32 !== expectedCrc32) {
-      throw new LoadError(`${table.name}: ${path} is not the file the transform wrote (CRC-32 ${read?.crc32}, the manifest's ${expectedCrc32})`);
-    }
-    if (progress) progress.rows = before + rows;
+    const sql = loadStatement(seg.table, seg.path, this.opts.names);
+    await loadFile(this.conn, {
+      sql,
+      table: seg.table.name,
+      path: seg.path,
+      rows: seg.rows,
+      crc32: seg.crc32,
+      error: LoadError,
+      onLines: progress && ((n) => progress.add(n)),
+    });
+    if (progress) progress.rows = before + seg.rows;
   }
 
   /** LoadInfo last: a source is recorded only together with all of its rows. Then COMMIT. */
   private async recordAndCommit(source: Source): Promise<void> {
-    const conn = this.conn!;
-    const [res] = await conn.query<ResultSetHeader>(
+    await checkedQuery(
+      this.conn,
       `REPLACE INTO ${qualifiedName(LoadInfo, this.opts.names)} (load_info_id, load_date_time, load_file) VALUES (?, UTC_TIMESTAMP(6), ?)`,
       [source.loadInfoId, source.loadFile],
+      { label: 'LoadInfo: REPLACE INTO…', error: LoadError },
     );
-    if (res.warningStatus > 0) throw new LoadError('LoadInfo: the server warned');
-    await conn.query('COMMIT');
+    await this.conn.query('COMMIT');
   }
 
   /**
-   * Load a source of the row stream while it still arrives. The source's rows come as segments
-   * (files of one table's rows, in stream order); each is loaded as soon as it is full, inside the
-   * source's one transaction, so the database works while the writer is still writing.
+   * The source's one transaction: every segment (table file) loaded, LoadInfo recorded, COMMIT.
    *
    * Partitions: ADD PARTITION commits implicitly, so every partition the source needs must exist
-   * before its transaction starts. The writer announces each quarter before its first row; the
-   * transaction starts at the first segment, after adding the partitions of the quarters seen by
-   * then and of their neighbouring quarters (a daily log spans one or two adjacent quarters). When
-   * a quarter without a partition turns up later (a client with a broken clock), the transaction is
-   * rolled back, the partition added, and the segments loaded so far are loaded again from the
-   * spool; then loading goes on. Streams that do not announce quarters load at their end line.
+   * before its transaction starts. A collection knows its quarters before its files, a stream
+   * without `#quarter` lines only at its end: their segments load after the end line. A stream
+   * that announces its quarters loads each segment as soon as it is full, so the database works
+   * while the writer still writes: the transaction starts at the first segment, after adding the
+   * partitions of the quarters seen by then and of their neighbouring quarters (a daily log spans
+   * one or two adjacent quarters). When a quarter without a partition turns up later (a client
+   * with a broken clock), the transaction is rolled back, the partition added, and the segments
+   * loaded so far are loaded again from the spool; then loading goes on.
    */
-  async loadStream(src: StreamedSource): Promise<SourceReport> {
-    const t0 = Date.now();
-    const rep = this.startReport(src);
-    try {
-      if (this.opts.dryRun) {
-        const end = await this.untilEnd(src);
-        const perTable = Object.entries(end.rows).filter(([t]) => t !== LoadInfo.name);
-        return await this.dryRun(rep, src.source.loadInfoId, perTable, end.quarters);
-      }
-      await this.withSourceLock(src.source.loadInfoId, async () => {
-        if (!this.opts.force && (await this.isLoaded(src.source.loadInfoId))) {
-          src.stopSpooling();
-          await this.untilEnd(src);
-          rep.outcome = 'skipped';
-          rep.message = 'already in LoadInfo';
-          return;
-        }
-        const loaded = src.announcesQuarters ? await this.streamingTransaction(src, rep) : await this.transactionAtEnd(src, rep);
-        for (const [t, n] of loaded) this.report.tables.set(t, (this.report.tables.get(t) ?? 0) + n);
-        rep.outcome = 'loaded';
-      });
-    } catch (e) {
-      rep.outcome = 'failed';
-      rep.message = e instanceof StreamFormatError ? 'the row stream broke inside this source' : (e as Error).message;
-    } finally {
-      // Whatever happened, read the source to its end (or break) so that the reader moves on.
-      src.stopSpooling();
-      await this.untilEnd(src).catch(() => undefined);
-      await src.cleanup();
-      this.finishReport(rep, t0);
-    }
-    return rep;
-  }
-
-  /** What a dry run says of a source: would it load or be skipped, its rows, the partitions it would add. */
-  private async dryRun(rep: SourceReport, loadInfoId: string, perTable: [string, number][], quarters: string[]): Promise<SourceReport> {
-    const loaded = this.conn ? await this.isLoaded(loadInfoId) : false;
-    rep.outcome = loaded && !this.opts.force ? 'would skip' : 'would load';
-    rep.rows = perTable.reduce((a, [, n]) => a + n, 0);
-    const parts = this.conn ? await this.knownPartitions() : new Set<string>();
-    const missing = [...new Set(quarters.map(partitionName))].filter((p) => !parts.has(p));
-    rep.message =
-      rep.outcome === 'would skip'
-        ? 'already in LoadInfo'
-        : perTable.map(([t, n]) => `${t} ${fmt(n)}`).join(', ') + (missing.length && this.conn ? `; would add partitions ${missing.join(', ')}` : '');
-    return rep;
-  }
-
-  /** Run `fn` holding the source's named lock, so that two loaders never interleave on one source. */
-  private async withSourceLock(loadInfoId: string, fn: () => Promise<void>): Promise<void> {
-    const conn = this.conn!;
-    const lock = this.lockName(loadInfoId);
-    const [got] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 3600) AS ok', [lock]);
-    if (Number(got[0]?.ok) !== 1) throw new LoadError('another loader holds this source for more than an hour');
-    try {
-      await fn();
-    } finally {
-      await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
-    }
-  }
-
-  /** Consume a source's remaining events (releasing segments); its end, or the stream's error. */
-  private async untilEnd(src: StreamedSource): Promise<Extract<SourceEvent, { kind: 'end' }>> {
-    let end: Extract<SourceEvent, { kind: 'end' }> | undefined;
-    for await (const ev of src.events) {
-      if (ev.kind === 'segment') src.release(ev.segment);
-      else if (ev.kind === 'end') end = ev;
-    }
-    if (!end) throw new LoadError('the source has already been read');
-    return end;
-  }
-
-  private async streamingTransaction(src: StreamedSource, rep: SourceReport): Promise<Map<string, number>> {
-    const conn = this.conn!;
+  private async transaction(src: LoadingSource, rep: SourceReport): Promise<Map<string, number>> {
+    const conn = this.conn;
     const quarters = new Set<string>();
+    /** Segments in the transaction so far (loaded again after a restart). */
     const loaded: Segment[] = [];
+    /** Segments waiting for the end line. */
+    const held: Segment[] = [];
     let per = new Map<string, number>();
     const notes: string[] = [];
     let open = false;
@@ -381,16 +383,17 @@ export class Loader {
     let streamedRows = 0;
 
     const begin = async (needed: Iterable<string>) => {
-      const added = await this.ensurePartitions([...needed].flatMap(withNeighbours));
+      const added = await this.ensurePartitions([...needed]);
       if (added.length) notes.push(`added partitions ${added.join(', ')}`);
       await conn.query('START TRANSACTION');
       open = true;
     };
     const load = async (seg: Segment) => {
-      await this.loadFile(seg.table, seg.path, seg.rows);
+      if (seg.table === LoadInfo) return; // recorded at the end, with the time of this load
+      await this.loadFile(seg);
       per.set(seg.table.name, (per.get(seg.table.name) ?? 0) + seg.rows);
     };
-    /** Quarters whose partition is missing: start over (see loadStream). */
+    /** Quarters whose partition is missing: start over. */
     const restartFor = async (missing: string[]) => {
       await conn.query('ROLLBACK');
       open = false;
@@ -413,25 +416,29 @@ export class Loader {
           quarters.add(ev.quarter);
           if (open && (await missingOf([ev.quarter])).length) await restartFor([ev.quarter]);
         } else if (ev.kind === 'segment') {
-          if (!open) await begin(quarters);
-          if (ev.segment.table !== LoadInfo) {
-            if (!src.ended) streamedRows += ev.segment.rows;
-            await load(ev.segment);
+          if (!src.whileStreaming) {
+            held.push(ev.segment);
+            src.release(ev.segment); // stays on disk; nothing to hold the reader back for
+            continue;
           }
+          if (!open) await begin([...quarters].flatMap(withNeighbours));
+          if (!src.ended && ev.segment.table !== LoadInfo) streamedRows += ev.segment.rows;
+          await load(ev.segment);
           loaded.push(ev.segment);
-          src.release(ev.segment);
+          src.release(ev.segment); // loaded; it stays on disk until the source is done
         } else {
           // The end line: every segment has come. Quarters the writer did not announce get their partitions too.
           const total = Object.entries(ev.rows).filter(([t]) => t !== LoadInfo.name).reduce((a, [, n]) => a + n, 0);
           if (!open) await begin([...quarters, ...ev.quarters]);
           const missing = await missingOf(ev.quarters);
           if (missing.length) await restartFor(missing);
+          for (const seg of held) await load(seg);
           await this.recordAndCommit(src.source);
           open = false;
           per.set(LoadInfo.name, 1);
           rep.rows = total;
-          notes.push(`${fmt(streamedRows)} of ${fmt(total)} rows loaded while the source streamed`);
-          rep.message = notes.join('; ');
+          if (src.whileStreaming) notes.push(`${fmt(streamedRows)} of ${fmt(total)} rows loaded while the source streamed`);
+          if (notes.length) rep.message = notes.join('; ');
           return per;
         }
       }
@@ -440,35 +447,6 @@ export class Loader {
       if (open) await conn.query('ROLLBACK').catch(() => undefined);
       throw e;
     }
-  }
-
-  /** A stream without quarter announcements: its partitions are known at its end; load it then. */
-  private async transactionAtEnd(src: StreamedSource, rep: SourceReport): Promise<Map<string, number>> {
-    const segments: Segment[] = [];
-    let end: Extract<SourceEvent, { kind: 'end' }> | undefined;
-    for await (const ev of src.events) {
-      if (ev.kind === 'segment') {
-        segments.push(ev.segment);
-        src.release(ev.segment); // stays on disk; nothing to hold the reader back for
-      } else if (ev.kind === 'end') end = ev;
-    }
-    if (!end) throw new LoadError('the row stream ended inside this source');
-    const added = await this.ensurePartitions(end.quarters);
-    if (added.length) rep.message = `added partitions ${added.join(', ')}`;
-    const rows = segments.filter((s) => s.table !== LoadInfo).reduce((a, s) => a + s.rows, 0);
-    const per = await this.transaction({
-      source: src.source,
-      files: segments.map((s) => ({ table: s.table, path: s.path, rows: s.rows })),
-      quarters: end.quarters,
-      origin: src.origin,
-    });
-    rep.rows = rows;
-    return per;
-  }
-
-  finish(): LoadReport {
-    this.report.seconds = (Date.now() - this.started) / 1000;
-    return this.report;
   }
 }
 

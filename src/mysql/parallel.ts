@@ -92,7 +92,6 @@ export async function loadTasks(tasks: LoadTask[], o: ParallelOptions): Promise<
     await prepared(first, o.names);
     const workers = Math.max(1, Math.min(o.jobs, tasks.length));
     for (let i = 1; i < workers; i++) conns.push(await prepared(await connect(o.settings, { flags: ['+LOCAL_FILES'] }), o.names));
-    progress.start();
     let next = 0;
     await Promise.all(conns.map(async (conn) => {
       for (let i = next++; i < tasks.length; i = next++) {
@@ -117,7 +116,6 @@ export async function loadTasks(tasks: LoadTask[], o: ParallelOptions): Promise<
       }
     }));
   } finally {
-    progress.stop();
     await Promise.all(conns.map((c) => c.end().catch(() => undefined)));
   }
   const report: LoadReport = { sources: perTask.flat(), tables, seconds: (Date.now() - started) / 1000 };

@@ -8,11 +8,12 @@
 // failure, decisions.md §9) and no password or client program is involved. Their text is
 // decoded from the dump's character set and sent as UTF-8, so the server reads the same
 // characters the dump holds.
-import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { TextDecoder } from 'node:util';
 import { DumpTableFilter } from '../dump/extract.js';
 import { openInput } from '../io/input.js';
 import { RefreshError } from './sql.js';
+import { checkedQuery } from '../mysql/checked.js';
 import { quoteIdent } from '../schema/sql-escape.js';
 import { progressClock } from '../io/progress.js';
 
@@ -127,17 +128,8 @@ export async function loadDumpTables(
       decoder = d;
       return;
     }
-    let res: ResultSetHeader;
-    try {
-      [res] = await conn.query<ResultSetHeader>(text);
-    } catch (e) {
-      // Not the statement itself: its rows are personal data.
-      throw new RefreshError(`${c.table}: ${kind(text)}… failed: ${(e as Error).message}`);
-    }
-    if (res.warningStatus > 0) {
-      const [w] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 3');
-      throw new RefreshError(`${c.table}: ${kind(text)}… gave ${res.warningStatus} warning(s): ${w.map((x) => `${x.Level} ${x.Code}: ${x.Message}`).join('; ')}`);
-    }
+    // The label, not the statement itself: its rows are personal data.
+    const res = await checkedQuery(conn, text, undefined, { label: `${c.table}: ${kind(text)}…`, error: RefreshError });
     if (INSERT.test(text)) c.rows += res.affectedRows;
   };
 

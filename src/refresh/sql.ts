@@ -3,86 +3,35 @@
 // §13 item 32: no server-side files, no FILE privilege), and tables rebuilt under another name and
 // swapped in with one RENAME, so that a reader never sees a half-built table and a failed
 // refresh leaves last week's table in place (the original dropped it first, §13 item 23).
-import { Readable } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { encodeValue, DIALECT_CLAUSE } from '../csv/encode.js';
+import { DIALECT_CLAUSE } from '../csv/encode.js';
 import { databaseName, type DatabaseNames, type TableDef, type Value } from '../schema/table.js';
 import { ToolError } from '../core/errors.js';
-import { loadInfo } from '../mysql/load.js';
+import * as checked from '../mysql/checked.js';
 import { columnList, createDatabasesOf, createTable, qualifiedName } from '../schema/ddl.js';
 
 /** A refresh step failed: said as `job: message`, the job's tables as they were before. */
 export class RefreshError extends ToolError {}
 
-/** The warnings and errors of the last statement, notes left out ('database exists' is no problem). */
-async function problems(conn: Connection): Promise<RowDataPacket[]> {
-  const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS');
-  return warnings.filter((w) => w.Level !== 'Note');
-}
-
-const describe = (warnings: RowDataPacket[]) =>
-  warnings.slice(0, 5).map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
-
-/**
- * Run one statement; any warning is a failure (strict as a load: decisions.md §9). Notes are not
- * (CREATE … IF NOT EXISTS of something that exists leaves one).
- */
-export async function checkedQuery(conn: Connection, sql: string, params?: unknown[]): Promise<ResultSetHeader> {
-  const [res] = await conn.query<ResultSetHeader>(sql, params);
-  if (res && typeof res === 'object' && 'warningStatus' in res && res.warningStatus > 0) {
-    const found = await problems(conn);
-    if (found.length) throw new RefreshError(`${sql.split('\n')[0].slice(0, 80)}…: ${found.length} warning(s): ${describe(found)}`);
-  }
-  return res;
-}
-
-/** Rows as the bytes of the CSV dialect LOAD DATA reads (csv/encode.ts), a batch of rows per chunk. */
-function csvBytes(rows: AsyncIterable<readonly Value[]> | Iterable<readonly Value[]>, count: { rows: number }): Readable {
-  async function* lines() {
-    let batch = '';
-    for await (const row of rows) {
-      let line = '';
-      for (let i = 0; i < row.length; i++) line += (i ? ',' : '') + encodeValue(row[i]);
-      batch += line + '\n';
-      count.rows++;
-      if (batch.length >= 1 << 16) {
-        yield Buffer.from(batch, 'utf8'); // mysql2 needs Buffers (../shared/README.md)
-        batch = '';
-      }
-    }
-    if (batch) yield Buffer.from(batch, 'utf8');
-  }
-  return Readable.from(lines(), { objectMode: false });
-}
+/** Run one statement; any warning is a failure (mysql/checked.ts), a RefreshError. */
+export const checkedQuery = (conn: Connection, sql: string, params?: unknown[]): Promise<ResultSetHeader> =>
+  checked.checkedQuery(conn, sql, params, { error: RefreshError });
 
 /**
  * Stream rows (values in the table's column order) into `as`, a table of the table's database
  * (default: the table itself; in a rebuild, the building name its fill gets) with LOAD DATA
  * LOCAL INFILE; the server must read every row, without a warning. Returns the count.
  */
-export async function loadRows(
+export function loadRows(
   conn: Connection,
   t: TableDef,
   names: DatabaseNames,
   rows: AsyncIterable<readonly Value[]> | Iterable<readonly Value[]>,
   as = t.name,
 ): Promise<number> {
-  const count = { rows: 0 };
   const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${qualifiedName(t, names, { quoted: true, as })} ${DIALECT_CLAUSE} (${columnList(t, { quoted: true })})`;
-  let res: ResultSetHeader;
-  try {
-    [res] = await conn.query<ResultSetHeader>({ sql, infileStreamFactory: () => csvBytes(rows, count) });
-  } catch (e) {
-    throw new RefreshError(`${t.name}: ${(e as Error).message}`);
-  }
-  const info = loadInfo(res.info ?? '');
-  if (res.warningStatus > 0 || info.warnings > 0 || info.skipped > 0) {
-    const found = await problems(conn);
-    throw new RefreshError(`${t.name}: ${res.warningStatus || info.warnings} warning(s), ${info.skipped || 0} skipped: ${describe(found)}`);
-  }
-  if (info.records !== count.rows) throw new RefreshError(`${t.name}: the server read ${info.records} rows of ${count.rows}`);
-  return count.rows;
+  return checked.loadRows(conn, { sql, table: t.name, error: RefreshError }, rows);
 }
 
 /**

@@ -8,7 +8,7 @@
 import { ALL_TABLES } from './tables.js';
 import { databaseName, DEFAULT_DATABASES, type DatabaseNames, type TableDef } from './table.js';
 import { initialQuarters, partitionName } from './quarters.js';
-import { quoteIdent } from './sql-escape.js';
+import { quoteIdent, sqlString } from './sql-escape.js';
 import { CHARSET, COLLATION } from './charset.js';
 
 export interface NameForm {
@@ -84,14 +84,16 @@ export function dropAllTables(includePrivate: boolean, names: DatabaseNames = DE
 
 /**
  * Adds the partition a quarter needs unless it exists. Written as a prepared statement so that it
- * runs unchanged on MariaDB and MySQL (MySQL has no ADD PARTITION IF NOT EXISTS).
+ * runs unchanged on MariaDB and MySQL (MySQL has no ADD PARTITION IF NOT EXISTS). The statement is
+ * a '…' string with its quotes doubled, which reads the same under every sql_mode ("…" would be
+ * an identifier under ANSI_QUOTES).
  */
 export function ensureQuarterPartition(t: TableDef, quarter: string, names: DatabaseNames = DEFAULT_DATABASES): string {
   const name = partitionName(quarter);
   const alter = `ALTER TABLE ${qualifiedName(t, names)} ADD PARTITION (${partitionClause(quarter)})`;
   return (
-    `SET @edx_pipes_ddl = IF((SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA='${databaseName(names, t.database)}' ` +
-    `AND TABLE_NAME='${t.name}' AND PARTITION_NAME='${name}') = 0, "${alter}", 'DO 0');\n` +
+    `SET @edx_pipes_ddl = IF((SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA=${sqlString(databaseName(names, t.database))} ` +
+    `AND TABLE_NAME='${t.name}' AND PARTITION_NAME='${name}') = 0, '${alter.replace(/'/g, "''")}', 'DO 0');\n` +
     'PREPARE edx_pipes_stmt FROM @edx_pipes_ddl;\nEXECUTE edx_pipes_stmt;\nDEALLOCATE PREPARE edx_pipes_stmt;'
   );
 }

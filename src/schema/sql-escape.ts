@@ -1,7 +1,17 @@
 // SQL literals. Every value is escaped when written (decisions.md §3): quotes, backslashes, NUL,
-// newlines, carriage returns and Ctrl-Z, as mysqldump does, so any text loads under any sql_mode
-// that keeps backslash escapes (the default).
+// newlines, carriage returns and Ctrl-Z, as mysqldump does. That reads back only under a sql_mode
+// that keeps backslash escapes, so the SQL script and every connection of the tools set SQL_MODE
+// below for their session (decisions.md §11) whatever the server's: a value can never end its
+// string (NO_BACKSLASH_ESCAPES), "…" is always a string (ANSI_QUOTES), and statements and routines
+// parse as MariaDB and MySQL read them by default (not ORACLE's dialect).
 import type { Value } from './table.js';
+
+/**
+ * The session sql_mode our SQL text relies on: strict (a value that does not fit is an error, not
+ * a cut), and nothing that changes the meaning of a quote or a backslash. Only modes that MariaDB
+ * 10.11 and MySQL 8 both know; both have them in their default.
+ */
+export const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 
 const NEEDS_ESCAPE = /[\0\n\r\\'"\x1a]/;
 const ESCAPES: Record<string, string> = {

@@ -13,7 +13,7 @@ import { RowText, type Literal } from '../schema/row-text.js';
 import type { Row, RowWriter, Source } from '../schema/rows.js';
 import { write } from '../io/write.js';
 import { TextChunks } from '../io/text-chunks.js';
-import { sqlLiteral } from '../schema/sql-escape.js';
+import { SQL_MODE, sqlLiteral } from '../schema/sql-escape.js';
 
 /** Statements stay well under the servers' default max_allowed_packet (16 MiB MariaDB, 64 MiB MySQL). */
 const MAX_STATEMENT_BYTES = 1 << 20;
@@ -107,6 +107,9 @@ export class SqlScriptWriter implements RowWriter {
     const lines = [
       `-- ${this.opts.banner ?? 'edx-pipes edx-json2sql'}`,
       '-- Load with: mysql < this-file (or mariadb). Loading it again adds no duplicate rows.',
+      // First, before any value or quote: the sql_mode the text is written for, whatever the
+      // server's or the client's (decisions.md §11); the old one comes back at the end.
+      `SET @edx_pipes_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = '${SQL_MODE}';`,
       // CREATE … IF NOT EXISTS on a second load would leave notes; a load must leave nothing to see.
       'SET @edx_pipes_sql_notes = @@sql_notes, sql_notes = 0;',
       ...createDatabases(this.names),
@@ -199,6 +202,6 @@ export class SqlScriptWriter implements RowWriter {
   async close(): Promise<void> {
     if (!this.started) await this.preamble();
     await this.flushAll();
-    await write(this.out, 'SET autocommit = 1;\nSET sql_notes = @edx_pipes_sql_notes;\n');
+    await write(this.out, 'SET autocommit = 1;\nSET sql_notes = @edx_pipes_sql_notes;\nSET SESSION sql_mode = @edx_pipes_sql_mode;\n');
   }
 }

@@ -1,182 +1,25 @@
-// The row stream: what `edx-json2sql --rows` writes and `edx-csvload` reads on stdin, so that
-// `edx-json2sql log.gz --rows | edx-csvload` needs no files. It is line-framed text:
-//
-//   #edx-pipes-rows/3                                           once, first line
-//   #source {"name":…,"loadFile":…,"loadInfoId":…,"announcesQuarters":true}   start of a source
-//   #quarter {"quarter":"spring2014"}                           before the first row of each quarter
-//   <Table>,<one CSV row in the dialect of encode.ts>            any number, tables interleaved
-//   #end {"loadInfoId":…,"rows":{"<Table>":n,…},"quarters":[…],"crc32":n}  end of that source
-//   #done {"sources":n}                                          once, last line: the writer finished
-//
-// A CSV row never contains a raw newline (encode.ts escapes it), so '\n' frames rows. The end line
-// carries the writer's own counts: the reader checks them, so a stream cut short (transform killed)
-// or garbled never loads; a source without its end line is not loaded at all. The `#done` line
-// (version 2) tells a stream cut between two sources from a shorter one: the sources before the
-// cut load, and the reader still fails, so the loader's exit status says that sources are missing.
-// Counts catch lost or added lines, not a byte garbled inside a row that still reads as CSV (a lost
-// opening quote makes `server",` a valid bare value): version 3's `crc32` is the CRC-32 of every
-// byte between the `#source` line and the `#end` line, and a source whose bytes differ never loads.
-//
-// `#quarter` lines (and `announcesQuarters` in `#source`) were added so that the loader can load
-// EdxTrackEvent rows while the source still streams: it must add a quarter's partition before its
-// rows arrive, because ADD PARTITION commits and cannot happen inside the source's transaction.
-// Streams without them (older writers) still read; their sources load only once they have ended.
-//
-// The reader runs ahead of the loader on its own: it hands each source over at its `#source` line
-// and spools its rows into segment files per table (the bytes after `<Table>,` copied as they
-// are) of about `segmentBytes` each. A segment is handed to the loader as soon as it is full, so
-// the loader can load it while later rows still arrive. Every segment stays on disk until the
-// source is done (the loader may have to load the source again from the start). Backpressure:
-// when the segments handed over but not yet released by the loader exceed `pendingBytes`, the
-// reader stops reading its input, so a slow database slows the writer; memory stays constant.
-import { createWriteStream, type WriteStream } from 'node:fs';
+// The reader of the row stream (its format: rowstream-format.ts), what `edx-csvload` reads on
+// stdin. It runs ahead of the loader: each source is handed over at its `#source` line, its rows
+// spooled into segment files per table (spool.ts) and handed over as they fill, while the reader
+// goes on reading; it pauses when the loader falls too far behind.
 import { crc32 } from 'node:zlib';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ALL_TABLES, TABLES } from '../schema/tables.js';
 import type { TableDef } from '../schema/table.js';
+import type { Source } from '../schema/rows.js';
+import { Channel } from '../io/channel.js';
 import { isQuarter } from '../schema/quarters.js';
-import type { Row, RowWriter, Source } from '../schema/rows.js';
-import { write, finish } from '../io/write.js';
-import { encodeRow, QuarterSet, ROW_END } from './encode.js';
-import { TextChunks } from '../io/text-chunks.js';
-
-export const STREAM_HEADER = '#edx-pipes-rows/3';
-/** Streams of older writers: version 2 has no checksum, version 1 no `#done` line either. */
-const OLDER_HEADERS = new Map([
-  ['#edx-pipes-rows/2', { done: true, checksum: false }],
-  ['#edx-pipes-rows/1', { done: false, checksum: false }],
-]);
-const FLUSH_AT = 1 << 16;
-/** The bytes before a row's values: its table's name and ','. */
-const prefixes = new Map<TableDef, number[]>();
-const rowPrefix = (t: TableDef): number[] => {
-  let p = prefixes.get(t);
-  if (p === undefined) prefixes.set(t, (p = [...Buffer.from(`${t.name},`, 'latin1')]));
-  return p;
-};
-
-interface SourceRecord extends Source {
-  /** The writer puts a `#quarter` line before the first row of each quarter. */
-  announcesQuarters?: boolean;
-}
-
-interface EndRecord {
-  loadInfoId: string;
-  rows: Record<string, number>;
-  quarters: string[];
-  /** CRC-32 of the bytes between the `#source` and `#end` lines (version 3). */
-  crc32?: number;
-}
-
-export class RowStreamWriter implements RowWriter {
-  private pending = new TextChunks();
-  private headerWritten = false;
-  /** Sources written to their `#end` line. */
-  private sourcesEnded = 0;
-  private counts: Record<string, number> = {};
-  private quarters = new QuarterSet();
-
-  constructor(private readonly out: NodeJS.WritableStream) {}
-
-  private flush(): Promise<void> | void {
-    return this.pending.writeTo(this.out as unknown as import('node:stream').Writable);
-  }
-
-  startSource(source: Source): Promise<void> | void {
-    if (!this.headerWritten) {
-      this.pending.append(STREAM_HEADER + '\n');
-      this.headerWritten = true;
-    }
-    this.counts = {};
-    this.quarters = new QuarterSet();
-    const s: SourceRecord = { name: source.name, loadFile: source.loadFile, loadInfoId: source.loadInfoId, announcesQuarters: true };
-    this.pending.append(`#source ${JSON.stringify(s)}\n`);
-    this.pending.startChecksum();
-  }
-
-  write(row: Row): Promise<void> | void {
-    const name = row.table.name;
-    this.counts[name] = (this.counts[name] ?? 0) + 1;
-    const newQuarter = this.quarters.add(row.table, row.values);
-    if (newQuarter !== undefined) this.pending.append(`#quarter ${JSON.stringify({ quarter: newQuarter })}\n`);
-    this.pending.appendAscii(rowPrefix(row.table));
-    this.pending.append(encodeRow(row.table, row.values));
-    this.pending.appendAscii(ROW_END);
-    if (this.pending.bytes >= FLUSH_AT) return this.flush();
-  }
-
-  endSource(source: Source): Promise<void> | void {
-    const end: EndRecord = { loadInfoId: source.loadInfoId, rows: this.counts, quarters: this.quarters.list(), crc32: this.pending.endChecksum() };
-    this.pending.append(`#end ${JSON.stringify(end)}\n`);
-    this.sourcesEnded++;
-    return this.flush();
-  }
-
-  close(): Promise<void> | void {
-    if (!this.headerWritten) this.pending.append(STREAM_HEADER + '\n'); // an empty run is still a valid stream
-    this.headerWritten = true;
-    this.pending.append(`#done ${JSON.stringify({ sources: this.sourcesEnded })}\n`);
-    return this.flush();
-  }
-}
-
-export class StreamFormatError extends Error {}
-
-/** A spooled piece of one table's rows of a source: a file in the CSV dialect. */
-export interface Segment {
-  table: TableDef;
-  path: string;
-  rows: number;
-  bytes: number;
-}
-
-/** What the loader learns about a source, in stream order. */
-export type SourceEvent =
-  | { kind: 'quarter'; quarter: string }
-  | { kind: 'segment'; segment: Segment }
-  | { kind: 'end'; rows: Record<string, number>; quarters: string[] };
-
-/** An unbounded queue with one consumer; `close(error)` makes the consumer throw after the items. */
-class Channel<T> {
-  private items: T[] = [];
-  private wake?: () => void;
-  private closed = false;
-  private failure?: Error;
-
-  push(item: T): void {
-    this.items.push(item);
-    this.notify();
-  }
-
-  close(failure?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.failure = failure;
-    this.notify();
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  /** Items in order; iterating again (after a break) continues where the last iteration stopped. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for (;;) {
-      if (this.items.length) {
-        yield this.items.shift()!;
-        continue;
-      }
-      if (this.failure) throw this.failure;
-      if (this.closed) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-}
+import { SegmentFile, SpoolDir } from './spool.js';
+import {
+  OLDER_HEADERS,
+  STREAM_HEADER,
+  StreamFormatError,
+  tableAt,
+  type EndRecord,
+  type Segment,
+  type SourceEvent,
+  type SourceRecord,
+} from './rowstream-format.js';
 
 /**
  * A source of the row stream, handed over at its `#source` line. The loader iterates `events()`
@@ -191,7 +34,8 @@ export class StreamedSource {
   spooling: boolean;
   /** Set by the reader when it has read the source's end line. */
   ended = false;
-  dir?: string;
+  /** Where its segments are spooled. */
+  readonly spool: SpoolDir;
 
   constructor(
     readonly source: Source,
@@ -199,8 +43,10 @@ export class StreamedSource {
     readonly announcesQuarters: boolean,
     spooling: boolean,
     private readonly reader: RowStreamReader,
+    tmp?: string,
   ) {
     this.spooling = spooling;
+    this.spool = new SpoolDir(tmp);
   }
 
   /** The loader is done with this segment for now (it stays on disk until cleanup). */
@@ -214,22 +60,9 @@ export class StreamedSource {
   }
 
   /** Remove the spooled segments. */
-  async cleanup(): Promise<void> {
-    const dir = this.dir;
-    this.dir = undefined;
-    if (dir) await rm(dir, { recursive: true, force: true });
+  cleanup(): Promise<void> {
+    return this.spool.remove();
   }
-}
-
-interface OpenSegment {
-  path: string;
-  stream: WriteStream;
-  rows: number;
-  bytes: number;
-  /** Rows not yet written: copied here (one copy, no object per row), written when full. */
-  buffer: Buffer;
-  used: number;
-  error?: Error;
 }
 
 /** One table's rows of the current source. */
@@ -237,7 +70,7 @@ interface TableSpool {
   table: TableDef;
   rows: number;
   segments: number;
-  open?: OpenSegment;
+  open?: SegmentFile;
 }
 
 export interface RowStreamOptions {
@@ -253,17 +86,6 @@ export interface RowStreamOptions {
 
 export const DEFAULT_SEGMENT_BYTES = 4 << 20;
 const DEFAULT_PENDING_BYTES = 64 << 20;
-const WRITE_BUFFER = 256 << 10;
-
-// Table names differ in their first letter or length, so (first byte, length) finds the only
-// candidate and one byte comparison confirms it: no string per row.
-const TABLE_BY_SHAPE = new Map(Object.values(TABLES).map((t) => [t.name.charCodeAt(0) * 256 + t.name.length, { table: t, name: Buffer.from(t.name, 'latin1') }]));
-if (TABLE_BY_SHAPE.size !== Object.keys(TABLES).length) throw new Error('stream.ts: two table names share a first letter and length');
-
-function tableAt(buf: Buffer, start: number, end: number): TableDef | undefined {
-  const c = TABLE_BY_SHAPE.get(buf[start] * 256 + (end - start));
-  return c && buf.compare(c.name, 0, c.name.length, start, end) === 0 ? c.table : undefined;
-}
 
 class RowStreamReader {
   readonly sources: Channel<StreamedSource> = new Channel();
@@ -324,21 +146,12 @@ class RowStreamReader {
   }
 
   async removeAll(): Promise<void> {
-    for (const s of this.spools.values()) s.open?.stream.destroy();
+    for (const s of this.spools.values()) s.open?.destroy();
     await Promise.all([...this.dirs].map((src) => src.cleanup()));
   }
 
   private fail(msg: string): never {
     throw new StreamFormatError(`row stream line ${this.lineNo}: ${msg}`);
-  }
-
-  private flushSegment(seg: OpenSegment): Promise<void> | void {
-    if (seg.error) throw seg.error;
-    if (!seg.used) return;
-    const chunk = seg.buffer.subarray(0, seg.used);
-    seg.buffer = Buffer.allocUnsafe(WRITE_BUFFER); // the written one belongs to the file stream now
-    seg.used = 0;
-    return write(seg.stream, chunk);
   }
 
   /** Close the table's open segment and hand it to the loader; wait while too much is pending. */
@@ -347,26 +160,18 @@ class RowStreamReader {
     if (!seg) return;
     spool.open = undefined;
     if (!src.spooling) {
-      seg.stream.end(); // not wanted any more; cleanup removes it
+      seg.abandon(); // not wanted any more; cleanup removes it
       return;
     }
-    await this.flushSegment(seg);
-    await finish(seg.stream);
-    if (seg.error) throw seg.error;
+    await seg.close();
     this.pending += seg.bytes;
     src.events.push({ kind: 'segment', segment: { table: spool.table, path: seg.path, rows: seg.rows, bytes: seg.bytes } });
     await this.room();
   }
 
-  private async openSegment(src: StreamedSource, spool: TableSpool): Promise<OpenSegment> {
-    if (!src.dir) {
-      src.dir = await mkdtemp(join(this.opts.tmp ?? tmpdir(), 'edx-csvload-'));
-      this.dirs.add(src);
-    }
-    const path = join(src.dir, `${spool.table.name}.${++spool.segments}.csv`);
-    const seg: OpenSegment = { path, stream: createWriteStream(path), rows: 0, bytes: 0, buffer: Buffer.allocUnsafe(WRITE_BUFFER), used: 0 };
-    seg.stream.on('error', (e) => (seg.error ??= e));
-    return seg;
+  private openSegment(src: StreamedSource, spool: TableSpool): Promise<SegmentFile> {
+    this.dirs.add(src);
+    return src.spool.open(`${spool.table.name}.${++spool.segments}.csv`);
   }
 
   private control(line: string): Promise<void> | void {
@@ -410,7 +215,7 @@ class RowStreamReader {
     if (this.current) this.fail(`source ${this.current.source.name} has no #end line before the next source`);
     if (!s || typeof s.loadFile !== 'string' || !/^[0-9a-f]{40}$/.test(s.loadInfoId ?? '')) this.fail('#source without a valid loadInfoId');
     const source: Source = { name: String(s.name), loadFile: s.loadFile, loadInfoId: s.loadInfoId };
-    this.current = new StreamedSource(source, s.announcesQuarters === true, this.spoolToDisk, this);
+    this.current = new StreamedSource(source, s.announcesQuarters === true, this.spoolToDisk, this, this.opts.tmp);
     this.spools = new Map();
     this.sources.push(this.current);
   }
@@ -484,12 +289,8 @@ class RowStreamReader {
             if (spool.open) await this.seal(src!, spool);
           } else {
             const seg = (spool.open ??= await this.openSegment(src!, spool));
-            const length = nl + 1 - (comma + 1);
-            if (seg.used + length > seg.buffer.length) await this.flushSegment(seg);
-            if (length > seg.buffer.length) await write(seg.stream, Buffer.from(buf.subarray(comma + 1, nl + 1)));
-            else seg.used += buf.copy(seg.buffer, seg.used, comma + 1, nl + 1);
-            seg.bytes += length;
-            seg.rows++;
+            const appended = seg.append(buf, comma + 1, nl + 1);
+            if (appended) await appended;
             if (seg.bytes >= this.segmentBytes) await this.seal(src!, spool);
           }
           start = nl + 1;
