@@ -26,3 +26,45 @@ t.test('seq_goto without id keeps the move; rubric_select without category keeps
   const rubric = await main({ event_type: 'rubric_select', event: { location: 'L', selection: '1' } });
   t.same([rubric[0].question_location, rubric[0].rubric_selection, rubric[0].rubric_category], ['L', 1, -1]);
 });
+
+t.test('the course, from everywhere an event carries it, in order of trust', async (t) => {
+  const NEW = 'course-v1:ExampleU+CS101+2023_T3';
+  const server = (fields: Record<string, unknown>) =>
+    main({ event_source: 'server', page: null, context: { course_id: '', org_id: '', path: '/event', user_id: 7 }, event: {}, ...fields });
+  const cases: [string, Record<string, unknown>, string, string][] = [
+    ['context.course_id first', { event_type: 'edx.bookmark.listed', context: { course_id: 'Org/Num/Run', org_id: 'Org' }, event: { course_id: NEW } }, 'Org/Num/Run', 'Org'],
+    ['the payload\'s course_id', { event_type: 'edx.bookmark.listed', event: { course_id: NEW, list_type: 'per_course' } }, NEW, 'ExampleU'],
+    ['the payload\'s course_key', { event_type: 'edx.grades.grading_policy_changed', event: { course_key: 'Old/Style/Run', event_transaction_id: 'x' } }, 'Old/Style/Run', 'Old'],
+    ['a block-v1 problem_id (problem_rescore from a task)', { event_type: 'problem_rescore', event_source: 'task', event: { problem_id: BLOCK, success: 'correct' } }, NEW, 'ExampleU'],
+    ['a module_id', { event_type: 'edx.grades.problem.rescored', event: { module_id: 'block-v1:A+B+C+type@problem+block@1' } }, 'course-v1:A+B+C', 'A'],
+    ['a location', { event_type: 'edx.drag_and_drop_v2.loaded', event: { location: 'block-v1:A+B+C+type@drag-and-drop-v2+block@2' } }, 'course-v1:A+B+C', 'A'],
+    ['an asset key', { event_type: 'edx.course.tool.accessed', event: { url: 'https://lms.example.edu/asset-v1:A+B+C+type@asset+block@notes.pdf' } }, 'course-v1:A+B+C', 'A'],
+    ['a CCX key', { event_type: 'edx.completion.block_completion.changed', event: { block_key: 'ccx-block-v1:A+B+C+ccx@4+type@html+block@3' } }, 'ccx-v1:A+B+C+ccx@4', 'A'],
+    ['the context\'s module usage key', { event_type: 'xblock.poll.submitted', context: { course_id: '', module: { display_name: 'Poll', usage_key: 'block-v1:A+B+C+type@poll+block@4' } }, event: { choice: 'yes' } }, 'course-v1:A+B+C', 'A'],
+    ['a key deep in the payload', { event_type: 'edx.team.learner_added', event: { team: { id: 't', path: 'block-v1:A+B+C+type@vertical+block@5' } } }, 'course-v1:A+B+C', 'A'],
+    ['an LMS URL (implicit event type)', { event_type: `/courses/${NEW}/progress` }, NEW, 'ExampleU'],
+    ['an old-style LMS URL in context.path', { event_type: 'edx.forum.thread.viewed', context: { course_id: '', path: '/courses/Old/Style/Run/discussion/forum/' } }, 'Old/Style/Run', 'Old'],
+    ['Studio: /course/course-v1:…', { event_type: `/course/${NEW}`, context: { course_id: '', path: `/course/${NEW}` } }, NEW, 'ExampleU'],
+    ['Studio: /xblock/container/block-v1:…', { event_type: '/xblock/container/block-v1:A+B+C+type@vertical+block@6' }, 'course-v1:A+B+C', 'A'],
+    ['Studio: the old slashes: form', { event_type: '/settings/details/slashes:Old+Style+Run' }, 'Old/Style/Run', 'Old'],
+    ['the page of a browser event (learning MFE)', { event_type: 'edx.ui.lms.link_clicked', event_source: 'browser', page: `https://apps.example.edu/learning/course/${NEW}/home` }, NEW, 'ExampleU'],
+    ['a percent-encoded query string', { event_type: '/api/courses/v1/blocks/', page: null, context: { course_id: '', path: '/api/courses/v1/blocks/?course_id=course-v1%3AA%2BB%2BC' } }, 'course-v1:A+B+C', 'A'],
+    ['Studio: an old-style course\'s /course/Org/Course/Run', { event_type: '/course/Old/Style/Run' }, 'Old/Style/Run', 'Old'],
+    ['the referer of a named event, last', { event_type: 'edx.course.tool.accessed', referer: `https://studio.example.edu/course/${NEW}` }, NEW, 'ExampleU'],
+  ];
+  for (const [what, fields, courseId, org] of cases) {
+    const [row] = await server(fields);
+    t.same([row.course_id, row.course_display_name, row.organization], [courseId, courseId, org], what);
+  }
+  const [payloadFirst] = await server({ event_type: 'edx.bookmark.added', event: { course_id: NEW, component_usage_id: 'block-v1:A+B+C+type@html+block@7' }, referer: 'https://lms.example.edu/courses/X/Y/Z/' });
+  t.equal(payloadFirst.course_id, NEW, 'the payload\'s course_id before a key or a URL');
+  const [none] = await server({ event_type: '/api/courses/v1/', context: { course_id: '', path: '/api/courses/v1/' } });
+  t.equal(none.course_id, '', 'nothing named: no course (and /api/courses/v1/ is not Org/Course/Run)');
+  const [dashboard] = await server({ event_type: '/dashboard', referer: `https://lms.example.edu/courses/${NEW}/progress` });
+  t.equal(dashboard.course_id, '', 'a request\'s referer is not its course: /dashboard from a course page is in none');
+  const answers = (await one({ event_type: 'problem_check', event_source: 'server', context: { course_id: '' },
+    event: { problem_id: BLOCK, answers: { a_2_1: 'x' }, correct_map: {}, state: {} } })).Answer;
+  t.equal(answers[0].course_id, 'course-v1:ExampleU+CS101+2023_T3', 'Answer.course_id is the course found');
+  const [old] = await main({ event_type: 'problem_graded', context: undefined, page: null, event: `["input_${BLOCK}_2_1=1", ""]` });
+  t.equal(old.course_id, '', 'an event with no context (the reference era) keeps the reference\'s course');
+});
