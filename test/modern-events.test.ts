@@ -68,3 +68,43 @@ t.test('the course, from everywhere an event carries it, in order of trust', asy
   const [old] = await main({ event_type: 'problem_graded', context: undefined, page: null, event: `["input_${BLOCK}_2_1=1", ""]` });
   t.equal(old.course_id, '', 'an event with no context (the reference era) keeps the reference\'s course');
 });
+
+t.test('EventPayload: what no column took, personal values replaced (issue 16.2)', async (t) => {
+  const ctx = { course_id: 'course-v1:A+B+C', org_id: 'A', path: '/x', user_id: 9 };
+  const run = async (fields: Record<string, unknown>) => transform([event({ event_source: 'server', context: ctx, ...fields })]);
+  const unknown = await run({ event_type: 'edx.team.created', event: { team_id: 'ex-team', topic_id: 'topic-1', user_id: 9, course_id: 'course-v1:A+B+C' } });
+  const [p] = unknown.rows.EventPayload;
+  t.equal(p.event_table_id, unknown.rows.EdxTrackEvent[0]._id, 'keyed by the main row');
+  t.same(JSON.parse(String(p.payload)), { team_id: 'ex-team', topic_id: 'topic-1' }, 'a type no handler knows: all its payload but the user and the row\'s course');
+  t.same([p.event_type, p.cut, p.payload_bytes], ['edx.team.created', 0, Buffer.byteLength(String(p.payload))]);
+  t.same(unknown.stats.byType['edx.team.created'], { handled: 0, payloadKept: 1, unknown: 1 }, 'counted by type');
+  t.equal(unknown.stats.payloadKept, 1);
+
+  const handled = await run({ event_type: 'edx.bookmark.added', event: { bookmark_id: 'b1', component_type: 'html', component_usage_id: 'block-v1:A+B+C+type@html+block@1', course_id: 'course-v1:A+B+C' } });
+  t.notOk(handled.rows.EventPayload, 'every field in a column: no row');
+  t.same(handled.stats.byType['edx.bookmark.added'], { handled: 1, payloadKept: 0, unknown: 0 });
+
+  const partly = await run({ event_type: 'play_video', event_source: 'browser', event: JSON.stringify({ id: 'v1', code: 'html5', currentTime: 3, duration: 120.5 }) });
+  t.same(JSON.parse(String(partly.rows.EventPayload[0].payload)), { duration: 120.5 }, 'a handled type: only the keys its handler did not store');
+
+  const personal = await run({ event_type: 'edx.forum.thread.voted', event: { id: 't1', target_username: 'bob', vote_value: 'up', reporter: { email: 'bob@example.com', name: 'Bob B' } } });
+  const text = String(personal.rows.EventPayload[0].payload);
+  t.notMatch(text, /bob/i, 'no username, e-mail or name of a person');
+  t.same(JSON.parse(text), { target_username: 'personal', reporter: { email: 'personal', name: 'personal' } });
+  const settings = await run({ event_type: 'edx.user.settings.changed', event: { setting: 'name', old: 'Ada L', new: 'Ada Lovelace', table: 'auth_userprofile' } });
+  t.same(JSON.parse(String(settings.rows.EventPayload[0].payload)), { setting: 'name', old: 'personal', new: 'personal', table: 'auth_userprofile' }, 'a personal setting\'s old and new values');
+
+  const implicit = await run({ event_type: '/courses/course-v1:A+B+C/instructor/api/list_report_downloads', event: '{"GET": {"format": ["csv"]}, "POST": {}}' });
+  t.same(JSON.parse(String(implicit.rows.EventPayload[0].payload)), { GET: { format: ['csv'] } }, 'an implicit request\'s GET (its POST is empty)');
+  t.same(implicit.stats.byType['/…'], { handled: 1, payloadKept: 1, unknown: 0 }, 'URL types count together');
+  const form = await run({ event_type: '/courses/course-v1:A+B+C/xblock/block-v1:A+B+C+type@problem+block@1/handler/xmodule_handler/problem_check', event: { GET: {}, POST: { input_1_2_1: ['x'] } } });
+  t.notOk(form.rows.EventPayload, 'a form a verb stores: no row');
+
+  const big = await run({ event_type: 'edx.special_exam.proctored.attempt.started', event: { exam_name: 'é'.repeat(40000) } });
+  const cut = big.rows.EventPayload[0];
+  t.same([cut.cut, Buffer.byteLength(String(cut.payload)) <= 65535, Number(cut.payload_bytes) > 80000], [1, true, true], 'a payload over 65,535 bytes is cut and flagged');
+  t.equal(big.stats.payloadsCut, 1);
+
+  const old = await transform([event({ event_type: 'change-email-settings', event_source: 'server', event: { course: 'X/Y/Z', receive_emails: 'yes' } })]);
+  t.notOk(old.rows.EventPayload, 'an event without a context (reference era) keeps the reference\'s output');
+});

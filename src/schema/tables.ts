@@ -71,6 +71,7 @@ export type TableName =
   | 'EventIp'
   | 'ABExperiment'
   | 'OpenAssessment'
+  | 'EventPayload'
   | 'LoadInfo';
 
 const cols = (spec: string): Column[] =>
@@ -219,6 +220,19 @@ export const OpenAssessment: TableDef = {
   links: { event_table_id: ['EdxTrackEvent', '_id'] },
 };
 
+// change (issue 16.2, not in the reference): what an event's payload held that no column took, as
+// JSON (the payload's other top-level keys; the whole payload of a type no handler knows), personal
+// values replaced. One row per event at most, keyed by its first main row. `payload` is cut at
+// 65,535 bytes: `cut` = 1 and `payload_bytes` the whole JSON's size say so.
+export const EventPayload: TableDef = {
+  name: 'EventPayload',
+  database: 'Edx',
+  columns: cols('event_table_id UUID, event_type VARCHAR255, payload TEXT, payload_bytes INT, cut TINYINT'),
+  primaryKey: ['event_table_id'],
+  indexes: [['EventPayloadIdxType', 'event_type']],
+  links: { event_table_id: ['EdxTrackEvent', '_id'] },
+};
+
 export const LoadInfo: TableDef = {
   name: 'LoadInfo',
   database: 'Edx',
@@ -237,6 +251,7 @@ export const ALL_TABLES: readonly TableDef[] = [
   EventIp,
   ABExperiment,
   OpenAssessment,
+  EventPayload,
   LoadInfo,
   EdxTrackEvent,
 ];

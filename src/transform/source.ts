@@ -15,7 +15,8 @@ import { eventIds, type EventIds } from './ids.js';
 import type { Modulestore } from '../modulestore/display-names.js';
 import { RowBuilder } from './row.js';
 import type { RowWriter, Source } from '../schema/rows.js';
-import type { RunStats } from './stats.js';
+import { countType, type RunStats } from './stats.js';
+import { keepPayload } from './payload.js';
 import { H, anonScreenName, sanitize } from '../core/values.js';
 import { LastSeen } from './last-seen.js';
 import { withoutPersonalValues } from './personal.js';
@@ -209,7 +210,7 @@ export class SourceTransformer {
       .set('downtime_for', downtimeFor);
 
     let ev: TrackEvent | undefined;
-    const decodeEvent = () => (ev ??= this.trackEvent(record, eventTypeRaw, main, ids, null, anon)).event;
+    const decodeEvent = () => (ev ??= this.trackEvent(record, eventTypeRaw, main, ids, null, anon)).decodedEvent.value;
     const course = courseColumns(record, eventType, page, decodeEvent, modulestore);
     main.set('course_id', course.courseId).set('course_display_name', course.courseDisplayName).set('organization', course.organization);
     if (course.moduleDisplayName) main.set('resource_display_name', course.moduleDisplayName);
@@ -217,7 +218,11 @@ export class SourceTransformer {
     ev.currentCourseId = course.currentCourseId;
 
     if (finishedAs === undefined) {
-      if (!dispatch(ev)) stats.unknownTypes++;
+      const handled = dispatch(ev);
+      if (!handled) stats.unknownTypes++;
+      const kept = keepPayload(ev, () => stats.payloadsCut++);
+      if (kept) stats.payloadKept++;
+      countType(stats, ev.type, handled, kept);
       const decodedEvent = ev.decodedEvent;
       if (decodedEvent.problem && typeof record.event === 'string') {
         stats.undecodableEvents++;
