@@ -72,12 +72,12 @@ t.test('the course, from everywhere an event carries it, in order of trust', asy
 t.test('EventPayload: what no column took, personal values replaced (issue 16.2)', async (t) => {
   const ctx = { course_id: 'course-v1:A+B+C', org_id: 'A', path: '/x', user_id: 9 };
   const run = async (fields: Record<string, unknown>) => transform([event({ event_source: 'server', context: ctx, ...fields })]);
-  const unknown = await run({ event_type: 'edx.team.created', event: { team_id: 'ex-team', topic_id: 'topic-1', user_id: 9, course_id: 'course-v1:A+B+C' } });
+  const unknown = await run({ event_type: 'org.example.team.formed', event: { team_id: 'ex-team', topic_id: 'topic-1', user_id: 9, course_id: 'course-v1:A+B+C' } });
   const [p] = unknown.rows.EventPayload;
   t.equal(p.event_table_id, unknown.rows.EdxTrackEvent[0]._id, 'keyed by the main row');
   t.same(JSON.parse(String(p.payload)), { team_id: 'ex-team', topic_id: 'topic-1' }, 'a type no handler knows: all its payload but the user and the row\'s course');
-  t.same([p.event_type, p.cut, p.payload_bytes], ['edx.team.created', 0, Buffer.byteLength(String(p.payload))]);
-  t.same(unknown.stats.byType['edx.team.created'], { handled: 0, payloadKept: 1, unknown: 1 }, 'counted by type');
+  t.same([p.event_type, p.cut, p.payload_bytes], ['org.example.team.formed', 0, Buffer.byteLength(String(p.payload))]);
+  t.same(unknown.stats.byType['org.example.team.formed'], { handled: 0, payloadKept: 1, unknown: 1 }, 'counted by type');
   t.equal(unknown.stats.payloadKept, 1);
 
   const handled = await run({ event_type: 'edx.bookmark.added', event: { bookmark_id: 'b1', component_type: 'html', component_usage_id: 'block-v1:A+B+C+type@html+block@1', course_id: 'course-v1:A+B+C' } });
@@ -100,11 +100,59 @@ t.test('EventPayload: what no column took, personal values replaced (issue 16.2)
   const form = await run({ event_type: '/courses/course-v1:A+B+C/xblock/block-v1:A+B+C+type@problem+block@1/handler/xmodule_handler/problem_check', event: { GET: {}, POST: { input_1_2_1: ['x'] } } });
   t.notOk(form.rows.EventPayload, 'a form a verb stores: no row');
 
-  const big = await run({ event_type: 'edx.special_exam.proctored.attempt.started', event: { exam_name: 'é'.repeat(40000) } });
+  const big = await run({ event_type: 'edx.special_exam.proctored.attempt.started', event: { exam_name: 'Final', review_policy: 'é'.repeat(40000) } });
   const cut = big.rows.EventPayload[0];
   t.same([cut.cut, Buffer.byteLength(String(cut.payload)) <= 65535, Number(cut.payload_bytes) > 80000], [1, true, true], 'a payload over 65,535 bytes is cut and flagged');
   t.equal(big.stats.payloadsCut, 1);
 
   const old = await transform([event({ event_type: 'change-email-settings', event_source: 'server', event: { course: 'X/Y/Z', receive_emails: 'yes' } })]);
   t.notOk(old.rows.EventPayload, 'an event without a context (reference era) keeps the reference\'s output');
+});
+
+// One example per documented family (written from "Events in the Tracking Logs"): a handler knows
+// the type, the fields that mean a 2014 column are in it, and every other field is in EventPayload.
+t.test('every documented family: its columns, the rest in EventPayload (issue 16.3)', async (t) => {
+  const C = 'course-v1:A+B+C';
+  const ctx = { course_id: C, org_id: 'A', path: '/event', user_id: 5 };
+  const V = 'block-v1:A+B+C+type@video+block@v1';
+  const P = 'block-v1:A+B+C+type@problem+block@p1';
+  const S = 'block-v1:A+B+C+type@sequential+block@s1';
+  const examples: [family: string, record: Record<string, unknown>, columns: Record<string, unknown>][] = [
+    ['enrollment', { event_type: 'edx.course.enrollment.mode_changed', name: 'edx.course.enrollment.mode_changed', event_source: 'server', event: { course_id: C, user_id: 5, mode: 'verified' } }, { mode: 'verified' }],
+    ['navigation', { event_type: 'edx.ui.lms.sequence.tab_selected', event: JSON.stringify({ current_tab: 2, tab_count: 5, target_tab: 3, id: S, widget_placement: 'top' }) }, { sequence_id: S, goto_from: 2, goto_dest: 3 }],
+    ['video (browser)', { event_type: 'pause_video', event: JSON.stringify({ id: 'v1', code: 'html5', currentTime: 61.5 }) }, { video_id: 'v1', video_current_time: '61.5' }],
+    ['video (mobile name)', { event_type: 'seek_video', name: 'edx.video.position.changed', event_source: 'mobile', ip: '', event: { id: V, code: 'mobile', old_time: 10, new_time: 40, type: 'slide' } }, { video_id: V, video_old_time: '10', video_new_time: '40' }],
+    ['video bumper', { event_type: 'edx.video.bumper.played', event: JSON.stringify({ host_component_id: 'v1', bumper_id: '/static/bumper.mp4', code: 'html5', currentTime: 2, duration: 5 }) }, { video_id: 'v1', video_code: 'html5' }],
+    ['problems', { event_type: 'showanswer', event_source: 'server', event: { problem_id: P } }, { problem_id: P }],
+    ['hints', { event_type: 'edx.problem.hint.demandhint_displayed', event_source: 'server', event: { module_id: P, hint_index: 0, hint_len: 2, hint_text: 'Think of the units.' } }, { problem_id: P, hint: 'Think of the units.', position: 0 }],
+    ['grades (subsection)', { event_type: 'edx.grades.subsection.grade_calculated', event_source: 'server', event: { user_id: '5', course_id: C, block_id: S, weighted_total_earned: 3, weighted_total_possible: 4, weighted_graded_earned: 3, weighted_graded_possible: 4 } }, { sequence_id: S, new_score: 3, new_total: 4 }],
+    ['grades (course)', { event_type: 'edx.grades.course.grade_calculated', event_source: 'server', event: { user_id: '5', course_id: C, percent_grade: 0.82, letter_grade: 'Pass', grading_policy_hash: 'h=' } }, { new_score: 0.82, success: 'Pass' }],
+    ['certificates', { event_type: 'edx.certificate.created', event_source: 'server', event: { user_id: 5, course_id: C, certificate_id: 'c0ffee', certificate_url: 'https://lms.example.edu/certificates/c0ffee', enrollment_mode: 'verified', generation_mode: 'batch' } }, { mode: 'verified', submission_id: 'c0ffee' }],
+    ['teams', { event_type: 'edx.team.learner_added', event_source: 'server', event: { team_id: 'team-a', add_method: 'joined_from_team_view', user_id: 5 } }, { submission_id: 'team-a' }],
+    ['notes', { event_type: 'edx.course.student_notes.added', event: JSON.stringify({ note_id: 'n1', component_usage_id: V, note_text: 'Key idea', highlighted_content: 'entropy', tags: ['exam'], truncated: [] }) }, { submission_id: 'n1', sequence_id: V, long_answer: 'Key idea' }],
+    ['bookmarks', { event_type: 'edx.bookmark.accessed', event_source: 'server', event: { bookmark_id: 'ada,' + S, component_type: 'sequential', component_usage_id: S, course_id: C } }, { submission_id: 'ada,' + S, sequence_id: S }],
+    ['special exams', { event_type: 'edx.special_exam.proctored.attempt.submitted', event_source: 'server', event: { exam_id: 3, exam_content_id: S, exam_name: 'Final', attempt_id: 77, attempt_status: 'submitted', attempt_allowed_time_limit_mins: 90 } }, { sequence_id: S, resource_display_name: 'Final', success: 'submitted' }],
+    ['ORA2 (staff)', { event_type: 'openassessmentblock.staff_assess', event_source: 'server', event: { feedback: 'Good', rubric: { content_hash: 'abc' }, scored_at: '2023-10-17T01:02:03+00:00', submission_uuid: 'u1', score_type: 'ST', scorer_id: 's1', parts: [] } }, {}],
+    ['drag and drop', { event_type: 'edx.drag_and_drop_v2.item.dropped', event_source: 'server', event: { item_id: 2, location: 'Zone A', location_id: 'zone-a', is_correct: true, item: 'Goes here' } }, { submission_id: '2', success: 'True' }],
+    ['polls', { event_type: 'xblock.poll.submitted', event_source: 'server', event: { choice: 'B' } }, { long_answer: 'B' }],
+    ['surveys', { event_type: 'xblock.survey.submitted', event_source: 'server', event: { choices: { q1: 'Y', q2: 'N' } } }, { long_answer: '{"q1":"Y","q2":"N"}' }],
+    ['textbooks', { event_type: 'textbook.pdf.page.scrolled', event: JSON.stringify({ type: 'gotopage', page: 4, name: 'textbook.pdf.page.scrolled', chapter: '/static/ch1.pdf', direction: 'down' }) }, { book_interaction_type: 'textbook.pdf.page.scrolled', goto_dest: 4 }],
+    ['forums', { event_type: 'edx.forum.comment.created', event_source: 'server', event: { id: 'c1', commentable_id: 'topic', category_name: 'General', body: 'Thanks', discussion: { id: 't1' }, response: { id: 'r1' } } }, { submission_id: 'c1', question_location: 'topic' }],
+    ['course goals', { event_type: 'edx.course.goal.added', event_source: 'server', event: { goal_key: 'certify' } }, { mode: 'certify' }],
+    ['library content', { event_type: 'edx.librarycontentblock.content.assigned', event_source: 'server', event: { location: 'block-v1:A+B+C+type@library_content+block@l1', added: [{ usage_key: 'x' }], result: [], previous_count: 0, max_count: 1 } }, { question_location: 'block-v1:A+B+C+type@library_content+block@l1' }],
+    ['completion', { event_type: 'edx.done.toggled', event: JSON.stringify({ done: true }) }, { success: 'True' }],
+    ['completion (block)', { event_type: 'edx.completion.block_completion.changed', event_source: 'server', event: { block_key: P, completion: 1 } }, { problem_id: P }],
+    ['edx.bi.*', { event_type: 'edx.bi.app.navigation.screen', name: 'edx.bi.app.navigation.screen', event_source: 'mobile', event: { screen_name: 'Course Outline', course_id: C } }, {}],
+    ['Studio', { event_type: `/xblock/container/${V}`, event_source: 'server', event: '{"GET": {}, "POST": {}}' }, {}],
+  ];
+  for (const [family, record, columns] of examples) {
+    const { rows, stats } = await transform([event({ context: ctx, ...record })]);
+    const type = String(record.event_type);
+    const counts = stats.byType[type.startsWith('/') ? '/…' : type];
+    t.same([counts?.handled, counts?.unknown], [1, 0], `${family}: ${type} is known`);
+    const row = rows.EdxTrackEvent[0];
+    t.same(Object.fromEntries(Object.keys(columns).map((c) => [c, row[c]])), columns, `${family}: its columns`);
+    t.equal(row.course_id, C, `${family}: its course`);
+    t.ok(stats.byType[type.startsWith('/') ? '/…' : type].payloadKept === (rows.EventPayload ? 1 : 0), `${family}: payload counted`);
+  }
 });
