@@ -6,6 +6,7 @@ import { EventPayload } from '../schema/tables.js';
 import { cutBytes } from '../schema/fit.js';
 import { isObject } from '../core/values.js';
 import type { TrackEvent } from './event.js';
+import { RowBuilder } from './row.js';
 import { contextOf } from './course.js';
 import { REDACTED, withoutPersonalValues } from './personal.js';
 
@@ -62,20 +63,24 @@ export function payloadLeft(ev: TrackEvent): unknown {
   return left;
 }
 
-/** Add the event's EventPayload row when its payload has fields no column took; true when it did. */
-export function keepPayload(ev: TrackEvent, onCut: () => void): boolean {
+/**
+ * The event's EventPayload row when its payload has fields no column took. It is written after the
+ * event's main rows (as EventIp): the SQL script commits all pending rows before the first main row
+ * of a new quarter adds its partition, and a payload row written before its main row would then be
+ * committed without it if the file fails later.
+ */
+export function payloadRow(ev: TrackEvent, onCut: () => void): RowBuilder | undefined {
   const left = payloadLeft(ev);
-  if (left === undefined) return false;
+  if (left === undefined) return undefined;
   const json = withoutPersonalValues(JSON.stringify(scrubbed(left)));
   const bytes = Buffer.byteLength(json, 'utf8');
   const cut = bytes > PAYLOAD_MAX_BYTES;
   if (cut) onCut();
-  ev.addKeyedAux(EventPayload, (r) =>
+  return new RowBuilder(EventPayload)
+    .set('event_table_id', ev.mainId)
     // The main row's type: sanitized, with any personal part of a URL type already replaced.
-    r.set('event_type', ev.main.get('event_type'))
-      .set('payload', cut ? cutBytes(json, PAYLOAD_MAX_BYTES) : json)
-      .set('payload_bytes', bytes)
-      .set('cut', cut ? 1 : 0),
-  );
-  return true;
+    .set('event_type', ev.main.get('event_type'))
+    .set('payload', cut ? cutBytes(json, PAYLOAD_MAX_BYTES) : json)
+    .set('payload_bytes', bytes)
+    .set('cut', cut ? 1 : 0);
 }

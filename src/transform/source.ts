@@ -16,7 +16,7 @@ import type { Modulestore } from '../modulestore/display-names.js';
 import { RowBuilder } from './row.js';
 import type { RowWriter, Source } from '../schema/rows.js';
 import { countType, type RunStats } from './stats.js';
-import { keepPayload } from './payload.js';
+import { payloadRow } from './payload.js';
 import { H, anonScreenName, sanitize } from '../core/values.js';
 import { LastSeen } from './last-seen.js';
 import { withoutPersonalValues } from './personal.js';
@@ -217,12 +217,13 @@ export class SourceTransformer {
     ev ??= this.trackEvent(record, eventTypeRaw, main, ids, course.currentCourseId, anon);
     ev.currentCourseId = course.currentCourseId;
 
+    let payload: RowBuilder | undefined;
     if (finishedAs === undefined) {
       const handled = dispatch(ev);
       if (!handled) stats.unknownTypes++;
-      const kept = keepPayload(ev, () => stats.payloadsCut++);
-      if (kept) stats.payloadKept++;
-      countType(stats, ev.type, handled, kept);
+      payload = payloadRow(ev, () => stats.payloadsCut++);
+      if (payload) stats.payloadKept++;
+      countType(stats, ev.type, handled, payload !== undefined);
       const decodedEvent = ev.decodedEvent;
       if (decodedEvent.problem && typeof record.event === 'string') {
         stats.undecodableEvents++;
@@ -242,6 +243,7 @@ export class SourceTransformer {
     // The event is done: its list of aux rows becomes the list of all its rows, in write order.
     const rows = ev.aux;
     for (const row of ev.mainRows) rows.push(row);
+    if (payload) rows.push(payload);
     rows.push(new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip));
     return this.writeAll(rows);
   }
