@@ -25,6 +25,7 @@ export type TableName =
   | 'EventIp'
   | 'ABExperiment'
   | 'OpenAssessment'
+  | 'EventPayload'
   | 'LoadInfo';
 
 export const EdxTrackEvent = defineTable({
@@ -184,6 +185,19 @@ export const OpenAssessment = defineTable({
   links: { event_table_id: ['EdxTrackEvent', '_id'] },
 });
 
+// change (issue 16.2, not in the reference): what an event's payload held that no column took, as
+// JSON (the payload's other top-level keys; the whole payload of a type no handler knows), personal
+// values replaced. One row per event at most, keyed by its first main row. `payload` is cut at
+// 65,535 bytes: `cut` = 1 and `payload_bytes` the whole JSON's size say so.
+export const EventPayload = defineTable({
+  name: 'EventPayload',
+  database: 'Edx',
+  columns: ['event_table_id VARCHAR(40)', 'event_type VARCHAR(255)', 'payload TEXT', 'payload_bytes INT', 'cut TINYINT'],
+  primaryKey: ['event_table_id'],
+  indexes: [['EventPayloadIdxType', 'event_type']],
+  links: { event_table_id: ['EdxTrackEvent', '_id'] },
+});
+
 export const LoadInfo = defineTable({
   name: 'LoadInfo',
   database: 'Edx',
@@ -204,6 +218,7 @@ export const ALL_TABLES: readonly WarehouseTable[] = [
   EventIp,
   ABExperiment,
   OpenAssessment,
+  EventPayload,
   LoadInfo,
   EdxTrackEvent,
 ];

@@ -2,6 +2,7 @@
 // "current course id" handlers use for Answer.course_id and ABExperiment.course_display_name.
 import type { Modulestore } from '../modulestore/display-names.js';
 import { firstHash, isObject, text } from '../core/values.js';
+import { courseFromEvent, orgOf, type CourseSource } from './course-sources.js';
 
 /**
  * `org/course/run` from a URL or path with a `courses` segment, else ''. A new-style id
@@ -83,6 +84,8 @@ export interface CourseColumns {
   organization: string;
   /** context.module.display_name, when non-empty. */
   moduleDisplayName?: string;
+  /** Where the course was found when the reference's rules found none (issue 16.1). */
+  inferredFrom?: CourseSource;
 }
 
 /** The context object of a record: an object, or a string holding one (the reference eval'd it). */
@@ -161,6 +164,21 @@ export function courseColumns(
     const module = ctx.module;
     if (isObject(module) && typeof module.display_name === 'string' && module.display_name !== '') {
       out.moduleDisplayName = module.display_name;
+    }
+  }
+
+  // Step C (change, issue 16.1): where the rules above found no course, the other places an event
+  // names it (the payload, a usage or asset key, the request's URL), in that order of trust.
+  // Only events with a context (every event since 2013-11): the reference era's events without
+  // one keep the reference's values, '' included (conformance).
+  if (out.courseId === '' && ctx) {
+    const found = courseFromEvent(record, ctx, decodeEvent(), modulestore);
+    if (found) {
+      out.courseId = found.courseId;
+      out.inferredFrom = found.source;
+      if (out.courseDisplayName === '') out.courseDisplayName = found.courseId;
+      if (out.organization === '') out.organization = orgOf(found.courseId);
+      if (!out.currentCourseId) out.currentCourseId = found.courseId;
     }
   }
   return out;

@@ -11,6 +11,7 @@ import * as assessment from './families/assessment.js';
 import * as experiments from './families/experiments.js';
 import { book } from './families/book.js';
 import { pathEvent } from './families/path.js';
+import { DOCUMENTED } from './families/documented.js';
 
 export type Handler = (ev: TrackEvent) => void;
 
@@ -79,6 +80,14 @@ const TABLE: [string[], Handler][] = [
 
 const HANDLERS = new Map<string, Handler>();
 for (const [types, handler] of TABLE) for (const t of types) HANDLERS.set(t, handler);
+/** Documented families named by a prefix (a type ending in '.'), tried after the exact types. */
+const PREFIXES: [string, Handler][] = [];
+for (const [types, handler] of DOCUMENTED) {
+  for (const t of types) {
+    if (t.endsWith('.')) PREFIXES.push([t, handler]);
+    else if (!HANDLERS.has(t)) HANDLERS.set(t, handler);
+  }
+}
 
 /** The handler of a type: exact name first, then the prefixed families. */
 export function handlerFor(type: string): Handler | undefined {
@@ -86,6 +95,9 @@ export function handlerFor(type: string): Handler | undefined {
   if (h) return h;
   if (type.startsWith('textbook.pdf')) return book;
   if (/^edx\.forum\.(thread|response|comment)\./.test(type)) return instructor.forumPost;
+  // ORA2 events beyond those above (staff, cancel, files): the OpenAssessment row, the rest in EventPayload.
+  if (type.startsWith('openassessmentblock.') || type.startsWith('openassessment.')) return assessment.openAssessment;
+  for (const [prefix, handler] of PREFIXES) if (type.startsWith(prefix)) return handler;
   if (type.startsWith('/')) return pathEvent;
   return undefined;
 }

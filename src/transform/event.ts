@@ -5,7 +5,7 @@ import { EdxTrackEvent } from '../schema/tables.js';
 import type { EventIds } from './ids.js';
 import type { Modulestore } from '../modulestore/display-names.js';
 import { RowBuilder } from './row.js';
-import { firstHash, sanitize } from '../core/values.js';
+import { firstHash, isObject, sanitize } from '../core/values.js';
 import { decodeEventField, type DecodedEvent } from './decode-event.js';
 
 /** A row of EdxTrackEvent being built. */
@@ -18,6 +18,12 @@ export class TrackEvent {
   readonly mainRows: MainRow[] = [];
   readonly warnings: string[] = [];
   private decoded?: DecodedEvent;
+  /** The decoded event as handlers see it: reads of its top-level keys are noted (EventPayload). */
+  private watched?: unknown;
+  /** Top-level keys of the event a handler read (so stored); every key once it was listed whole. */
+  readonly readKeys = new Set<string>();
+  /** A handler read all of the event (listed its keys, or it is not an object and was read). */
+  readAll = false;
   private firstMainId?: string;
   /** Rows made so far per auxiliary table (most events make none, so made when needed). */
   private auxCounters?: Map<string, number>;
@@ -42,9 +48,25 @@ export class TrackEvent {
     return (this.firstMainId ??= this.ids.rowId('EdxTrackEvent', 0));
   }
 
-  /** The `event` field decoded as the reference era did (transform.md §5), once. */
+  /**
+   * The `event` field decoded as the reference era did (transform.md §5), once, for handlers: the
+   * keys they read are noted, so that what no column took goes to EventPayload (issue 16.2).
+   * Code that only looks (the course finder) uses decodedEvent.value.
+   */
   get event(): unknown {
-    return this.decodedEvent.value;
+    const value = this.decodedEvent.value;
+    if (!isObject(value)) {
+      this.readAll = true;
+      return value;
+    }
+    const note = (key: string | symbol) => {
+      if (typeof key === 'string') this.readKeys.add(key);
+    };
+    return (this.watched ??= new Proxy(value, {
+      get: (target, key, receiver) => (note(key), Reflect.get(target, key, receiver)),
+      has: (target, key) => (note(key), Reflect.has(target, key)),
+      ownKeys: (target) => ((this.readAll = true), Reflect.ownKeys(target)),
+    }));
   }
 
   get decodedEvent(): DecodedEvent {

@@ -15,7 +15,8 @@ import { eventIds, type EventIds } from './ids.js';
 import type { Modulestore } from '../modulestore/display-names.js';
 import { RowBuilder } from './row.js';
 import type { RowWriter, Source } from '../schema/rows.js';
-import type { RunStats } from './stats.js';
+import { countType, type RunStats } from './stats.js';
+import { payloadRow } from './payload.js';
 import { H, anonScreenName, sanitize } from '../core/values.js';
 import { LastSeen } from './last-seen.js';
 import { OutputError } from '../core/errors.js';
@@ -211,15 +212,20 @@ export class SourceTransformer {
       .set('downtime_for', downtimeFor);
 
     let ev: TrackEvent | undefined;
-    const decodeEvent = () => (ev ??= this.trackEvent(record, eventTypeRaw, main, ids, null, anon)).event;
+    const decodeEvent = () => (ev ??= this.trackEvent(record, eventTypeRaw, main, ids, null, anon)).decodedEvent.value;
     const course = courseColumns(record, eventType, page, decodeEvent, modulestore);
     main.set('course_id', course.courseId).set('course_display_name', course.courseDisplayName).set('organization', course.organization);
     if (course.moduleDisplayName) main.set('resource_display_name', course.moduleDisplayName);
     ev ??= this.trackEvent(record, eventTypeRaw, main, ids, course.currentCourseId, anon);
     ev.currentCourseId = course.currentCourseId;
 
+    let payload: RowBuilder | undefined;
     if (finishedAs === undefined) {
-      if (!dispatch(ev)) stats.unknownTypes++;
+      const handled = dispatch(ev);
+      if (!handled) stats.unknownTypes++;
+      payload = payloadRow(ev, () => stats.payloadsCut++);
+      if (payload) stats.payloadKept++;
+      countType(stats, ev.type, handled, payload !== undefined);
       const decodedEvent = ev.decodedEvent;
       if (decodedEvent.problem && typeof record.event === 'string') {
         stats.undecodableEvents++;
@@ -239,6 +245,7 @@ export class SourceTransformer {
     // The event is done: its list of aux rows becomes the list of all its rows, in write order.
     const rows = ev.aux;
     for (const row of ev.mainRows) rows.push(row);
+    if (payload) rows.push(payload);
     rows.push(new RowBuilder(EventIp).set('event_table_id', ev.mainId).set('event_ip', ip));
     return this.writeAll(rows);
   }

@@ -17,11 +17,38 @@ export interface RunStats {
   rescued: number;
   /** Events whose `event` field could not be decoded as JSON (kept in badly_formatted). */
   undecodableEvents: number;
-  /** Events of a type no handler knows (common columns only). */
+  /** Events of a type no handler knows (common columns and EventPayload only). */
   unknownTypes: number;
+  /** Events with an EventPayload row (fields no column took), and those whose payload was cut. */
+  payloadKept: number;
+  payloadsCut: number;
+  /**
+   * Per event type: events handled (a handler stored its fields), of those with a payload kept, and
+   * events of no known handler. URL types count under `/…`; past MAX_TYPES types, under `(other)`.
+   */
+  byType: Record<string, TypeCounts>;
   rows: Record<string, number>;
   fit: FitCounters;
   seconds: number;
+}
+
+export interface TypeCounts {
+  handled: number;
+  payloadKept: number;
+  unknown: number;
+}
+
+/** Distinct types counted one by one (a log of crafted types must not grow the stats without end). */
+export const MAX_TYPES = 2000;
+
+/** Count one event of a type. */
+export function countType(s: RunStats, type: string, handled: boolean, payloadKept: boolean): void {
+  let key = type.startsWith('/') ? '/…' : type;
+  if (!(key in s.byType) && Object.keys(s.byType).length >= MAX_TYPES) key = '(other)';
+  const c = (s.byType[key] ??= { handled: 0, payloadKept: 0, unknown: 0 });
+  if (handled) c.handled++;
+  else c.unknown++;
+  if (payloadKept) c.payloadKept++;
 }
 
 export function newStats(): RunStats {
@@ -34,6 +61,9 @@ export function newStats(): RunStats {
     rescued: 0,
     undecodableEvents: 0,
     unknownTypes: 0,
+    payloadKept: 0,
+    payloadsCut: 0,
+    byType: Object.create(null) as Record<string, TypeCounts>,
     rows: Object.fromEntries(ALL_TABLES.map((t) => [t.name, 0])),
     fit: newFitCounters(),
     seconds: 0,
@@ -56,7 +86,12 @@ export function summaryLine(s: RunStats): string {
     `${s.rescued} rescued`,
   ];
   if (s.undecodableEvents) parts.push(`${s.undecodableEvents} undecodable event fields`);
-  if (s.unknownTypes) parts.push(`${s.unknownTypes} of unknown type`);
+  if (s.unknownTypes) {
+    const unknown = Object.entries(s.byType).filter(([, c]) => c.unknown > 0).sort((a, b) => b[1].unknown - a[1].unknown);
+    const named = unknown.slice(0, 5).map(([type, c]) => `${type} ${c.unknown}`).join(', ');
+    parts.push(`${s.unknownTypes} of unknown type (${unknown.length} types: ${named}${unknown.length > 5 ? ', …' : ''})`);
+  }
+  if (s.payloadKept) parts.push(`${s.payloadKept} with payload kept${s.payloadsCut ? ` (${s.payloadsCut} cut)` : ''}`);
   const cut = sum(s.fit.cut), coerced = sum(s.fit.coerced);
   if (cut) parts.push(`${cut} values cut to fit`);
   if (coerced) parts.push(`${coerced} non-integers in integer columns`);

@@ -23,6 +23,7 @@ export const LINKS: readonly Link[] = [
   { table: 'EventIp', column: 'event_table_id', ref: 'EdxTrackEvent', key: '_id', private: true },
   { table: 'ABExperiment', column: 'event_table_id', ref: 'EdxTrackEvent', key: '_id' },
   { table: 'OpenAssessment', column: 'event_table_id', ref: 'EdxTrackEvent', key: '_id' },
+  { table: 'EventPayload', column: 'event_table_id', ref: 'EdxTrackEvent', key: '_id' },
 ];
 
 /**

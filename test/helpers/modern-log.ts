@@ -20,6 +20,11 @@ export interface ModernLine {
   eventCut: boolean;
   /** Written after a Tutor/Django logger prefix. */
   prefixed: boolean;
+  /**
+   * The course the line names somewhere (context, payload, a usage key, its URL; issue 16.1), '' when
+   * it names none: what its course_id should be.
+   */
+  course: string;
 }
 
 /** mulberry32: small, fast, and the same numbers on every platform. */
@@ -80,6 +85,7 @@ export function pyJson(v: unknown, asciiOnly = true): string {
 
 const HOST = 'lms.example.edu';
 const MFE = 'https://apps.example.edu/learning';
+const STUDIO = 'studio.example.edu';
 const DAY = Date.UTC(2023, 9, 17); // a Tuesday in fall2023
 /** Server events from eventtracking (with `name`) and the legacy server_track events differ in key order. */
 const EMIT_ORDER = ['name', 'context', 'username', 'session', 'ip', 'agent', 'host', 'referer', 'accept_language', 'event', 'time', 'event_type', 'event_source', 'page'];
@@ -250,6 +256,7 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
     written: number;
     rawUtf8: boolean;
     eventCut: boolean;
+    course: string;
   }
   const pending: Pending[] = [];
 
@@ -294,17 +301,17 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
       if (module) ctx.module = { display_name: module.name, usage_key: module.key };
       return ctx;
     };
-    const push = (kind: string, record: Rec, order = EMIT_ORDER, written = now, eventCut = false) =>
-      pending.push({ record, kind, order, written, rawUtf8: u.rawUtf8, eventCut });
+    const push = (kind: string, record: Rec, order = EMIT_ORDER, written = now, eventCut = false, course = c.id) =>
+      pending.push({ record, kind, order, written, rawUtf8: u.rawUtf8, eventCut, course });
 
     /** A request the tracking middleware logged: the URL is the type, {GET, POST} as JSON text cut at 512. */
-    const implicit = (kind: string, path: string, post: Rec = {}, get: Rec = {}, ctx: Rec = context(path)) => {
+    const implicit = (kind: string, path: string, post: Rec = {}, get: Rec = {}, ctx: Rec = context(path), course = c.id, host = HOST, referer = page) => {
       step(1, 20);
       const full = pyJson({ GET: get, POST: post });
       push(kind, {
-        username, event_type: path, ip: u.ip, agent: u.agent, host: HOST, referer: page, accept_language: u.lang,
+        username, event_type: path, ip: u.ip, agent: u.agent, host, referer, accept_language: u.lang,
         event: full.slice(0, 512), event_source: 'server', context: ctx, time: isoTime(now), page: null,
-      }, LEGACY_ORDER, now, full.length > 512);
+      }, LEGACY_ORDER, now, full.length > 512, course);
     };
     /** A browser event: the JS data arrives as JSON text (compact from the browser, or re-dumped by the LMS). */
     const browser = (kind: string, type: string, data: unknown) => {
@@ -318,12 +325,19 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
       push(kind, rec);
     };
     /** A server event emitted with a name: both name and event_type, an object event. */
-    const server = (kind: string, name: string, event: Rec, path: string, module?: Block, source = 'server') => {
+    /**
+     * A server event emitted with a name: both name and event_type, an object event. `courseInContext`
+     * false: the context has course_id '' (API views, Studio, grading tasks: the course is elsewhere).
+     */
+    const server = (kind: string, name: string, event: Rec, path: string, module?: Block, source = 'server',
+      opts: { courseInContext?: boolean; referer?: string; course?: string } = {}) => {
       step(0, 3);
+      const ctx = context(path, module);
+      if (opts.courseInContext === false) Object.assign(ctx, { course_id: '', org_id: '' });
       push(kind, {
-        name, context: context(path, module), username, session: u.session, ip: u.ip, agent: u.agent, host: HOST,
-        referer: page, accept_language: u.lang, event, time: isoTime(now), event_type: name, event_source: source, page: null,
-      });
+        name, context: ctx, username, session: u.session, ip: u.ip, agent: u.agent, host: HOST,
+        referer: opts.referer ?? page, accept_language: u.lang, event, time: isoTime(now), event_type: name, event_source: source, page: null,
+      }, EMIT_ORDER, now, false, opts.course ?? c.id);
     };
 
     const problemAnswers = (p: Problem) => {
@@ -341,11 +355,11 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
 
     const scenario = rnd.weighted([
       [28, 'browse'], [20, 'video'], [18, 'problem'], [8, 'mobile'], [8, 'forum'], [6, 'ora'],
-      [5, 'enroll'], [3, 'experiment'], [5, 'staff'],
+      [5, 'enroll'], [3, 'experiment'], [5, 'staff'], [6, 'studio'], [3, 'app'],
     ] as const);
 
     // Most visits start on a courseware page (the LMS) or the learning MFE's API calls.
-    if (scenario !== 'mobile') {
+    if (scenario !== 'mobile' && scenario !== 'studio' && scenario !== 'app') {
       if (page.startsWith(MFE)) {
         implicit('implicit.api', `/api/courseware/course/${c.id}`, {}, { browser_timezone: ['Europe/Berlin'] });
         implicit('implicit.api', `/api/courseware/sequence/${seq.key}`);
@@ -376,12 +390,12 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
         }
         if (rnd.chance(0.15)) {
           const bookmarkType = rnd.pick(['edx.bookmark.added', 'edx.bookmark.removed'] as const);
-          server('server.bookmark', bookmarkType, { course_id: c.id, bookmark_id: `${u.name},${vertical.key}`, component_type: 'vertical', component_usage_id: vertical.key }, '/api/bookmarks/v1/bookmarks/');
+          server('server.bookmark', bookmarkType, { course_id: c.id, bookmark_id: `${u.name},${vertical.key}`, component_type: 'vertical', component_usage_id: vertical.key }, '/api/bookmarks/v1/bookmarks/', undefined, 'server', { courseInContext: false });
         }
-        if (rnd.chance(0.1)) server('server.bookmark', 'edx.bookmark.listed', { course_id: c.id, list_type: 'per_course', bookmarks_count: rnd.int(0, 9), page_size: 10, page_number: 1 }, '/api/bookmarks/v1/bookmarks/');
+        if (rnd.chance(0.1)) server('server.bookmark', 'edx.bookmark.listed', { course_id: c.id, list_type: 'per_course', bookmarks_count: rnd.int(0, 9), page_size: 10, page_number: 1 }, '/api/bookmarks/v1/bookmarks/', undefined, 'server', { courseInContext: false });
         if (rnd.chance(0.15)) browser('browser.done', 'edx.done.toggled', { done: rnd.chance(0.8) });
         if (rnd.chance(0.2)) implicit('implicit.page', `${courseUrl}/progress`);
-        if (rnd.chance(0.15)) implicit('implicit.page', '/dashboard', {}, {}, { ...context('/dashboard'), course_id: '', org_id: '' });
+        if (rnd.chance(0.15)) implicit('implicit.page', '/dashboard', {}, {}, { ...context('/dashboard'), course_id: '', org_id: '' }, '');
         if (rnd.chance(0.05)) implicit('implicit.about', `${courseUrl}/about`);
         // Django decodes PATH_INFO: wiki article names arrive with their accents.
         if (rnd.chance(0.04)) implicit('implicit.wiki', `${courseUrl}/wiki/${c.id.split(/[+/]/)[1]}/${rnd.pick(['übungen', 'glosario-de-términos', 'week-2-notes'])}/`);
@@ -596,7 +610,7 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
           browser('browser.enrollment', 'edx.course.enrollment.upgrade.clicked', { location: 'learner_dashboard', course_id: c.id });
           break;
         }
-        if (what === 'activated') implicit('implicit.enrollment', '/api/enrollment/v1/enrollment', {}, {}, { ...context('/api/enrollment/v1/enrollment'), course_id: '', org_id: '' });
+        if (what === 'activated') implicit('implicit.enrollment', '/api/enrollment/v1/enrollment', {}, {}, { ...context('/api/enrollment/v1/enrollment'), course_id: '', org_id: '' }, '');
         const mode = what === 'mode_changed' ? 'verified' : rnd.pick(['audit', 'audit', 'verified', 'honor']);
         server('server.enrollment', `edx.course.enrollment.${what}`, { course_id: c.id, user_id: u.id, mode }, what === 'activated' ? '/api/enrollment/v1/enrollment' : '/change_enrollment');
         break;
@@ -609,6 +623,50 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
         } else {
           server('server.cohort', rnd.pick(['edx.cohort.user_added', 'edx.cohort.user_add_requested']), { user_id: u.id, cohort_id: rnd.int(1, 9), cohort_name: rnd.pick(['Team Blue', 'Team Orange', 'Équipe verte']) }, `${courseUrl}/cohorts/3/add`);
         }
+        break;
+      }
+      case 'studio': {
+        // Course authors in Studio: its middleware's context has no course; the URL names it
+        // (/course/course-v1:…, /xblock/container/block-v1:…; an old-style course /course/Org/Num/Run).
+        const studioCtx = (path: string): Rec => ({ user_id: u.id, org_id: '', course_id: '', path });
+        const [, num, run] = c.legacy ? c.id.split('/') : c.id.slice('course-v1:'.length).split('+');
+        const courseKeyPath = c.legacy ? `${c.org}/${num}/${run}` : c.id;
+        const studioPage = `https://${STUDIO}/course/${courseKeyPath}`;
+        const studio = (path: string, post: Rec = {}) =>
+          implicit('implicit.studio', path, post, {}, studioCtx(path), c.id, STUDIO, studioPage);
+        studio(`/course/${courseKeyPath}`);
+        if (!c.legacy) {
+          for (let i = 0, n = rnd.int(1, 4); i < n; i++) {
+            const what = rnd.weighted([[3, 'container'], [3, 'xblock'], [1, 'outline'], [1, 'settings'], [1, 'assets']] as const);
+            if (what === 'container') studio(`/xblock/container/${rnd.pick(c.verticals).key}`);
+            else if (what === 'xblock') studio(`/xblock/${rnd.pick(c.problems).key}`, { metadata: { display_name: 'Edited problem', weight: 1 } });
+            else if (what === 'outline') studio(`/xblock/outline/${seq.key}`);
+            else if (what === 'settings') studio(`/settings/details/${c.id}`);
+            else studio(`/assets/${c.id}/`);
+          }
+        } else {
+          studio(`/settings/details/${courseKeyPath}`);
+        }
+        if (rnd.chance(0.3)) {
+          server('server.grading_policy', 'edx.grades.grading_policy_changed', { course_key: c.id, event_transaction_id: rnd.uuid(), event_transaction_type: 'edx.grades.grading_policy_changed', grading_policy_hash: `${rnd.hex(27)}=` },
+            `/settings/grading/${courseKeyPath}`, undefined, 'server', { courseInContext: false, referer: studioPage });
+        }
+        break;
+      }
+      case 'app': {
+        // The mobile app's own events: `name` is the type, the course only in the payload.
+        if (!u.mobileAgent) u.mobileAgent = rnd.pick(MOBILE_AGENTS);
+        const app = u.mobileAgent.includes('Android') ? { name: 'edx.mobileapp.android', version: '3.3.1' } : { name: 'edx.mobileapp.iOS', version: '4.0.2' };
+        const appEvent = (name: string, event: Rec) => {
+          step(2, 30);
+          push('mobile.app', {
+            name, context: { user_id: u.id, org_id: '', course_id: '', path: '/segmentio/event', application: app, component: 'navigation', received_at: isoTime(now + 500_000) },
+            username: u.name, session: '', ip: '', agent: u.mobileAgent, host: HOST, referer: '', accept_language: '',
+            event, time: isoTime(now), event_type: name, event_source: 'mobile', page: null,
+          });
+        };
+        appEvent('edx.bi.app.navigation.screen', { screen_name: 'Course Dashboard', course_id: c.id, category: 'screen', label: 'Course Dashboard' });
+        appEvent('edx.bi.app.course.component.clicked', { course_id: c.id, block_id: rnd.pick(c.verticals).key, category: 'navigation' });
         break;
       }
       case 'staff': {
@@ -640,7 +698,7 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
           server('server.problem_rescore', 'problem_rescore', {
             state: { correct_map: correctMap, done: true, input_state: {}, seed: 1, student_answers: problemAnswers(p) }, problem_id: p.key,
             orig_score: 0, orig_total: p.inputs.length, new_score: p.inputs.length, new_total: p.inputs.length, correct_map: correctMap, success: 'correct', attempts: 2,
-          }, `${courseUrl}/instructor/api/rescore_problem`, p, 'task');
+          }, '', undefined, 'task', { courseInContext: false, referer: '', course: c.legacy ? '' : c.id });
         } else {
           server('server.unknown', rnd.pick(['edx.course.tool.accessed', 'edx.drag_and_drop_v2.item.dropped', 'org.example.analytics.heartbeat.v2', 'edx.course.grade.now_passed']), { course_id: c.id, location: rnd.pick(c.verticals).key, tool_name: 'edx.updates', is_correct: true }, `${courseUrl}/course/`);
         }
@@ -665,7 +723,7 @@ export function modernLog(opts: { seed?: number; visits?: number } = {}): Modern
     }
     const truncated = rnd.chance(0.005);
     if (truncated) text = text.slice(0, Math.floor(text.length * rnd.float(0.3, 0.95)));
-    lines.push({ text, kind: p.kind, record: r, truncated, eventCut: p.eventCut, prefixed });
+    lines.push({ text, kind: p.kind, record: r, truncated, eventCut: p.eventCut, prefixed, course: p.course });
   }
   return lines;
 }

@@ -123,7 +123,9 @@ export function questionLocation(ev: TrackEvent): void {
 
 export function rubricSelect(ev: TrackEvent): void {
   const e = ev.event;
-  if (!isObject(e) || !('location' in e && 'selection' in e && 'category' in e)) return ev.warn('rubric_select event lacks location, selection or category');
+  if (!isObject(e)) return ev.warn('rubric_select event is not an object');
+  // change: the reference kept none of the three when one was missing; each present one is kept.
+  if (!('location' in e && 'selection' in e && 'category' in e)) ev.warn('rubric_select event lacks location, selection or category');
   ev.main.set('question_location', text(e.location)).set('rubric_selection', int(e.selection)).set('rubric_category', int(e.category));
 }
 

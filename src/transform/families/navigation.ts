@@ -6,9 +6,11 @@ import { H, int, isObject, text } from '../../core/values.js';
 /** seq_goto / seq_next / seq_prev: sequence id and the move. */
 export function sequenceMove(ev: TrackEvent): void {
   const event = ev.event;
-  if (!isObject(event) || !('id' in event)) return ev.warn(`${ev.type} event has no id`);
+  if (!isObject(event)) return ev.warn(`${ev.type} event is not an object`);
+  // change: the reference kept only the common columns when `id` was missing; the move is still there.
+  if (!('id' in event)) ev.warn(`${ev.type} event has no id`);
   ev.main.set('sequence_id', text(event.id)).set('goto_from', int(event.old ?? 0)).set('goto_dest', int(event.new ?? 0));
-  ev.setResourceDisplayName(ev.main, event.id);
+  if ('id' in event) ev.setResourceDisplayName(ev.main, event.id);
 }
 
 /** /login_ajax: the reference hashed the e-mail into anon_screen_name (kept for compatibility). */

@@ -7,12 +7,17 @@ import { fanOut, type AnswerRef } from './problem-rows.js';
 
 const joined = (v: unknown, sep = '; '): string => (Array.isArray(v) ? v.map(text).join(sep) : text(v));
 
+const HANDLED_VERBS = new Set(['is_student_calibrated', 'problem', 'goto_position', 'save_answer', 'save_grade', 'problem_check']);
+
 export function pathEvent(ev: TrackEvent): void {
   ev.setResourceDisplayName(ev.main, ev.type);
+  const verb = ev.type.slice(ev.type.lastIndexOf('/') + 1);
+  // The form is read only for the verbs that store it: the GET and POST of any other request
+  // (and the GET of these) go to EventPayload (issue 16.2).
+  if (!HANDLED_VERBS.has(verb)) return;
   const e = ev.event;
   const post = isObject(e) && isObject(e.POST) ? e.POST : undefined;
   if (!post) return; // a page request with no form: common columns are all there is
-  const verb = ev.type.slice(ev.type.lastIndexOf('/') + 1);
   const m = ev.main;
   switch (verb) {
     case 'is_student_calibrated':

@@ -19,7 +19,9 @@ export function problemCheck(ev: TrackEvent): void {
   const maps = pushCorrectMaps(ev, event.correct_map);
   const answers = pushAnswers(ev, event.answers);
   const states = pushState(ev, event.state);
-  fanOut(ev, row, { answers, maps, states });
+  // change: with no answers, maps or states the reference emitted the bare common row, losing
+  // the problem, success and attempts the event has (issue 16: a course's AVG(attempts) of -1).
+  fanOutOrOne(ev, row, { answers, maps, states });
 }
 
 /**
