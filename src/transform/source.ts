@@ -18,7 +18,7 @@ import type { RowWriter, Source } from '../schema/rows.js';
 import type { RunStats } from './stats.js';
 import { H, anonScreenName, sanitize } from '../core/values.js';
 import { LastSeen } from './last-seen.js';
-import { withoutPersonalValues } from './personal.js';
+import { withoutPersonalUrls, withoutPersonalValues } from './personal.js';
 
 export interface Reject {
   file: string;
@@ -226,6 +226,7 @@ export class SourceTransformer {
       }
     }
     if (ev.mainRows.length === 0) ev.emitCommon();
+    for (const row of ev.mainRows) withoutPersonalUrls(row);
     if (badlyFormatted !== undefined) {
       // Public text: the line's username, IP and form fields stay in the private tables (§8).
       const kept = withoutPersonalValues(badlyFormatted);
