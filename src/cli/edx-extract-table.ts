@@ -11,6 +11,9 @@ Print a SQL script that loads just one table of a mysqldump/mariadb-dump file: t
 session settings (character set, time zone, no unique/foreign-key checks, SQL mode
 NO_AUTO_VALUE_ON_ZERO), the table's section of the dump as it is there (DROP TABLE, CREATE
 TABLE, LOCK TABLES, INSERTs, UNLOCK TABLES), and the restoring of the settings at the end.
+The section's statements load it as TABLE__edx_new, which one atomic RENAME swaps in only at the
+end of a whole section: a truncated dump never replaces the table, whatever runs the script (what
+it held stays in TABLE__edx_new). A dump made with --no-create-info adds its rows to the table.
 DUMP is plain or gzip (recognised by content, not by name); without DUMP, or with '-', the dump
 is read from stdin. Reading stops at the end of the table's section; memory stays the same
 whatever the size of the dump.
