@@ -164,6 +164,13 @@ t.test('--list', async (t) => {
   const r = await extract(['--list', shopGzip]);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout.toString(), 'customers\nodd\nlong\nempty\norders\n', 'tables, not views, each once');
+  // Issue 14 item 11: a file that is no dump is not an empty dump.
+  const notDump = await extract(['--list'], Buffer.from('{"username": "a", "event_type": "page_close"}\n'));
+  t.equal(notDump.code, 1, '--list of a tracking log fails');
+  t.match(notDump.stderr, /no '-- Table structure for table' comments in stdin/);
+  t.equal(notDump.stdout.toString(), '');
+  const noDb = await extract(['--list', '--database', 'nope', shopGzip]);
+  t.equal(noDb.code, 1, '--list of a database the dump does not hold fails');
 });
 
 t.test('without LOCK TABLES the section ends where the next begins', async (t) => {

@@ -39,7 +39,8 @@ Options:
   -h, --help           print this help
 
 Exit status: 0 done, 1 the table is not in the dump, or the dump could not be read or ends
-inside the table's section (truncated), 2 usage error.
+inside the table's section (truncated), or --list found no table (not a dump) or not the
+database, 2 usage error.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -72,8 +73,16 @@ export async function main(argv: string[]): Promise<number> {
     const noComments = `no '-- Table structure for table' comments in ${name} (not a dump, or made with --compact or --skip-comments?)`;
     const where = database === undefined ? '' : ` of database \`${database}\``;
     if (args.list) {
-      if (result.tablesSeen === 0) say(TOOL, noComments);
-      else if (database !== undefined && !result.databaseSeen) say(TOOL, `database \`${database}\` is not in ${name}`);
+      // Nothing to list is a failure: a script (`--list | while read t`) must not take a file that
+      // is no dump for an empty one.
+      if (result.tablesSeen === 0) {
+        say(TOOL, noComments);
+        return 1;
+      }
+      if (database !== undefined && !result.databaseSeen) {
+        say(TOOL, `database \`${database}\` is not in ${name}`);
+        return 1;
+      }
       return 0;
     }
     if (result.truncated) {
