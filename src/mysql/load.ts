@@ -212,7 +212,7 @@ export class Loader {
       await this.withSourceLock(src.source.loadInfoId, async () => {
         if (!this.opts.force && (await this.isLoaded(src.source.loadInfoId))) {
           rep.outcome = 'skipped';
-          rep.message = 'already in LoadInfo';
+          rep.message = alreadyLoaded(src.source.loadFile);
           return;
         }
         const added = await this.ensurePartitions(src.quarters);
@@ -322,7 +322,7 @@ export class Loader {
           src.stopSpooling();
           await this.untilEnd(src);
           rep.outcome = 'skipped';
-          rep.message = 'already in LoadInfo';
+          rep.message = alreadyLoaded(src.source.loadFile);
           return;
         }
         const loaded = src.announcesQuarters ? await this.streamingTransaction(src, rep) : await this.transactionAtEnd(src, rep);
@@ -510,4 +510,14 @@ export function formatSummary(r: LoadReport): string {
       (r.seconds > 0 && total ? ` (${fmt(Math.round(total / r.seconds))} rows/s)` : ''),
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Why a source is skipped. Stdin is known by its first line (transform/run.ts), so a log piped in
+ * again after it grew is the same source: say how its new lines are loaded (issue 14 item 11).
+ */
+function alreadyLoaded(loadFile: string): string {
+  return loadFile.startsWith('stdin:')
+    ? 'already in LoadInfo (stdin is known by its first line: if the log has grown since, load the file by name, or again with --force; the rows already loaded are not duplicated)'
+    : 'already in LoadInfo';
 }
