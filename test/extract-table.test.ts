@@ -67,6 +67,13 @@ const body = (script: Buffer) => {
   return s.slice(s.indexOf('-- Table structure'), s.indexOf('\n/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;'));
 };
 
+/**
+ * A section as the script loads it: its statements name the staging table `<table>__edx_new`,
+ * swapped in once the section is whole (decisions §12); everything else as in the dump.
+ */
+const staged = (text: string, table: string) =>
+  text.replace(new RegExp(`^((?:DROP TABLE IF EXISTS|CREATE TABLE|LOCK TABLES|INSERT INTO|/\\*!40000 ALTER TABLE) )\`${table}\``, 'gm'), `$1\`${table}__edx_new\``);
+
 const BINARY_ROW = Buffer.concat([Buffer.from("INSERT INTO `odd` VALUES (1,'"), Buffer.from([0xff, 0xfe, 0x80, 0xc3, 0x28, 0x5c, 0x30]), Buffer.from("');")]);
 const LONG_ROW = `INSERT INTO \`long\` VALUES (1,'${'-- Table structure for table `x`\\n'.repeat(20000)}');`;
 const SHOP = dump(
@@ -104,8 +111,8 @@ t.test('the table, with its data and nothing of the others; prologue and epilogu
   for (const set of ['SET NAMES utf8mb4', "SET TIME_ZONE='+00:00'", 'UNIQUE_CHECKS=0', 'FOREIGN_KEY_CHECKS=0', "SQL_MODE='NO_AUTO_VALUE_ON_ZERO'", 'SQL_NOTES=0']) {
     t.ok(s.indexOf(set) < s.indexOf('-- Table structure'), `prologue: ${set}`);
   }
-  t.equal(body(r.stdout), section('customers', ["INSERT INTO `customers` VALUES (1,'a'),(2,'UNLOCK TABLES;');"]).toString().replace(/\n$/, '').replace(/^--\n/, ''),
-    'the section as it is in the dump, through UNLOCK TABLES (not the one inside the data)');
+  t.equal(body(r.stdout), staged(section('customers', ["INSERT INTO `customers` VALUES (1,'a'),(2,'UNLOCK TABLES;');"]).toString().replace(/\n$/, '').replace(/^--\n/, ''), 'customers'),
+    'the section as it is in the dump (loaded aside), through UNLOCK TABLES (not the one inside the data)');
   t.match(s, /UNLOCK TABLES;\n\n\/\*!40103 SET TIME_ZONE=@OLD_TIME_ZONE \*\/;\n\/\*!40101 SET SQL_MODE=@OLD_SQL_MODE \*\/;\n[^]*SET SQL_NOTES=@OLD_SQL_NOTES \*\/;\n$/, 'the epilogue restores the session');
   t.notMatch(s, /odd|orders|Dump completed/);
 });
@@ -113,10 +120,11 @@ t.test('the table, with its data and nothing of the others; prologue and epilogu
 t.test('bytes that are not UTF-8, and lines longer than any buffer, come out as they went in', async (t) => {
   const odd = await extract([shopFile, 'odd']);
   t.equal(odd.code, 0, odd.stderr);
-  t.ok(odd.stdout.includes(Buffer.concat([BINARY_ROW, Buffer.from('\n')])), 'the row, byte for byte');
+  const oddRow = Buffer.concat([Buffer.from('INSERT INTO `odd__edx_new`'), BINARY_ROW.subarray('INSERT INTO `odd`'.length), Buffer.from('\n')]);
+  t.ok(odd.stdout.includes(oddRow), 'the row, byte for byte (into the staging table)');
   const long = await extract([shopGzip, 'long']);
   t.equal(long.code, 0, long.stderr);
-  t.equal(body(long.stdout), body(Buffer.concat([Buffer.from('x\n'), section('long', [LONG_ROW, LONG_ROW]), Buffer.from(EPILOGUE)])),
+  t.equal(body(long.stdout), staged(body(Buffer.concat([Buffer.from('x\n'), section('long', [LONG_ROW, LONG_ROW]), Buffer.from(EPILOGUE)])), 'long'),
     'long rows that look like section comments inside are data');
 });
 
@@ -124,7 +132,7 @@ t.test('gzip recognised by content, stdin, and stdin gzip', async (t) => {
   const plain = await extract([shopFile, 'orders']);
   t.equal(plain.code, 0);
   const expected = body(plain.stdout);
-  t.match(expected, /INSERT INTO `orders` VALUES \(7,'x'\);\n.*\nUNLOCK TABLES;\n$/);
+  t.match(expected, /INSERT INTO `orders__edx_new` VALUES \(7,'x'\);\n.*\nUNLOCK TABLES;\n$/);
   const gz = await extract([shopGzip, 'orders']);
   t.equal(gz.code, 0, gz.stderr);
   t.equal(body(gz.stdout), expected, 'a gzip file not named .gz');
@@ -156,13 +164,20 @@ t.test('--list', async (t) => {
   const r = await extract(['--list', shopGzip]);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout.toString(), 'customers\nodd\nlong\nempty\norders\n', 'tables, not views, each once');
+  // Issue 14 item 11: a file that is no dump is not an empty dump.
+  const notDump = await extract(['--list'], Buffer.from('{"username": "a", "event_type": "page_close"}\n'));
+  t.equal(notDump.code, 1, '--list of a tracking log fails');
+  t.match(notDump.stderr, /no '-- Table structure for table' comments in stdin/);
+  t.equal(notDump.stdout.toString(), '');
+  const noDb = await extract(['--list', '--database', 'nope', shopGzip]);
+  t.equal(noDb.code, 1, '--list of a database the dump does not hold fails');
 });
 
 t.test('without LOCK TABLES the section ends where the next begins', async (t) => {
   const noLocks = dump(section('a', ["INSERT INTO `a` VALUES (1,'x');"], false), section('b', ["INSERT INTO `b` VALUES (2,'y');"], false));
   const a = await extract(['a'], noLocks);
   t.equal(a.code, 0, a.stderr);
-  t.equal(body(a.stdout), section('a', ["INSERT INTO `a` VALUES (1,'x');"], false).toString().replace(/^--\n/, '').replace(/\n$/, ''), 'up to the next table, without its framing comment lines');
+  t.equal(body(a.stdout), staged(section('a', ["INSERT INTO `a` VALUES (1,'x');"], false).toString().replace(/^--\n/, '').replace(/\n$/, ''), 'a'), 'up to the next table, without its framing comment lines');
   const b = await extract(['b'], noLocks);
   t.equal(b.code, 0, b.stderr);
   t.notMatch(b.stdout.toString(), /Dump completed|SET TIME_ZONE=@OLD_TIME_ZONE \*\/;\n\n/, 'the last table stops at the dump epilogue');
@@ -178,7 +193,8 @@ t.test('CRLF lines, a last line without newline, a truncated dump', async (t) =>
   const truncated = await extract(['orders'], cut);
   t.equal(truncated.code, 1);
   t.match(truncated.stderr, /stdin ends inside the section of table `orders`: the dump is truncated/);
-  t.match(truncated.stdout.toString(), /INSERT INTO `orders` \n\n\/\*!40103 SET TIME_ZONE/, 'the partial line, then a newline before the epilogue');
+  t.match(truncated.stdout.toString(), /INSERT INTO `orders__edx_new` \n\n\/\*!40103 SET TIME_ZONE/, 'the partial line (loaded aside), then a newline before the epilogue');
+  t.notMatch(truncated.stdout.toString(), /RENAME TABLE/, 'and nothing that would replace the table');
   const gzCut = gzipSync(SHOP).subarray(0, 200);
   const badGzip = await extract(['orders'], gzCut);
   t.equal(badGzip.code, 1);

@@ -158,11 +158,11 @@ t.test('enrollment, forum, instructor dashboard, groups', async (t) => {
   t.same([thread.EdxTrackEvent[0].submission_id, thread.EdxTrackEvent[0].question_location], ['t1', 'c1']);
   const reset = await one({ event_type: 'reset-student-attempts', event_source: 'server', event: { problem: PROB, student: 'bob', instructor_id: 'prof', old_attempts: 4 } });
   const r = reset.EdxTrackEvent[0];
-  t.same([r.problem_id, r.student_id, r.instructor_id, r.attempts, r.resource_display_name], [PROB, 'bob', 'prof', 4, 'Quiz A']);
+  t.same([r.problem_id, r.student_id, r.instructor_id, r.attempts, r.resource_display_name], [PROB, H('bob'), H('prof'), 4, 'Quiz A'], 'the learner and the instructor as their anonymous ids (decisions §8)');
   const rescore = await one({ event_type: 'rescore-all-submissions', event_source: 'server', event: { course: 'Demo/CS101/Spring2014', problem: PROB } });
   t.equal(rescore.EdxTrackEvent[0].course_id, 'Demo/CS101/Spring2014', 'event.course overrides');
   const group = await one({ event_type: 'add-or-remove-user-group', event_source: 'server', event: { event_name: 'beta-testers', user: 'bob', event: 'add' } });
-  t.same([group.EdxTrackEvent[0].event_name, group.EdxTrackEvent[0].group_user, group.EdxTrackEvent[0].group_action], ['beta-testers', 'bob', 'add']);
+  t.same([group.EdxTrackEvent[0].event_name, group.EdxTrackEvent[0].group_user, group.EdxTrackEvent[0].group_action], ['beta-testers', H('bob'), 'add'], 'the user as their anonymous id (decisions §8)');
   const unknown = await transform([event({ event_type: 'edx.something.new', event: {} })]);
   t.equal(unknown.rows.EdxTrackEvent.length, 1, 'unknown types keep their common row');
   t.equal(unknown.stats.unknownTypes, 1);

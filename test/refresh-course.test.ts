@@ -491,6 +491,19 @@ t.test('forum', async (t) => {
   t.match(cut.stderr, /forum-cut\.json:\d+: the export ends inside this document .*cut short\?: the table is left as it was/);
   t.same(await snapshot(c, dbs.forum, 'contents', 'forum_post_id'), before, '… and leaves the table as it was');
 
+  // No usable document (decisions §12): a tracking log given by mistake, posts without a course_id.
+  const trackingLog = join(tmp, 'tracking.log');
+  writeFileSync(trackingLog, `${JSON.stringify({ username: 'ann', event_type: 'page_close', event: '', time: '2014-03-03T08:00:00+00:00' })}\n`);
+  const noCourse = join(tmp, 'forum-no-course.json');
+  writeFileSync(noCourse, docs.map((d) => JSON.stringify({ ...JSON.parse(d), course_id: undefined })).join('\n') + '\n');
+  for (const [what, file] of [['a tracking log', trackingLog], ['posts without a course_id', noCourse]]) {
+    const none = await refresh(dbs, ['--forum', file, 'forum']);
+    t.equal(none.code, 1, `${what}: the refresh fails`);
+    t.match(none.stderr, /forum: FAILED: no usable input: contents would be empty; last week's table stays/, `${what}: and says why`);
+    t.same(await snapshot(c, dbs.forum, 'contents', 'forum_post_id'), before, `${what}: last week's table stays`);
+    t.same(await tablesOf(c, dbs.forum), ['contents'], `${what}: no building table left behind`);
+  }
+
   const missing = await refresh(dbs, ['--forum', join(tmp, 'none.json'), 'forum']);
   t.equal(missing.code, 1);
   t.match(missing.stderr, /cannot read the forum export .*none\.json: ENOENT/);

@@ -141,6 +141,17 @@ t.test('event times', async (t) => {
   t.equal(parseEventTime({ $date: 1e15 }), undefined, 'after 9999');
   t.equal(parseEventTime(1e20), undefined, 'beyond what Date holds');
   t.equal(parseEventTime(253402300799000)?.utc, '9999-12-31 23:59:59.000000', 'the last second DATETIME holds');
+  // Issue 14 item 10: a number's unit by its magnitude; offsets no zone has are no time.
+  t.equal(parseEventTime(1393840800)?.utc, '2014-03-03 10:00:00.000000', 'seconds (not 1970-01-17 in milliseconds)');
+  t.equal(parseEventTime(1393840800.25)?.utc, '2014-03-03 10:00:00.250000', 'seconds with a fraction');
+  t.equal(parseEventTime(1393840800123)?.utc, '2014-03-03 10:00:00.123000', 'milliseconds');
+  t.equal(parseEventTime(1393840800123456)?.utc, '2014-03-03 10:00:00.123456', 'microseconds');
+  t.equal(parseEventTime({ $date: 1393840800 })?.utc, '1970-01-17 03:10:40.800000', "mongoexport's $date is milliseconds, always");
+  t.equal(parseEventTime('2014-03-03T10:00:00.000000+25:00'), undefined, 'an offset beyond +14:00');
+  t.equal(parseEventTime('2014-03-03T10:00:00.000000-14:30'), undefined, 'or beyond -14:00');
+  t.equal(parseEventTime('2014-03-03T10:00:00.000000+05:75'), undefined, 'minutes past 59');
+  t.equal(parseEventTime('2014-03-03T10:00:00.000000+14:00')?.utc, '2014-03-02 20:00:00.000000', '+14:00 is a zone (Kiribati)');
+  t.equal(parseEventTime('2014-03-03T10:00:00.000000-12:00')?.utc, '2014-03-03 22:00:00.000000');
   t.equal(parseEventTime('9999-12-31T23:30:00-01:00'), undefined, 'an offset that moves it past 9999');
   t.equal(formatGap(0), '0:00:00');
   t.equal(formatGap(3725e6), '1:02:05');

@@ -11,6 +11,9 @@ Print a SQL script that loads just one table of a mysqldump/mariadb-dump file: t
 session settings (character set, time zone, no unique/foreign-key checks, SQL mode
 NO_AUTO_VALUE_ON_ZERO), the table's section of the dump as it is there (DROP TABLE, CREATE
 TABLE, LOCK TABLES, INSERTs, UNLOCK TABLES), and the restoring of the settings at the end.
+The section's statements load it as TABLE__edx_new, which one atomic RENAME swaps in only at the
+end of a whole section: a truncated dump never replaces the table, whatever runs the script (what
+it held stays in TABLE__edx_new). A dump made with --no-create-info adds its rows to the table.
 DUMP is plain or gzip (recognised by content, not by name); without DUMP, or with '-', the dump
 is read from stdin. Reading stops at the end of the table's section; memory stays the same
 whatever the size of the dump.
@@ -36,7 +39,8 @@ Options:
   -h, --help           print this help
 
 Exit status: 0 done, 1 the table is not in the dump, or the dump could not be read or ends
-inside the table's section (truncated), 2 usage error.
+inside the table's section (truncated), or --list found no table (not a dump) or not the
+database, 2 usage error.
 `;
 
 const OPTIONS = {
@@ -69,8 +73,16 @@ export async function main(argv: string[]): Promise<number> {
     const noComments = `no '-- Table structure for table' comments in ${name} (not a dump, or made with --compact or --skip-comments?)`;
     const where = database === undefined ? '' : ` of database \`${database}\``;
     if (values.list) {
-      if (result.tablesSeen === 0) say(TOOL, noComments);
-      else if (database !== undefined && !result.databaseSeen) say(TOOL, `database \`${database}\` is not in ${name}`);
+      // Nothing to list is a failure: a script (`--list | while read t`) must not take a file that
+      // is no dump for an empty one.
+      if (result.tablesSeen === 0) {
+        say(TOOL, noComments);
+        return 1;
+      }
+      if (database !== undefined && !result.databaseSeen) {
+        say(TOOL, `database \`${database}\` is not in ${name}`);
+        return 1;
+      }
       return 0;
     }
     if (result.truncated) {

@@ -18,8 +18,9 @@ point (as LC_ALL=C sort); fields with a comma, quote or line break are quoted as
 Reads the FILEs, or stdin when none (or '-') is given; plain or gzip, recognised by content.
 
 The hash is the one edx-json2sql stores in EdxTrackEvent.anon_screen_name for the user's events:
-lowercase hex RIPEMD-160, no salt, of the name after the transform's cleaning (non-ASCII letters
-transliterated to ASCII, CR/LF to '; ', backslashes dropped; other names are hashed as they are).
+lowercase hex RIPEMD-160, no salt, of the name as it is (the reference hashed the name after its
+cleaning, which changes no name of its era; a name it would change, non-ASCII, emoji, a backslash
+or a line break, is hashed as it is so that two learners never share a hash).
 Lines are read as edx-json2sql reads them (logger prefixes, NUL padding, broken or truncated lines
 whose username can be rescued), and the username is taken from every event, wherever its key is.
 Events without a username, or with an empty one, give nothing. Lines nothing can be read from
@@ -28,9 +29,8 @@ Names seen only in events the transform drops as noise (heartbeats, '/' pings) a
 
 /login_ajax events: edx-json2sql keys their row by the hash of the posted e-mail, not of the
 username, so no name is taken from them; --login-emails lists that e-mail (several joined by
-'; ') with the hash stored for it: the hash of the e-mail as it is, not cleaned as usernames are
-(so --hash --login-emails, not --hash, gives it again). A text that is both a username and such an
-e-mail is listed once, as the username. E-mail addresses are personal data: keep the output private.
+'; ') with the hash stored for it: the hash of the e-mail as it is, which is also the hash of a
+username of that text (--hash gives it too). E-mail addresses are personal data: keep the output private.
 
 Options:
   --match TEXT     only lines containing TEXT (a plain string, as grep -F), e.g. a course id

@@ -35,11 +35,15 @@ export function H(s: string): string {
 }
 
 /**
- * anon_screen_name of a username: H of the sanitized name. The one place it is computed, so the
- * transform, edx-screennames and the refresh jobs always agree.
+ * anon_screen_name of a username: H of the sanitized name where sanitize() leaves it unchanged (every
+ * username of the reference era, so rows join with the reference's), else H of the name as it is
+ * (decisions.md §8): transliteration merged learners (`José`, `Jose` and `Jos\e` were one hash, an
+ * emoji-only name got the empty name's). For text the two cases are the same hash, H(username). Not
+ * text: H('') as the reference. The one place it is computed, so the transform, edx-screennames and
+ * the refresh jobs always agree.
  */
 export function anonScreenName(username: unknown): string {
-  return H(sanitize(username));
+  return H(typeof username === 'string' ? username : '');
 }
 
 /** Python 2 '%.12g' of a float, plus '.0' when it looks like an int (transform.md §3.4). */

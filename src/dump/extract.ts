@@ -73,6 +73,41 @@ function classify(text: string): Line {
   return { kind: 'plain' };
 }
 
+interface Staging {
+  table: RegExp;
+  aside: string;
+  /** In a latin1 dump, the UTF-8 form of the name and of the staging name (CREATE TABLE's). */
+  asideUtf8?: { name: string; aside: string };
+  old: string;
+  target: string;
+}
+
+/** The longest identifier MySQL and MariaDB take. */
+const MAX_IDENTIFIER = 64;
+
+/**
+ * The names a section that creates `table` (latin1 bytes) is loaded and swapped under: the table
+ * `<name>__edx_new` (cut to fit), `<name>__edx_old` for the swap; and the pattern of a statement
+ * naming the table at its start, quoted or bare (--skip-quote-names).
+ */
+function stagingNames(table: string, asGiven: string, latin1Names: boolean): Staging {
+  const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+  // Cut in characters (a name is at most 64 of them), then written as the dump's bytes.
+  const chars = [...asGiven].slice(0, MAX_IDENTIFIER - 9).join('');
+  const base = latin1Names ? chars : latin1(chars);
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // A latin1 dump writes its CREATE TABLE under `SET character_set_client = utf8`: the name there is UTF-8.
+  const utf8Name = latin1Names ? quote(latin1(asGiven)) : undefined;
+  const names = [esc(quote(table)), ...(utf8Name && utf8Name !== quote(table) ? [esc(utf8Name)] : []), `${esc(table)}(?=[\\s;(])`];
+  return {
+    table: new RegExp(`^((?:DROP TABLE IF EXISTS|CREATE TABLE|LOCK TABLES|INSERT INTO|INSERT IGNORE INTO|REPLACE INTO|/\\*!40000 ALTER TABLE) )(${names.join('|')})`),
+    aside: quote(`${base}__edx_new`),
+    asideUtf8: utf8Name === undefined ? undefined : { name: utf8Name, aside: quote(latin1(`${chars}__edx_new`)) },
+    old: quote(`${base}__edx_old`),
+    target: quote(table),
+  };
+}
+
 /** Bytes as a one-char-per-byte string (the form names are compared and kept in). */
 const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 /** Control characters out of text that goes into a SQL comment line. */
@@ -133,6 +168,11 @@ export class DumpTableFilter {
   private inDelimiterBlock = false;
   /** The section turned autocommit off (--no-autocommit): the script commits and restores it. */
   private autocommitOff = false;
+  /**
+   * The section creates the table (it starts with its structure): it is loaded under this name
+   * and swapped in only once the section is whole (decisions §12). Quoted, as the dump's bytes.
+   */
+  private staging?: Staging;
   readonly result: ExtractResult = { found: false, truncated: false, tablesSeen: 0, isView: false, databaseSeen: false };
 
   constructor(private readonly opts: ExtractOptions) {
@@ -169,8 +209,7 @@ export class DumpTableFilter {
         // Too long to be a section comment: data of whatever section we are in.
         if (this.state === 'inside') {
           this.flushHeld(out);
-          for (const h of this.head) this.emit(h, out);
-          this.emit(piece, out);
+          this.emit(this.staged(this.headLength === 0 ? piece : Buffer.concat([...this.head, piece])), out);
         }
         this.head = [];
         this.headLength = 0;
@@ -188,7 +227,7 @@ export class DumpTableFilter {
       // from `Account2` must not read as the next table's comment); the rest is kept, truncated.
       if (this.state === 'inside' && this.kindOf(last).kind !== 'unlock') {
         this.flushHeld(out);
-        this.emit(last, out);
+        this.emit(this.staged(last), out);
       } else {
         this.line(last, out);
       }
@@ -198,7 +237,7 @@ export class DumpTableFilter {
     if (this.state === 'inside') {
       // No UNLOCK TABLES and nothing after the table: a complete dump always ends with its epilogue.
       this.result.truncated = true;
-      this.finishSection(out);
+      this.finishSection(out, false);
     }
   }
 
@@ -258,6 +297,7 @@ export class DumpTableFilter {
           if (newTable) out.push(Buffer.from(kind.name + '\n', this.latin1Names ? 'utf8' : 'latin1'));
           this.result.found = true;
         } else if (kind.name === this.table) {
+          if (kind.kind === 'structure') this.staging = stagingNames(this.table, this.opts.table ?? '', this.latin1Names);
           this.startSection(bytes, out);
         }
         return;
@@ -318,19 +358,48 @@ ${utc ? "/*!40103 SET TIME_ZONE='+00:00' */;\n" : ''}\
         return this.finishSection(out);
     }
     this.flushHeld(out);
-    this.emit(bytes, out);
+    this.emit(this.staged(bytes), out);
   }
 
-  private finishSection(out: Buffer[]): void {
+  /**
+   * A line of the section with the table's name in its statement (DROP, CREATE, LOCK, ALTER, INSERT,
+   * REPLACE) replaced by the staging name; any other line, and the rest of the line, as it is.
+   */
+  private staged(line: Buffer): Buffer {
+    if (!this.staging) return line;
+    const first = line[0];
+    // D(ROP) C(REATE) L(OCK) I(NSERT) R(EPLACE) /(*!40000 ALTER)
+    if (first !== 0x44 && first !== 0x43 && first !== 0x4c && first !== 0x49 && first !== 0x52 && first !== 0x2f) return line;
+    const head = line.toString('latin1', 0, Math.min(line.length, 400));
+    const m = this.staging.table.exec(head);
+    if (!m) return line;
+    const at = m[1].length;
+    const utf8 = this.staging.asideUtf8;
+    const aside = utf8 && m[2] === utf8.name ? utf8.aside : this.staging.aside;
+    return Buffer.concat([line.subarray(0, at), Buffer.from(aside, 'latin1'), line.subarray(at + m[2].length)]);
+  }
+
+  private finishSection(out: Buffer[], whole = true): void {
     this.held = []; // the blank and `--` lines that framed the next section's comment
     this.state = 'done';
     // --no-autocommit: the dump commits the table's rows and restores autocommit after UNLOCK
     // TABLES, that is after the section: so does the script.
     const commit = this.autocommitOff ? 'COMMIT;\nSET AUTOCOMMIT=@OLD_AUTOCOMMIT;\n' : '';
+    // The section was loaded aside: a whole one replaces the table in one atomic RENAME (a table
+    // of that name is made first when there is none, so that the RENAME always has one to move);
+    // a cut one replaces nothing, whatever ran the script (decisions §12).
+    const st = this.staging;
+    const swap = st === undefined ? '' : whole
+      ? `-- edx-extract-table: the section is whole: it replaces the table\n` +
+        `DROP TABLE IF EXISTS ${st.old};\nCREATE TABLE IF NOT EXISTS ${st.target} (edx_extract_table_placeholder INT);\n` +
+        `RENAME TABLE ${st.target} TO ${st.old}, ${st.aside} TO ${st.target};\nDROP TABLE ${st.old};\n`
+      : `-- edx-extract-table: the dump is truncated: the table is left as it was (what was read is in ${st.aside})\n`;
+    // Names are the dump's bytes (one char per byte), the rest ASCII.
     out.push(Buffer.from(`${this.lastOutByte === LF ? '' : '\n'}${commit}
 /*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
 /*!40101 SET SQL_MODE=@OLD_SQL_MODE */;
-/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;
+${swap}`, 'latin1'));
+    out.push(Buffer.from(`/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;
 /*!40014 SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS */;
 /*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;
 /*!40101 SET CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS */;

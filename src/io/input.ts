@@ -1,7 +1,7 @@
 // Reading tracking logs: files or stdin, gzip recognised by its magic bytes (not the name),
 // one line at a time with its number, as a stream (constant memory whatever the input size).
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, Gunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { ToolError } from '../core/errors.js';
 
@@ -107,7 +107,7 @@ export async function openInput(path: string): Promise<Readable> {
  * A line still longer than MAX_LINE_BYTES is cut there and the rest of it, up to its newline,
  * skipped: the cut line is repaired, rescued or rejected like any broken line, and the file goes on.
  */
-export async function* readLineBatches(path: string): AsyncGenerator<string[]> {
+export async function* readLineBatches(path: string, opts: LineOptions = {}): AsyncGenerator<string[]> {
   const input = await openInput(path);
   // The start of a line not ended yet, in pieces (a long line must not be copied once per chunk).
   const partial: Buffer[] = [];
@@ -137,7 +137,21 @@ export async function* readLineBatches(path: string): AsyncGenerator<string[]> {
     }
     if (lines.length > 0) yield lines;
   }
-  if (partialLength > 0) yield [Buffer.concat(partial).toString('utf8')];
+  if (partialLength > 0) {
+    const text = Buffer.concat(partial).toString('utf8');
+    // A plain file may still be written to: its last line without a newline may be half a line.
+    const growing = path !== '-' && !(input instanceof Gunzip);
+    if (growing && opts.onUnterminated) opts.onUnterminated(text);
+    else yield [text];
+  }
+}
+
+export interface LineOptions {
+  /**
+   * Given: the last line of a plain file when no newline ends it (the file may still be growing,
+   * decisions §12) is handed here, after every other line, instead of being yielded.
+   */
+  onUnterminated?: (text: string) => void;
 }
 
 /** The index of the first byte at or after i that is not NUL. */

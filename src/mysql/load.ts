@@ -315,7 +315,7 @@ export class Loader extends SourceRunner {
           src.stopSpooling();
           await untilEnd(src);
           rep.outcome = 'skipped';
-          rep.message = 'already in LoadInfo';
+          rep.message = alreadyLoaded(src.source.loadFile);
           return;
         }
       }
@@ -478,4 +478,14 @@ export function formatSummary(r: LoadReport): string {
       (r.seconds > 0 && total ? ` (${fmt(Math.round(total / r.seconds))} rows/s)` : ''),
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Why a source is skipped. Stdin is known by its first line (transform/run.ts), so a log piped in
+ * again after it grew is the same source: say how its new lines are loaded (issue 14 item 11).
+ */
+function alreadyLoaded(loadFile: string): string {
+  return loadFile.startsWith('stdin:')
+    ? 'already in LoadInfo (stdin is known by its first line: if the log has grown since, load the file by name, or again with --force; the rows already loaded are not duplicated)'
+    : 'already in LoadInfo';
 }

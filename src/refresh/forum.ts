@@ -23,7 +23,7 @@ import { qualifiedName } from '../schema/ddl.js';
 import { valuesOf, type DatabaseNames, type Value } from '../schema/table.js';
 import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
 import { isTrueCourseName } from '../schema/test-courses.js';
-import { H, isObject } from '../core/values.js';
+import { anonScreenName, isObject } from '../core/values.js';
 import { scrubBody } from './forum-scrub.js';
 import type { RefreshJob } from './job.js';
 import { BrokenInput } from './report.js';
@@ -124,7 +124,7 @@ export function forumRow(doc: Record<string, unknown>, users: Pick<Users, 'get'>
   const username = typeof doc.author_username === 'string' && doc.author_username !== '' ? doc.author_username : null;
   if (authorId === null && username === null) counts.noAuthor++;
   else if (!author?.anon) counts.notInUserGrade++;
-  const anon = author?.anon ?? (username !== null ? H(username) : UNKNOWN_AUTHOR);
+  const anon = author?.anon ?? (username !== null ? anonScreenName(username) : UNKNOWN_AUTHOR);
   const body = typeof doc.body === 'string' ? doc.body : '';
   const screenNames = [...new Set([author?.screenName, username].filter((s): s is string => !!s))];
   const scrubbed = scrubBody(body, { screenNames, fullName: author?.name ?? null, anon });

@@ -105,6 +105,11 @@ export async function rebuildTables(
       const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualifiedName(t, names, { quoted: true, as: buildingName(t) })}`);
       counts.push(Number(rows[0].n));
     }
+    // Nothing usable in the input (a tracking log given as the forum export, documents without a
+    // course_id, an empty export): last week's tables stay, the run fails (decisions §12).
+    if (counts.every((n) => n === 0)) {
+      throw new RefreshError(`no usable input: ${tables.map((t) => t.name).join(', ')} would be empty; last week's ${tables.length > 1 ? 'tables stay' : 'table stays'} as ${tables.length > 1 ? 'they were' : 'it was'}`);
+    }
   } catch (e) {
     await dropBuilding();
     throw e;

@@ -93,7 +93,7 @@ export class ScreenNameCollector {
     }
     stats.withName++;
     // Keyed by the text as printed: a lone surrogate is written as U+FFFD, so names that differ
-    // only there are one line of the CSV (they hash alike: the cleaner drops both).
+    // only there are one line of the CSV (they hash alike: the hash reads a lone surrogate as U+FFFD).
     const printed = username.toWellFormed();
     if (!this.names.has(printed)) this.names.set(printed, anonScreenName(username));
   }

@@ -38,6 +38,13 @@ export function decodeLine(raw: string, unwrapped = false): Decoded {
 
   let parsed = tryParse(text);
   if (!parsed.ok) {
+    const python = withPythonNonFinite(text);
+    if (python !== undefined) {
+      const p = tryParse(python);
+      if (p.ok) parsed = p;
+    }
+  }
+  if (!parsed.ok) {
     // The reference's JSON fix-up (§8.2), a normal decoding step there, not a repair: first only
     // backslashes that start no valid escape, then every backslash not before / or " (this is what
     // reads double-escaped events such as "{\\"old\\":2}").
@@ -105,6 +112,48 @@ export function tryParse(text: string): Parsed {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/**
+ * Python's JSON (the tracking logger's) writes a float that is not finite as the bare words NaN,
+ * Infinity and -Infinity, which JSON.parse refuses: the text with each of them, where a value
+ * stands (outside strings), read as null, as a NULL or default column stores it. Undefined when
+ * the text has none.
+ */
+export function withPythonNonFinite(text: string): string | undefined {
+  if (!/NaN|Infinity/.test(text)) return undefined;
+  let out = '';
+  let from = 0;
+  let inString = false;
+  let escaped = false;
+  let lastSignificant = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      lastSignificant = c;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
+    if (lastSignificant === ':' || lastSignificant === '[' || lastSignificant === ',') {
+      const m = /^(?:-?Infinity|NaN)(?![A-Za-z0-9_])/.exec(text.slice(i, i + 10));
+      if (m) {
+        out += text.slice(from, i) + 'null';
+        from = i + m[0].length;
+        i = from - 1;
+        lastSignificant = 'l';
+        continue;
+      }
+    }
+    lastSignificant = c;
+  }
+  return from === 0 ? undefined : out + text.slice(from);
 }
 
 /** GELF (`short_message` holding the event as JSON text) → the event. */

@@ -63,9 +63,11 @@ export function parseEventTime(v: unknown): EventTime | undefined {
     const lms = parseLmsTime(v);
     if (lms) return lms;
   }
+  if (typeof v === 'number') return fromNumber(v);
   if (typeof v === 'object' && v !== null && '$date' in v) v = (v as { $date: unknown }).$date;
   // mongoexport's canonical form: {"$date": {"$numberLong": "1710235800123"}}
   if (typeof v === 'object' && v !== null && '$numberLong' in v) v = Number((v as { $numberLong: unknown }).$numberLong);
+  // mongoexport's $date is milliseconds, always.
   if (typeof v === 'number' && Number.isFinite(v)) return fromMicros(Math.round(v * 1000));
   if (typeof v !== 'string') return undefined;
   const m = ISO.exec(v.trim());
@@ -81,13 +83,34 @@ export function parseEventTime(v: unknown): EventTime | undefined {
   let offsetMin = 0;
   if (zone && zone !== 'Z') {
     const digits = zone.replace(':', '');
-    offsetMin = (digits[0] === '-' ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5) || 0));
+    const hours = Number(digits.slice(1, 3)), minutes = Number(digits.slice(3, 5) || 0);
+    // No zone is further than ±14:00 from UTC: `+25:00` is a broken time, not a place.
+    if (minutes > 59 || hours * 60 + minutes > MAX_OFFSET_MINUTES) return undefined;
+    offsetMin = (digits[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
   }
   if (offsetMin === 0 && Number(s) < 60) {
     // The common case: already UTC, reuse the text.
     return { utc: `${y}-${mo}-${d} ${h}:${mi}:${s}.${frac}`, micros: base * 1000 + Number(frac), year, month };
   }
   return fromMicros((base - offsetMin * 60_000) * 1000 + Number(frac));
+}
+
+/** The furthest UTC offset of any time zone (UTC+14:00, Line Islands; UTC-12:00 the other way). */
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+/**
+ * A numeric `time`, its unit told by its magnitude (issue 14 item 10): seconds below 1e11 (before
+ * the year 5138), milliseconds below 2.6e14 (to the year 9999 that DATETIME ends with),
+ * microseconds below 2.6e17; anything else is no time. `1393840800` is 2014-03-03 in seconds, not
+ * 1970-01-17 in milliseconds.
+ */
+function fromNumber(v: number): EventTime | undefined {
+  if (!Number.isFinite(v)) return undefined;
+  const magnitude = Math.abs(v);
+  if (magnitude < 1e11) return fromMicros(Math.round(v * 1e6));
+  if (magnitude < 2.6e14) return fromMicros(Math.round(v * 1000));
+  if (magnitude < 2.6e17) return fromMicros(Math.round(v));
+  return undefined;
 }
 
 /** A gap in microseconds as TIME text `[-]H:MM:SS[.ffffff]`, within TIME's ±838:59:59. */

@@ -3,7 +3,7 @@
 // reference's fix-ups. An event string that still cannot be decoded is kept as text (so string
 // events such as unquoted `input_…=…&…` pass through) and, when it looked like JSON, marked
 // undecodable so the row can carry it in badly_formatted instead of losing the line.
-import { closeTruncated, tryParse as parse } from '../tracklog/decode.js';
+import { closeTruncated, tryParse as parse, withPythonNonFinite } from '../tracklog/decode.js';
 
 export interface DecodedEvent {
   value: unknown;
@@ -41,6 +41,10 @@ export function decodeEventField(event: unknown): DecodedEvent {
   if (!hasInvalidEscape(event)) {
     const r = parse(event);
     if (r.ok) return { value: r.value };
+    // Python's NaN and Infinity (the server's own events): read as null.
+    const python = withPythonNonFinite(event);
+    const p = python === undefined ? undefined : parse(python);
+    if (p?.ok) return { value: p.value };
   }
   // The reference's JSON fix-up: backslashes before anything but / and " doubled. (Text it
   // leaves as it is would only fail again: a failed parse costs microseconds.)

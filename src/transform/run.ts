@@ -56,7 +56,8 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
   const modulestore = opts.modulestoreFile ? Modulestore.fromFile(opts.modulestoreFile) : Modulestore.empty();
   const due = progressClock(1000);
   for (const input of opts.inputs) {
-    const batches = readLineBatches(input);
+    let unterminated: string | undefined;
+    const batches = readLineBatches(input, { onUnterminated: (text) => void (unterminated = text) });
     // Unnamed stdin is named by its first line, so the first lines are read before the source starts.
     let first: string[] = [];
     let firstError: unknown;
@@ -89,6 +90,7 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
       };
       if (first.length > 0) await transform(first);
       for await (const batch of batches) await transform(batch);
+      if (unterminated !== undefined) await t.unterminatedLine({ lineNo: ++lineNo, text: unterminated });
       // Lines, and not one tracking event among them: a picture, a CSV, the wrong file. Its
       // rejects are reported, and it is not recorded as loaded.
       const lines = stats.lines - stats.filtered.blank - stats.filtered.comment - linesBefore;

@@ -20,7 +20,7 @@ import { payloadRow } from './payload.js';
 import { H, anonScreenName, sanitize } from '../core/values.js';
 import { LastSeen } from './last-seen.js';
 import { OutputError } from '../core/errors.js';
-import { withoutPersonalValues } from './personal.js';
+import { withoutPersonalUrls, withoutPersonalValues } from './personal.js';
 
 export interface Reject {
   file: string;
@@ -141,6 +141,27 @@ export class SourceTransformer {
     return this.opts.onReject({ file: this.source.name, line: lineNo, reason, raw: text });
   }
 
+  /**
+   * The last line of a plain file with no newline after it: the file may still be written, so the
+   * line may be half of one (decisions §12). Whole JSON is a complete line (its id is the one the
+   * line has once its newline is written); anything that would need a repair or a rescue goes to
+   * the reject report as incomplete, since a row made from the cut text would have an id of its
+   * own and stay beside the complete line's forever.
+   */
+  unterminatedLine(input: InputLine): Promise<void> | void {
+    const decoded = decodeLine(input.text);
+    if (decoded.kind === 'record' && !decoded.repaired) return this.line(input);
+    if (decoded.kind === 'skip') return this.line(input);
+    this.opts.stats.lines++;
+    this.opts.stats.rejected++;
+    return this.opts.onReject({
+      file: this.source.name,
+      line: input.lineNo,
+      reason: 'incomplete last line (no newline at the end: the file may still be written); it is read once complete, by a rerun or from the rotated copy',
+      raw: input.text,
+    });
+  }
+
   private decodedLine({ lineNo, text }: InputLine): Promise<void> | void {
     const stats = this.opts.stats;
     const decoded = decodeLine(text);
@@ -234,6 +255,7 @@ export class SourceTransformer {
       }
     }
     if (ev.mainRows.length === 0) ev.emitCommon();
+    for (const row of ev.mainRows) withoutPersonalUrls(row);
     if (badlyFormatted !== undefined) {
       // Public text: the line's username, IP and form fields stay in the private tables (§8).
       const kept = withoutPersonalValues(badlyFormatted);

@@ -4,6 +4,7 @@ import countries from 'i18n-iso-countries';
 import { Account } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
 import { H, isObject, sanitize, text } from '../../core/values.js';
+import { anonymousIdOf } from '../personal.js';
 
 /** Country names a mailing address may end with: English names and aliases; US forms → USA. */
 const COUNTRY_NAMES: Map<string, string> = (() => {
@@ -71,9 +72,9 @@ export function createAccount(ev: TrackEvent): void {
   );
 }
 
-/** add-or-remove-user-group */
+/** add-or-remove-user-group: the user added or removed as their anonymous id (decisions.md §8). */
 export function userGroup(ev: TrackEvent): void {
   const e = ev.event;
   if (!isObject(e)) return ev.warn(`${ev.type} event is not an object`);
-  ev.main.set('event_name', text(e.event_name)).set('group_user', text(e.user)).set('group_action', text(e.event));
+  ev.main.set('event_name', text(e.event_name)).set('group_user', anonymousIdOf(e.user)).set('group_action', text(e.event));
 }

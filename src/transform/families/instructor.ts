@@ -1,6 +1,8 @@
 // Instructor-dashboard events (transform.md §6.2 #25-#33), enrollment (#40) and forum search (#41).
+// The learner and instructor they name are stored as their anonymous ids (decisions.md §8).
 import type { TrackEvent } from '../event.js';
 import { int, isObject, pystr, text } from '../../core/values.js';
+import { anonymousIdOf } from '../personal.js';
 
 type Field = 'course' | 'problem' | 'student' | 'instructor' | 'attempts';
 
@@ -18,10 +20,10 @@ export const instructorEvent = (...fields: Field[]) => (ev: TrackEvent): void =>
         ev.setResourceDisplayName(ev.main, e.problem);
         break;
       case 'student':
-        ev.main.set('student_id', text(e.student));
+        ev.main.set('student_id', anonymousIdOf(e.student));
         break;
       case 'instructor':
-        ev.main.set('instructor_id', text(e.instructor_id));
+        ev.main.set('instructor_id', anonymousIdOf(e.instructor_id));
         break;
       case 'attempts':
         ev.main.set('attempts', int(e.old_attempts));
