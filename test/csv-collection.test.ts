@@ -1,16 +1,15 @@
 // The CSV dialect and the collection writer: escaping, deterministic names, overwrite on re-run,
 // and no complete-looking collection after a crash.
 import t from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeRow, loadStatement } from '../src/csv/encode.js';
 import { CsvCollectionWriter, collectionBase, readManifest, findManifests } from '../src/csv/collection.js';
 import { TABLES, type ColumnType, type TableDef } from '../src/schema/tables.js';
 import { makeRows, makeSource, writeSources } from './csvload-helpers.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'csv-collection-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('csv-collection');
 
 /** A table of the given column types, for encoding tests. */
 const tableOf = (...types: ColumnType[]): TableDef =>
