@@ -517,7 +517,7 @@ async function count(c: Connection, sql: string): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------
 
-t.test(`mutated log, seed ${SEED}`, { timeout: 180_000 }, async (t) => {
+t.test(`mutated log, seed ${SEED}`, { timeout: 900_000 }, async (t) => {
   const started = Date.now();
   const { edx, priv } = throwawayDatabases(t, 'edx_fuzz');
   const logFile = join(dir, 'tracking.log');
@@ -710,7 +710,7 @@ t.test(`mutated log, seed ${SEED}`, { timeout: 180_000 }, async (t) => {
   t.comment(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
-t.test(`a gzip file cut in the middle, seed ${SEED}`, { timeout: 120_000 }, async (t) => {
+t.test(`a gzip file cut in the middle, seed ${SEED}`, { timeout: 900_000 }, async (t) => {
   const lines = modernLog({ seed: SEED + 1 }).map((l) => l.text);
   // B is the log of New Year's day: its first half still dated 17 Oct (fall2023), its second half
   // winter2024, as a file rotated at midnight holds both quarters.

@@ -66,7 +66,7 @@ interface Run { code: number | null; out: string }
 
 async function make(s: Setup, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const e = { ...(await env()), ...extraEnv };
-  const r = await runTool('make', ['--no-print-directory', '-C', REPO, `CONFIG=${s.config}`, ...args], { env: e, timeoutMs: 240000 });
+  const r = await runTool('make', ['--no-print-directory', '-C', REPO, `CONFIG=${s.config}`, ...args], { env: e, timeoutMs: 600_000 });
   return { code: r.code, out: r.output };
 }
 
