@@ -5,16 +5,18 @@ SHELL := /bin/bash
 SHARED ?= ../shared
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 
-.PHONY: help install build test demo bench conformance clean pull transform load all
+.PHONY: help install build test check demo bench conformance clean pull transform load all
 
 help:
 	@echo "make demo         transform the bundled example (examples/) and load it when a database is reachable"
-	@echo "make test         install, build and run the whole test suite"
+	@echo "make check        the in-process tests (no server, no tool spawned; under a minute)"
+	@echo "make test         install, build and run the whole test suite (both tiers, one MariaDB)"
 	@echo "make conformance  score edx-json2sql against $(SHARED)/conformance"
 	@echo "make bench        throughput and memory benchmarks (ratios against baselines of the same run)"
 	@$(MAKE) --no-print-directory pipeline-help 2>/dev/null || true
 
-node_modules/.installed: package.json package-lock.json
+# The lock file is what npm ci installs: an edit of package.json's settings (tap's) reinstalls nothing.
+node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -26,9 +28,21 @@ dist/.built: node_modules/.installed tsconfig.json $(SRC)
 
 build: dist/.built
 
+# Two tiers. In-process tests need no server and spawn no tool; the tools-and-servers tier is every
+# test file that talks to the database or S3 or runs a program. `make test` runs both in one tap run
+# (its jobs keep both cores busy) with one MariaDB for the run; test/run-suite.sh also checks that
+# the tests left nothing in TMPDIR and prints the wall time.
+TESTS := $(sort $(wildcard test/*.test.ts))
+SERVER_TESTS := $(shell grep -lE 'testServer|testConnection|loadSqlScript|throwawayDatabases|throwawayWarehouse|startS3|runTool|runShell|runBytes|spawnTool|CSVLOAD|child_process' $(TESTS) 2>/dev/null)
+CHECK_TESTS := $(filter-out $(SERVER_TESTS),$(TESTS))
+
+check: node_modules/.installed
+	npx tsc -p test/tsconfig.json
+	test/run-suite.sh --label 'make check' $(CHECK_TESTS)
+
 test: build
 	npx tsc -p test/tsconfig.json
-	npx tap
+	test/run-suite.sh --db --label 'make test' $(TESTS)
 
 conformance: build
 	@test -d $(SHARED)/conformance || { echo "conformance: $(SHARED)/conformance is missing (set SHARED=path/to/shared)"; exit 1; }

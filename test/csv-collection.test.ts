@@ -1,17 +1,16 @@
 // The CSV dialect and the collection writer: escaping, deterministic names, overwrite on re-run,
 // and no complete-looking collection after a crash.
 import t from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeRow, loadStatement } from '../src/csv/encode.js';
 import { CsvCollectionWriter, collectionBase, readManifest, findManifests } from '../src/csv/collection.js';
 import { TABLES } from '../src/schema/tables.js';
 import { defineTable, type TableDef } from '../src/schema/table.js';
 import { makeRows, makeSource, writeSources } from './csvload-helpers.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'csv-collection-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('csv-collection');
 
 /** A table of the given column types (as created: `TEXT`, `DATETIME(6) NULL`), for encoding tests. */
 const tableOf = (...types: string[]): TableDef =>

@@ -1,17 +1,16 @@
 // End to end with the real transform: a small log of our own, through a collection and through
 // the row stream pipe, gives the same warehouse; 2026 and 2031 events load.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_TABLES, TABLES } from '../src/schema/tables.js';
 import { testServer, testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, ROOT, run, throwawayWarehouse, tableDigest } from './csvload-helpers.js';
+import { runShell, shellQuote as q } from './helpers/tools.js';
+import { tempDir } from './helpers/tmp.js';
 
 const JSON2SQL = `${ROOT}bin/edx-json2sql`;
-const tmp = mkdtempSync(join(tmpdir(), 'csvload-e2e-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('csvload-e2e');
 
 const log = join(tmp, 'tracking.log-20130609');
 const lines = [
@@ -24,15 +23,9 @@ writeFileSync(log, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
 /** `edx-json2sql LOG --rows | edx-csvload ARGS`, without tap's loader hooks in the children. */
 async function pipe(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const s = await testServer();
-  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
   const node = q(process.execPath);
-  const cmd = `${node} ${q(JSON2SQL)} ${q(log)} --rows | ${node} ${q(CSVLOAD)} ${args.map(q).join(' ')}`;
-  return new Promise((resolve) => {
-    const p = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'bash', '-o', 'pipefail', '-c', cmd], { env: s.env });
-    let stderr = '';
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stderr }));
-  });
+  const r = await runShell(`${node} ${q(JSON2SQL)} ${q(log)} --rows | ${node} ${q(CSVLOAD)} ${args.map(q).join(' ')}`, { env: s.env });
+  return { code: r.code, stderr: r.stderr };
 }
 
 t.test('collection and pipe load the same rows', async (t) => {

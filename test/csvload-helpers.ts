@@ -1,6 +1,6 @@
 // Shared by the csvload/csv/routines tests: rows built from the schema (not from the transform),
 // throwaway warehouses, and running bin/edx-csvload against the test server.
-import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { TABLES } from '../src/schema/tables.js';
@@ -9,6 +9,7 @@ import { fitRow, newFitCounters } from '../src/schema/fit.js';
 import { quarterOf } from '../src/schema/quarters.js';
 import type { Row, RowWriter, Source } from '../src/schema/rows.js';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
+import { runTool, spawnTool } from './helpers/tools.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CSVLOAD = `${ROOT}bin/edx-csvload`;
@@ -118,32 +119,17 @@ export interface Run {
   stderr: string;
 }
 
-/**
- * Start a bin/ tool with the test server's environment. tap's process tracking puts its loader
- * hooks into NODE_OPTIONS of every child, and they load extensionless bin/ scripts as CommonJS;
- * env(1) removes them just before node starts.
- */
-export async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+/** Start a bin/ tool with the test server's environment (stdin, stdout and stderr are pipes). */
+export async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildProcessWithoutNullStreams> {
   const s = await testServer();
-  return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, cmd, ...args], {
-    env: { ...s.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  return spawnTool(cmd, args, { env: { ...s.env, ...env } }) as ChildProcessWithoutNullStreams;
 }
 
 /** Run a tool with the test server's environment; `input` is piped to stdin. */
 export async function run(cmd: string, args: string[], opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const p = await start(cmd, args, opts.env);
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    p.stdin.on('error', () => undefined);
-    p.stdin.end(opts.input ?? '');
-  });
+  const s = await testServer();
+  const r = await runTool(cmd, args, { input: opts.input, env: { ...s.env, ...opts.env } });
+  return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A throwaway warehouse (unique database names); `drop()` removes it. */

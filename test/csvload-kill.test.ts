@@ -1,15 +1,13 @@
 // SIGKILL the loader in the middle of a file, rerun it, and find exactly the rows of one clean load.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CsvCollectionWriter } from '../src/csv/collection.js';
 import { TABLES, ALL_TABLES } from '../src/schema/tables.js';
 import { testConnection } from './helpers/mariadb.js';
+import { waitFor } from './helpers/wait.js';
 import { CSVLOAD, makeRows, makeSource, run, start, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'csvkill-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('csvkill');
 
 const killed = await throwawayWarehouse('csvk');
 const clean = await throwawayWarehouse('csvc');
@@ -27,12 +25,10 @@ t.test('kill -9 during LOAD DATA, rerun, same rows as a clean load', async (t) =
   p.stdin.end();
   // Wait until the server is executing the LOAD of EdxTrackEvent (the last table of the source).
   const c = await testConnection();
-  let seen = false;
-  for (let i = 0; i < 600 && !seen; i++) {
+  const seen = await waitFor(async () => {
     const [rows] = await c.query("SELECT INFO FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA LOCAL INFILE%EdxTrackEvent%'");
-    seen = (rows as unknown[]).length > 0;
-    if (!seen) await new Promise((r) => setTimeout(r, 20));
-  }
+    return (rows as unknown[]).length > 0;
+  }, { child: p }) ?? false;
   t.ok(seen, 'caught the loader inside LOAD DATA');
   const exited = new Promise((r) => p.on('close', (_code, signal) => r(signal)));
   p.kill('SIGKILL');

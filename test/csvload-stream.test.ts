@@ -8,9 +8,8 @@ import { TABLES } from '../src/schema/tables.js';
 import { testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';
 import { CsvCollectionWriter } from '../src/csv/collection.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { tempDir } from './helpers/tmp.js';
 
 async function streamOf(sources: { source: ReturnType<typeof makeSource>; rows: ReturnType<typeof makeRows> }[]): Promise<Buffer> {
   const out = new PassThrough();
@@ -118,8 +117,7 @@ t.test('edx-csvload loads a row stream from stdin, like the same collection', as
   const other = await throwawayWarehouse('csvs2');
   t.teardown(other.drop);
   t.equal((await run(CSVLOAD, ['--init', ...other.args])).code, 0);
-  const dir = mkdtempSync(join(tmpdir(), 'csvs-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('csvs', t);
   await writeSources(new CsvCollectionWriter({ dir, names: other.names }), [{ source: a, rows: rowsA }, { source: b, rows: rowsB }]);
   t.equal((await run(CSVLOAD, [...other.args, dir])).code, 0);
   for (const table of [TABLES.EdxTrackEvent, TABLES.Answer]) {

@@ -1,17 +1,16 @@
 // edx-csvload against the real MariaDB: --init, loading collections, skipping, overlaps, values
 // that round-trip byte for byte, partitions for any date, and failing loads that leave nothing.
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvCollectionWriter, collectionBase } from '../src/csv/collection.js';
 import { TABLES } from '../src/schema/tables.js';
 import { columnIndex } from '../src/schema/table.js';
 import { testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources, tableDigest, NASTY } from './csvload-helpers.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'csvload-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('csvload-test');
 
 const wh = await throwawayWarehouse('csvl');
 t.teardown(wh.drop);

@@ -1,8 +1,7 @@
 // Values that do not fit their column (decisions.md §3): text is cut when written, at a character
 // boundary, and counted; integer columns never receive text; the server has nothing to truncate.
 import t from 'tap';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { event, transform } from './helpers/transform.js';
 import { runTool } from './helpers/tools.js';
@@ -11,6 +10,7 @@ import { EdxTrackEvent, OpenAssessment } from '../src/schema/tables.js';
 import { emptyRow as emptyRowOf, type TableDef } from '../src/schema/table.js';
 import { runSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
 import { withoutPersonalValues } from '../src/transform/personal.js';
+import { tempDir } from './helpers/tmp.js';
 
 const longSource = 'x'.repeat(300); // event_source: VARCHAR(255)
 const longAgent = 'A'.repeat(70_000); // agent: TEXT, 65,535 bytes
@@ -50,7 +50,7 @@ t.test('a cut never splits a character', async (t) => {
 });
 
 t.test('the cut values load without a warning', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-fit-'));
+  const dir = tempDir('fit', t);
   const log = join(dir, 'long.log');
   writeFileSync(log, [event({ event_type: 'play_video', event_source: longSource, agent: longAgent }), gotoPosition('seven')].map((e) => JSON.stringify(e)).join('\n') + '\n');
   const { edx, priv } = throwawayDatabases(t, 'edx_fit');

@@ -10,20 +10,18 @@
 // LoadInfo equal across the paths (LoadInfo but its load time), and row counts equal to --stats.
 // A line repeated within one source is one row, the last copy's, in every path (REPLACE).
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_TABLES, TABLES } from '../src/schema/tables.js';
 import { columnIndex, type DatabaseNames, type TableDef } from '../src/schema/table.js';
 import { loadSqlScript, testConnection, testServer } from './helpers/mariadb.js';
-import { runTool } from './helpers/tools.js';
+import { runShell, runTool, shellQuote as q } from './helpers/tools.js';
 import { modernLog, pyJson, type Rec } from './helpers/modern-log.js';
 import { CSVLOAD, ROOT, run, tableDigest, throwawayWarehouse } from './csvload-helpers.js';
+import { tempDir } from './helpers/tmp.js';
 
 const JSON2SQL = `${ROOT}bin/edx-json2sql`;
-const tmp = mkdtempSync(join(tmpdir(), 'formats-agree-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('formats-agree');
 
 // ---------------------------------------------------------------------------------------------
 // The nasty log.
@@ -210,16 +208,9 @@ const statsBody = (s: Stats) => Object.fromEntries(Object.entries(s).filter(([k]
 /** `edx-json2sql LOG --rows --stats S | edx-csvload ARGS`, without tap's loader hooks in the children. */
 async function pipe(log: string, stats: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   const s = await testServer();
-  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
   const node = q(process.execPath);
-  const cmd = `${node} ${q(JSON2SQL)} --quiet --stats ${q(stats)} ${q(log)} --rows | ${node} ${q(CSVLOAD)} ${args.map(q).join(' ')}`;
-  return new Promise((resolve) => {
-    const p = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'bash', '-o', 'pipefail', '-c', cmd], { env: s.env });
-    let stderr = '';
-    p.stderr.setEncoding('utf8');
-    p.stderr.on('data', (d: string) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stderr }));
-  });
+  const r = await runShell(`${node} ${q(JSON2SQL)} --quiet --stats ${q(stats)} ${q(log)} --rows | ${node} ${q(CSVLOAD)} ${args.map(q).join(' ')}`, { env: s.env });
+  return { code: r.code, stderr: r.stderr };
 }
 
 /** The `table  rows loaded` block of edx-csvload's summary. */

@@ -1,13 +1,12 @@
 // edx-json2sql as users run it: options, exit codes, summary, reports, determinism.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runTool, parseSummary, EXAMPLE_LOG } from './helpers/tools.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-cli-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('cli');
 const line = (fields: Record<string, unknown>) =>
   JSON.stringify({ username: 'ada', event_source: 'browser', ip: '171.64.10.20', agent: 'a', page: 'p', time: '2014-03-03T08:00:00.000001+00:00', ...fields });
 

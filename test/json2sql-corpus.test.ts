@@ -2,13 +2,12 @@
 // every line accounted for, the script loads cleanly, and every link names a loaded row.
 // EDX_PIPES_CORPUS_EVENTS sets the size.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, shared, toolEnv } from './helpers/tools.js';
+import { REPO, runShell, shared } from './helpers/tools.js';
 import { testConnection, testServer, throwawayDatabases } from './helpers/mariadb.js';
 import { checkLinksInDatabase } from './helpers/links.js';
+import { tempDir } from './helpers/tmp.js';
 
 const generator = shared('bench/make-corpus.mjs');
 const EVENTS = Number(process.env.EDX_PIPES_CORPUS_EVENTS ?? 200000);
@@ -17,21 +16,15 @@ const client = ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => { try { readFi
 t.test(`${EVENTS} events with 1% broken lines`, { skip: generator.skip || (!client && 'no mariadb/mysql client installed'), timeout: 900_000 }, async (t) => {
   const server = await testServer();
   const { edx, priv } = throwawayDatabases(t, 'edx_big');
-  const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-big-'));
+  const dir = tempDir('big', t);
   const stats = join(dir, 'stats.json');
   // make-corpus | edx-json2sql | mariadb --show-warnings: a warning would appear on its stdout.
   const corpusFile = join(dir, 'corpus.log');
-  const script = `set -o pipefail; node ${generator.path} --events ${EVENTS} --seed 11 --bad 0.01 | tee ${corpusFile} ` +
-    `| env -u NODE_OPTIONS ${REPO}/bin/edx-json2sql --quiet --edx-db ${edx} --private-db ${priv} --stats ${stats} ` +
+  const script = `node ${generator.path} --events ${EVENTS} --seed 11 --bad 0.01 | tee ${corpusFile} ` +
+    `| ${REPO}/bin/edx-json2sql --quiet --edx-db ${edx} --private-db ${priv} --stats ${stats} ` +
     `| ${client} --show-warnings --batch`;
-  const env = toolEnv({ ...server.env });
-  const result = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn('/bin/bash', ['-c', script], { env });
-    let out = '', err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  const r = await runShell(script, { env: server.env });
+  const result = { code: r.code, out: r.stdout, err: r.stderr };
   t.equal(result.code, 0, `pipeline succeeds ${result.err.slice(0, 500)}`);
   t.equal(result.out.trim(), '', 'the client printed no warning');
   const s = JSON.parse(readFileSync(stats, 'utf8'));

@@ -1,13 +1,13 @@
 // The SQL script of edx-json2sql loads into a real MariaDB/MySQL with zero errors and zero
 // warnings, row counts equal to the summary, and loading it again adds nothing.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTool, EXAMPLE_LOG, shared } from './helpers/tools.js';
 import { loadSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-sql-'));
+const dir = tempDir('sql');
 
 async function counts(edx: string, priv: string): Promise<Record<string, number>> {
   const c = await testConnection();

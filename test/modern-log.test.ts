@@ -4,13 +4,13 @@
 // accounted for, the script loads into MariaDB without a warning, every link names a row that
 // exists, and the modern content is stored as docs/transform.md says.
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTool } from './helpers/tools.js';
 import { runSqlScript, testConnection, throwawayDatabases } from './helpers/mariadb.js';
 import { checkLinksInDatabase } from './helpers/links.js';
 import { modernLog, type ModernLine, type Rec } from './helpers/modern-log.js';
+import { tempDir } from './helpers/tmp.js';
 
 // EDX_PIPES_MODERN_SEED tries another log of the same kind.
 const SEED = Number(process.env.EDX_PIPES_MODERN_SEED ?? 2023);
@@ -49,8 +49,7 @@ const dbTime = (iso: unknown) => {
 };
 
 const { edx, priv } = throwawayDatabases(t, 'edx_modern');
-const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-modern-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('modern');
 const logFile = join(dir, 'tracking.log');
 const statsFile = join(dir, 'stats.json');
 writeFileSync(logFile, log.map((l) => l.text).join('\n') + '\n');

@@ -4,16 +4,18 @@
 // and cut .gz objects, odd characters in keys, LoadInfo names that are suffixes of one another, and
 // credentials on command lines. Real s3rver, real MariaDB, throwaway directories and databases.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { startS3, REPO, type S3Test } from './helpers/s3server.js';
+import { startS3, type S3Test } from './helpers/s3server.js';
+import { REPO, runTool } from './helpers/tools.js';
+import { waitFor } from './helpers/wait.js';
 import { gz, logFor, logLines } from './helpers/pipeline-logs.js';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
 import { fingerprint as warehouseFingerprint } from './helpers/warehouse.js';
+import { tempDir } from './helpers/tmp.js';
 
 const BUCKET = 'edx-adversarial';
 const FLAT_BUCKET = 'edx-flat';
@@ -32,7 +34,9 @@ const BIG_KEY = MAIN[3][0];
 const MAIN_EVENTS = MAIN.reduce((a, [, , n]) => a + n, 0);
 
 let s3: S3Test;
-const tmp = mkdtempSync(join(tmpdir(), 'edx-pipes-adversarial-'));
+const tmp = tempDir('adversarial');
+const spool = join(tmp, 'tmp');
+mkdirSync(spool);
 const databases: string[] = [];
 const users: string[] = [];
 
@@ -85,6 +89,7 @@ async function env(withDb = true): Promise<NodeJS.ProcessEnv> {
   for (const k of ['NODE_OPTIONS', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES', 'DRY_RUN', 'JOBS', 'CONFIG', 'BUCKET', 'PREFIX', 'MATCH', 'LOG_ROOT', 'OUT', 'LOGS', 'LOCK', 'MY_CNF', 'EDX_DB', 'PRIVATE_DB', 'MODULESTORE', 'GEOIP', 'S3_ENDPOINT', 'S3_REGION', 'S3_PROFILE', 'PULL_CHECK_DB', 'INIT']) delete e[k];
   e.AWS_ENDPOINT_URL_S3 = s3.endpoint;
   e.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  e.TMPDIR = spool; // the spools of killed loaders (edx-csvload-*) go away with the test's folder
   return e;
 }
 
@@ -94,28 +99,14 @@ interface MakeOpts { env?: NodeJS.ProcessEnv; withDb?: boolean; onStart?: (child
 /** make … in the repository, as the leader of a process group of its own (so the group can be killed). */
 async function make(s: Setup, args: string[], opts: MakeOpts = {}): Promise<Run> {
   const e = { ...(await env(opts.withDb ?? true)), ...(opts.env ?? {}) };
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'make', '--no-print-directory', '-C', REPO, `CONFIG=${s.config}`, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.stderr!.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 120000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }); });
-    opts.onStart?.(child);
-  });
+  const r = await runTool('make', ['--no-print-directory', '-C', REPO, `CONFIG=${s.config}`, ...args],
+    { env: e, detached: true, timeoutMs: 600_000, onStart: opts.onStart });
+  return { code: r.code, signal: r.signal, out: r.output };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Poll cond until it holds (true), the child has exited or the time is up (false). */
-async function until(child: ChildProcess, cond: () => boolean | Promise<boolean>, ms = 60000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end && child.exitCode === null && child.signalCode === null) {
-    if (await cond()) return true;
-    await sleep(15);
-  }
-  return false;
+/** Look at cond until it holds (true), or the child has exited (false). */
+async function until(child: ChildProcess, cond: () => boolean | Promise<boolean>): Promise<boolean> {
+  return (await waitFor(cond, { child, everyMs: 15, timeoutMs: 600_000 })) === true;
 }
 
 function tree(dir: string): string[] {
@@ -271,8 +262,7 @@ t.test('one warehouse whatever happens: -j, reruns, kills, dry runs', async (t) 
     await reset(m);
     // The warehouse exists and is empty; a transaction of ours holds LoadInfo so the first load stops
     // right before it records its source: all of its rows are in, uncommitted.
-    const ini = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', join(REPO, 'bin', 'edx-csvload'), '--init', '--quiet', '--edx-db', m.edx, '--private-db', m.priv], { env: await env(), stdio: 'ignore' });
-    t.equal(await new Promise((r) => ini.on('close', r)), 0, 'edx-csvload --init');
+    t.equal((await runTool('edx-csvload', ['--init', '--quiet', '--edx-db', m.edx, '--private-db', m.priv], { env: await env() })).code, 0, 'edx-csvload --init');
     const holder = await testConnection();
     await holder.query('START TRANSACTION');
     await holder.query(`SELECT * FROM \`${m.edx}\`.LoadInfo FOR UPDATE`);
@@ -291,7 +281,7 @@ t.test('one warehouse whatever happens: -j, reruns, kills, dry runs', async (t) 
     await holder.query('ROLLBACK');
     await holder.end();
     // The server rolls the dead loader's transaction back once it notices the connection is gone.
-    for (let i = 0; i < 1000 && (await query(`SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?`, [blockedId ?? -1])).length > 0; i++) await sleep(20);
+    await waitFor(async () => (await query(`SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?`, [blockedId ?? -1])).length === 0);
     t.same(await loadInfoHonest(m, expected), [], 'nothing recorded in LoadInfo without its rows');
     t.equal(await rowCount(m.edx, 'LoadInfo'), 0, 'the interrupted source is not recorded');
     t.equal(await rowCount(m.edx, 'EdxTrackEvent'), 0, 'and none of its rows stayed');

@@ -2,14 +2,14 @@
 // (s3rver) holding logs made here, and the real MariaDB with throwaway databases.
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startS3, REPO, type S3Test } from './helpers/s3server.js';
+import { startS3, type S3Test } from './helpers/s3server.js';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
-import { parseSummary } from './helpers/tools.js';
+import { REPO, parseSummary, runTool } from './helpers/tools.js';
 import { logFor } from './helpers/pipeline-logs.js';
 import { databaseExists } from './helpers/warehouse.js';
+import { tempDir } from './helpers/tmp.js';
 
 const BUCKET = 'edx-nightly';
 
@@ -21,7 +21,7 @@ const LOGS: [string, Buffer][] = [
 const LATE: [string, Buffer] = ['tracking/app2/tracking.log-20140303.gz', logFor('20140303', 4, 7)];
 
 let s3: S3Test;
-const tmp = mkdtempSync(join(tmpdir(), 'edx-pipes-pipeline-'));
+const tmp = tempDir('pipeline');
 const databases: string[] = [];
 const holders: ChildProcess[] = [];
 
@@ -67,16 +67,8 @@ interface Run { code: number | null; out: string }
 
 async function make(s: Setup, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const e = { ...(await env()), ...extraEnv };
-  return new Promise((resolve, reject) => {
-    // env(1) drops the test runner's hooks, which tap puts into NODE_OPTIONS of every child it spawns.
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'make', '--no-print-directory', '-C', REPO, `CONFIG=${s.config}`, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240000);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
+  const r = await runTool('make', ['--no-print-directory', '-C', REPO, `CONFIG=${s.config}`, ...args], { env: e, timeoutMs: 600_000 });
+  return { code: r.code, out: r.output };
 }
 
 /** Every file and directory under dir (relative), or [] when it does not exist. */
@@ -114,17 +106,11 @@ async function checksum(s: Setup): Promise<string> {
 
 /** EdxTrackEvent rows one log gives, from the transform's own summary. */
 function expectedEvents(logs: [string, Buffer][]): Promise<number> {
-  return Promise.all(logs.map(([key, body]) => new Promise<number>((resolve, reject) => {
+  return Promise.all(logs.map(async ([key, body]) => {
     const file = join(tmp, key.replace(/\//g, '_'));
     writeFileSync(file, body);
-    const e = { ...process.env };
-    delete e.NODE_OPTIONS;
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', join(REPO, 'bin', 'edx-json2sql'), file], { env: e, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', reject);
-    child.on('close', () => resolve(parseSummary(err).rows.EdxTrackEvent));
-  }))).then((n) => n.reduce((a, b) => a + b, 0));
+    return parseSummary((await runTool('edx-json2sql', [file])).stderr).rows.EdxTrackEvent;
+  })).then((n) => n.reduce((a, b) => a + b, 0));
 }
 
 const transformed = (out: string) => out.split('\n').filter((l) => /bin\/edx-json2sql .*--csv/.test(l));

@@ -3,8 +3,7 @@
 // it and make exactly what they make of the same documents as mongoexport JSON. The BSON files are
 // made here from our JSON fixtures with the official bson package, as mongodump would write them.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EJSON, serialize } from 'bson';
@@ -13,9 +12,9 @@ import { testConnection } from './helpers/mariadb.js';
 import { runTool } from './helpers/tools.js';
 import { createUserGrade, FIXTURES, refresh, refreshDatabases, snapshot, tool } from './helpers/refresh-course.js';
 import { H } from '../src/core/values.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'refresh-bson-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('refresh-bson');
 const c = await testConnection();
 t.teardown(() => c.end());
 

@@ -3,8 +3,7 @@
 // §13 (items 12, 13, 18) as its own assertion, re-runs that give the same tables, dry runs that
 // change nothing, and failures that exit 1 with a clear message and leave last week's tables.
 import t from 'tap';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseJsonRecords, type BrokenRecord } from '../src/mongo/json-records.js';
@@ -17,9 +16,9 @@ import { H } from '../src/core/values.js';
 import { loadSqlScript, testConnection } from './helpers/mariadb.js';
 import { shared } from './helpers/tools.js';
 import { createUserGrade, FIXTURES, refresh, refreshDatabases, snapshot, tablesOf, tool } from './helpers/refresh-course.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'refresh-course-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('refresh-course');
 const c = await testConnection();
 t.teardown(() => c.end());
 

@@ -3,15 +3,15 @@
 // modulestore export and a forum export of our own; `make refresh` with inputs missing; dry runs;
 // a failing job. Every database is a throwaway one.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startS3, REPO, type S3Test } from './helpers/s3server.js';
+import { startS3, type S3Test } from './helpers/s3server.js';
+import { REPO, runTool } from './helpers/tools.js';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
 import { logFor } from './helpers/pipeline-logs.js';
 import { createEdxapp, dumpEdxapp, makeData, MARIADB_DUMP } from './helpers/edxapp.js';
 import { FIXTURES } from './helpers/refresh-course.js';
+import { tempDir } from './helpers/tmp.js';
 
 const BUCKET = 'edx-weekly';
 const LOGS: [string, Buffer, number][] = [
@@ -25,7 +25,7 @@ if (!MARIADB_DUMP) {
   process.exit(0);
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'edx-pipes-weekly-'));
+const tmp = tempDir('weekly');
 const databases: string[] = [];
 let s3: S3Test;
 
@@ -81,15 +81,8 @@ async function make(s: Setup, args: string[]): Promise<{ code: number | null; ou
   }
   // No test-runner hooks, no make of an outer `make test`, no settings of the developer.
   for (const k of ['NODE_OPTIONS', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES', 'DRY_RUN', 'JOBS', 'CONFIG', 'MODULESTORE', 'EDXAPP_DUMP', 'FORUM_EXPORT', 'REFRESH_JOBS']) delete env[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'make', '--no-print-directory', '-C', REPO, `CONFIG=${s.config}`, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300000);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
+  const r = await runTool('make', ['--no-print-directory', '-C', REPO, `CONFIG=${s.config}`, ...args], { env, timeoutMs: 600_000 });
+  return { code: r.code, out: r.output };
 }
 
 async function count(db: string, table: string): Promise<number | undefined> {

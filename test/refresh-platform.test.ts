@@ -6,9 +6,7 @@
 // failures (cut dumps, missing tables, a warning, jobs run out of order) that leave every table as
 // it was, dry runs that change nothing, and no password on any command line.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -16,7 +14,9 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { isTrueCourseName, isTrueCourseNameSql } from '../src/schema/test-courses.js';
 import { COURSES, createEdxapp, dumpEdxapp, fixtureName, makeData, MARIADB_DUMP, modulestoreExport, TEST_COURSES, type EdxappData } from './helpers/edxapp.js';
 import { testConnection, testServer, uniqueName } from './helpers/mariadb.js';
-import { REPO, runTool, toolEnv } from './helpers/tools.js';
+import { runTool, spawnTool, toolEnv } from './helpers/tools.js';
+import { waitFor } from './helpers/wait.js';
+import { tempDir } from './helpers/tmp.js';
 
 const PLATFORM = [
   'auth_user', 'auth_userprofile', 'certificates_generatedcertificate', 'courseware_studentmodule', 'external_auth_externalauthmap',
@@ -29,8 +29,7 @@ else await suite();
 
 async function suite(): Promise<void> {
   const srv = await testServer();
-  const tmp = mkdtempSync(join(tmpdir(), 'refresh-platform-'));
-  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir('refresh-platform', t);
   const c = await testConnection();
   t.teardown(() => c.end());
 
@@ -397,7 +396,9 @@ async function suite(): Promise<void> {
     t.ok(r.stderr.indexOf('usergrade: started') < r.stderr.indexOf('activitygrade: started'), 'usergrade ran first');
     // A new platform copy after LearnerIdXlation was built: ActivityGrade would take last week's ids (§13 item 8).
     const before = await state(d);
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // table times have whole seconds
+    // Table times have whole seconds: the copy below must come in a later second of the server's clock.
+    const [{ now }] = await rows('SELECT UNIX_TIMESTAMP() AS now');
+    await waitFor(async () => (await rows('SELECT UNIX_TIMESTAMP() AS now'))[0].now > now);
     r = await refresh(d, ['--dump', dump, 'edxprod', 'activitygrade']);
     t.equal(r.code, 1);
     t.match(r.stderr, new RegExp(`activitygrade: FAILED: ${d.priv}\\.LearnerIdXlation \\(built .*\\) is older than ${d.prod}\\.courseware_studentmodule \\(copied .*\\): run job 'usergrade' first`));
@@ -420,10 +421,10 @@ async function suite(): Promise<void> {
     for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_USER', 'MYSQL_PWD']) delete env[k];
     const seen = new Set<string>();
     const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', join(REPO, 'bin', 'edx-refresh'), '--defaults-file', cnf, ...dbArgs(d), ...ALL(dumpGz)], { env, detached: true });
+      const child = spawnTool('edx-refresh', ['--defaults-file', cnf, ...dbArgs(d), ...ALL(dumpGz)], { env, detached: true });
       let out = '';
-      child.stdout.on('data', (x) => (out += x));
-      child.stderr.on('data', (x) => (out += x));
+      child.stdout!.on('data', (x) => (out += x));
+      child.stderr!.on('data', (x) => (out += x));
       const scan = () => {
         for (const p of readdirSync('/proc')) {
           if (!/^\d+$/.test(p)) continue;

@@ -1,7 +1,6 @@
 // Every stored routine and view of --init, on loaded rows in the real MariaDB; no call warns.
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvCollectionWriter } from '../src/csv/collection.js';
 import { TABLES } from '../src/schema/tables.js';
@@ -9,9 +8,9 @@ import { columnIndex } from '../src/schema/table.js';
 import { ROUTINES } from '../src/schema/routines.js';
 import { testConnection } from './helpers/mariadb.js';
 import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources } from './csvload-helpers.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'routines-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('routines');
 const wh = await throwawayWarehouse('rout');
 t.teardown(wh.drop);
 

@@ -3,18 +3,17 @@
 // LoadInfo lists exactly the sources whose #end line arrived whole, and the tables hold exactly
 // those sources' rows (as in a reference load of the whole stream) and nothing else.
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_TABLES, TABLES } from '../src/schema/tables.js';
 import type { DatabaseNames, TableDef } from '../src/schema/table.js';
 import { testConnection } from './helpers/mariadb.js';
 import { modernLog, Random } from './helpers/modern-log.js';
 import { CSVLOAD, ROOT, run, start, tableDigest, throwawayWarehouse } from './csvload-helpers.js';
+import { tempDir } from './helpers/tmp.js';
 
 const JSON2SQL = `${ROOT}bin/edx-json2sql`;
-const tmp = mkdtempSync(join(tmpdir(), 'rowstream-cut-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('rowstream-cut');
 
 const f1 = join(tmp, 'tracking.log-a');
 const f2 = join(tmp, 'tracking.log-b');
@@ -115,7 +114,7 @@ async function orphans(names: DatabaseNames): Promise<Record<string, number>> {
 const NO_ORPHANS = { events: 0, EventIp: 0, ABExperiment: 0, OpenAssessment: 0, State: 0, Answer: 0, CorrectMap: 0, InputState: 0 };
 
 /**
- * edx-csvload with `input` fed slowly (16 KiB every 5 ms), so that with small segments rows load
+ * edx-csvload with `input` fed piece by piece (16 KiB at a time), so that with small segments rows load
  * while the source is still streaming, as behind a real transform.
  */
 async function runPaced(args: string[], input: Buffer): Promise<{ code: number | null; stderr: string }> {
@@ -132,9 +131,9 @@ async function runPaced(args: string[], input: Buffer): Promise<{ code: number |
       resolve(code);
     });
   });
+  // One piece at a time, each once the last is taken into the pipe: the loader's pace, not a clock's.
   for (let i = 0; i < input.length && !done; i += 16 << 10) {
-    p.stdin.write(input.subarray(i, i + (16 << 10)));
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise<void>((resolve) => p.stdin.write(input.subarray(i, i + (16 << 10)), () => resolve()));
   }
   p.stdin.end();
   return { code: await closed, stderr };

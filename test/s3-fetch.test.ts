@@ -3,11 +3,12 @@
 import t, { type Test } from 'tap';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { startS3, runTool, putMany, REPO, type S3Test } from './helpers/s3server.js';
+import { startS3, putMany, type S3Test } from './helpers/s3server.js';
+import { REPO, runTool, spawnTool, shellQuote } from './helpers/tools.js';
+import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 
 const BUCKET = 'edx-logs';
 const OBJECTS = new Map<string, Buffer>([
@@ -24,7 +25,7 @@ const TOTAL = [...OBJECTS.values()].reduce((n, b) => n + b.length, 0);
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 
 let s3: S3Test;
-const tmp = mkdtempSync(join(tmpdir(), 'edx-pipes-s3-fetch-'));
+const tmp = tempDir('s3-fetch');
 let rootCount = 0;
 const newRoot = () => join(tmp, `root${++rootCount}`);
 
@@ -35,7 +36,6 @@ t.before(async () => {
 });
 t.teardown(async () => {
   await s3?.stop();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 const fetch = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
@@ -98,14 +98,13 @@ async function startProxy(target: number): Promise<Proxy> {
           res.end(body);
         } else if (mode === 'cut' || mode === 'stall') {
           res.writeHead(upRes.statusCode!, headers); // the full Content-Length, then only half of it
-          res.write(half);
           if (mode === 'stall') {
-            stalled++;
+            res.write(half);
             await released;
             stalled--;
             res.end(body.subarray(half.length));
           } else {
-            setTimeout(() => res.socket?.destroy(), 50);
+            res.write(half, () => res.socket?.destroy()); // cut once the half is handed to the kernel
           }
         } else if (mode === 'short') {
           headers['content-length'] = String(half.length); // lies about the length
@@ -181,15 +180,10 @@ t.test('the pipeline example: edx-s3-ls --new | edx-fetch', async (t) => {
   const root = newRoot();
   mkdirSync(dirname(join(root, KEYS[1])), { recursive: true });
   writeFileSync(join(root, KEYS[1]), OBJECTS.get(KEYS[1])!);
-  const run = (args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const env = { ...s3.env, PATH: `${join(REPO, 'bin')}:${process.env.PATH}` };
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'bash', join(REPO, 'examples', 's3-pull.sh'), ...args], { env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  const run = async (args: string[]) => {
+    const r = await runTool('bash', [join(REPO, 'examples', 's3-pull.sh'), ...args], { env: { ...s3.env, PATH: `${join(REPO, 'bin')}:${process.env.PATH}` } });
+    return { code: r.code, out: r.stdout, err: r.stderr };
+  };
   const r = await run([BUCKET, root]);
   t.equal(r.code, 0, r.err);
   t.same(lines(r.out).sort(), KEYS.filter((k) => k !== KEYS[1]).map((k) => join(root, k)).sort(), 'only the new ones');
@@ -276,12 +270,11 @@ t.test('while downloading, the bytes are under .<name>.partial-<pid> only', asyn
   proxy.tamper(BIG, 'stall', 1);
   const child = runTool('edx-fetch', ['--bucket', BUCKET, '--local-root', root, BIG], { env: viaProxy(proxy) });
   const dir = dirname(join(root, BIG));
-  let partial: string | undefined;
-  for (let i = 0; i < 200 && !partial; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    partial = existsSync(dir) ? readdirSync(dir).find((n) => n.startsWith(`.${basename(BIG)}.partial-`)) : undefined;
-    if (partial && statSync(join(dir, partial)).size < OBJECTS.get(BIG)!.length / 2) partial = undefined;
-  }
+  // Until the first half (all the stalled proxy gives) is in the temporary file.
+  const partial = await waitFor(() => {
+    const name = existsSync(dir) ? readdirSync(dir).find((n) => n.startsWith(`.${basename(BIG)}.partial-`)) : undefined;
+    return name && statSync(join(dir, name)).size >= OBJECTS.get(BIG)!.length / 2 ? name : undefined;
+  });
   t.match(partial, /^\.tracking\.log-20130609\.gz\.partial-\d+$/, 'the temporary name');
   t.notOk(existsSync(join(root, BIG)), 'nothing under the final name yet');
   proxy.release();
@@ -338,24 +331,19 @@ t.test('a progress line on stderr when it is a terminal (and none otherwise)', a
   t.teardown(() => proxy.close());
   const root = newRoot();
   proxy.tamper(BIG, 'stall', 1);
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   // script(1) gives the tool a terminal; stdout goes to /dev/null so only stderr reaches it.
   const cmd = ['env', '-u', 'NODE_OPTIONS', process.execPath, join(REPO, 'bin', 'edx-fetch'), '--bucket', BUCKET,
-    '--local-root', root, BIG, KEYS[1]].map(q).join(' ') + ' >/dev/null';
-  // The stalled download is released once the terminal shows it in progress, stalled (not after a
-  // fixed time); the line is drawn again every 250 ms, so the test sees it while the stall lasts.
-  const stalledLine = /\r\x1b\[Kedx-fetch: \d+ fetched, 0 already present, 0 failed, [\d.]+ MB, 1 in progress/;
-  const done = new Promise<string>((resolve) => {
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: viaProxy(proxy), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (proxy.stalled() > 0 && stalledLine.test(out)) proxy.release();
-    });
-    child.on('close', () => resolve(out));
-  });
-  const out = await done;
-  t.match(out, stalledLine);
+    '--local-root', root, BIG, KEYS[1]].map(shellQuote).join(' ') + ' >/dev/null';
+  const child = spawnTool('script', ['-qec', cmd, '/dev/null'], { env: viaProxy(proxy), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  // The stalled download is released once the terminal has shown a progress line with it in progress.
+  const progress = /\r\x1b\[Kedx-fetch: \d+ fetched, 0 already present, 0 failed, [\d.]+ MB, 1 in progress/;
+  await waitFor(() => progress.test(out), { child });
+  proxy.release();
+  await done;
+  t.match(out, progress);
   t.match(out, /edx-fetch: fetched 2, already present 0, failed 0/);
   checkMirror(t, root, [BIG, KEYS[1]]);
 });
@@ -365,13 +353,12 @@ t.test('interrupted (SIGTERM) mid-download: the partial file is removed, no fina
   t.teardown(() => { proxy.release(); return proxy.close(); });
   const root = newRoot();
   proxy.tamper(BIG, 'stall', 1);
-  const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, join(REPO, 'bin', 'edx-fetch'),
-    '--bucket', BUCKET, '--local-root', root, BIG], { env: viaProxy(proxy), stdio: 'ignore' });
+  const child = spawnTool('edx-fetch', ['--bucket', BUCKET, '--local-root', root, BIG], { env: viaProxy(proxy), stdio: 'ignore' });
   const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const dir = dirname(join(root, BIG));
   const half = OBJECTS.get(BIG)!.length / 2;
   const stalled = () => partials(root).length === 1 && statSync(join(root, partials(root)[0])).size >= half;
-  for (let i = 0; i < 200 && !stalled(); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(stalled, { child });
   t.ok(stalled(), 'half the object in a partial file while stalled');
   child.kill('SIGTERM');
   t.equal(await closed, 143, 'exit status 128 + SIGTERM');

@@ -1,11 +1,12 @@
 // edx-s3-ls against a real S3-protocol server (s3rver) and, for --new --db, a real MariaDB.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startS3, runTool, putMany, type S3Test } from './helpers/s3server.js';
+import { startS3, putMany, type S3Test } from './helpers/s3server.js';
+import { runTool } from './helpers/tools.js';
 import { testConnection, testServer, uniqueName } from './helpers/mariadb.js';
+import { tempDir } from './helpers/tmp.js';
 
 const BUCKET = 'edx-logs';
 const LOGS: [string, string][] = [];
@@ -32,7 +33,7 @@ const ALL_LOG_KEYS = LOGS.map(([k]) => k).sort();
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 
 let s3: S3Test;
-const tmp = mkdtempSync(join(tmpdir(), 'edx-pipes-s3-ls-'));
+const tmp = tempDir('s3-ls');
 
 t.before(async () => {
   s3 = await startS3();

@@ -10,8 +10,7 @@
 //
 // The one known limit (a text both a username and a cleaned-differently e-mail) is a `todo`.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
@@ -21,11 +20,11 @@ import { modernLog, pyJson, Random } from './helpers/modern-log.js';
 import { transform } from './helpers/transform.js';
 import { EdxTrackEvent } from '../src/schema/tables.js';
 import { ScreenNameCollector } from '../src/screennames/collect.js';
+import { tempDir } from './helpers/tmp.js';
 
 const SN = 'edx-screennames';
 const J2S = 'edx-json2sql';
-const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-sn-agree-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('sn-agree');
 
 const ripemd = (s: string) => createHash('ripemd160').update(s, 'utf8').digest('hex');
 /** What json2sql stores for an empty or non-text username: identifies nobody, never listed. */

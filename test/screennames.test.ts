@@ -2,18 +2,17 @@
 // reads, its reports and exit codes, and (above all) that its hashes are the ones edx-json2sql
 // stores in EdxTrackEvent.anon_screen_name for the same events.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { runTool, toolEnv, REPO, EXAMPLE_LOG } from './helpers/tools.js';
+import { runShell, runTool, EXAMPLE_LOG } from './helpers/tools.js';
 import { transform, event } from './helpers/transform.js';
 import { decodeLine } from '../src/tracklog/decode.js';
+import { tempDir } from './helpers/tmp.js';
 
 const TOOL = 'edx-screennames';
-const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-screennames-'));
+const dir = tempDir('screennames');
 const ripemd = (s: string) => createHash('ripemd160').update(s, 'utf8').digest('hex');
 
 /** RFC 4180 CSV → rows of fields (the test's own reader, independent of the tool's writer). */
@@ -261,8 +260,8 @@ t.test('--help, usage errors, failures', async (t) => {
 
 t.test('a reader that goes away (| head) ends it quietly', async (t) => {
   const names = Array.from({ length: 200_000 }, (_, i) => `user${i}`).join('\n');
-  const r = spawnSync('/bin/bash', ['-c', 'set -o pipefail; env -u NODE_OPTIONS bin/edx-screennames --hash - | head -2'], { cwd: REPO, env: toolEnv(), input: names, encoding: 'utf8' });
-  t.equal(r.status, 0, r.stderr);
+  const r = await runShell('bin/edx-screennames --hash - | head -2', { input: names });
+  t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout, `screen_name,anon_screen_name\nuser0,${ripemd('user0')}\n`);
   t.equal(r.stderr, '', 'no stack trace');
 });

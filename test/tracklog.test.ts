@@ -1,14 +1,14 @@
 // Reading lines: gzip by content, CRLF, and the line variants real logs contain.
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readLines } from '../src/io/input.js';
 import { decodeLine, closeTruncated } from '../src/tracklog/decode.js';
 import { parseEventTime, formatGap } from '../src/tracklog/time.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-read-'));
+const dir = tempDir('read');
 const collect = async (path: string) => {
   const out: string[] = [];
   for await (const l of readLines(path)) out.push(`${l.lineNo}:${l.text}`);

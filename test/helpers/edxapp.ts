@@ -5,12 +5,11 @@
 // (operations.md §13 item 16). Made in a throwaway database of the test server and dumped with
 // the real mariadb-dump. The data is made by rules stated here, and every row carries what the
 // jobs should make of it, so the tests can say the exact rows they expect.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Connection } from 'mysql2/promise';
 import { testConnection, testServer, uniqueName } from './mariadb.js';
-import { toolEnv } from './tools.js';
+import { runTool, toolEnv } from './tools.js';
 
 export const MARIADB_DUMP = ['/usr/bin/mariadb-dump', '/usr/bin/mysqldump'].find(existsSync);
 
@@ -317,16 +316,9 @@ export async function dumpEdxapp(db: string, file: string, extra: string[] = [])
   const s = await testServer();
   const args = ['--no-defaults', '-h', s.host, '-P', String(s.port), '-u', s.user, '--single-transaction', ...extra, db];
   const env = { ...toolEnv(), ...(s.password ? { MYSQL_PWD: s.password } : {}) };
-  const out = await new Promise<Buffer>((resolve, reject) => {
-    const child = spawn(MARIADB_DUMP!, args, { env });
-    const chunks: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d) => chunks.push(d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`mariadb-dump: ${err}`))));
-  });
-  writeFileSync(file, out);
+  const r = await runTool(MARIADB_DUMP!, args, { env });
+  if (r.code !== 0) throw new Error(`mariadb-dump: ${r.stderr}`);
+  writeFileSync(file, r.stdoutBytes);
 }
 
 /** The modulestore export (the format edx-json2sql --modulestore reads) naming the problem modules. */

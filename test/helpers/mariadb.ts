@@ -1,12 +1,8 @@
 // A real MariaDB/MySQL server for tests: EDX_PIPES_TEST_DB (mysql://user[:pass]@host:port,
-// default mysql://root@127.0.0.1:3306). When nothing answers there and `mariadbd` is installed,
-// a private server is started in a temporary directory for this test process. Never mocked.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
+// default mysql://root@127.0.0.1:3306). Never mocked. When nothing answers there, test/run-suite.sh
+// (make test) starts one private server for the whole run and exports its address: not one per file.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
 
 export interface TestServer {
@@ -19,7 +15,6 @@ export interface TestServer {
 }
 
 let server: Promise<TestServer> | undefined;
-let privateServer: ChildProcess | undefined;
 
 function fromUrl(url: string): TestServer {
   const u = new URL(url);
@@ -47,7 +42,7 @@ function envFor(s: { host: string; port: number; user: string; password?: string
 
 async function reachable(s: TestServer): Promise<boolean> {
   try {
-    const c = await mysql.createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, connectTimeout: 3000 });
+    const c = await mysql.createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, connectTimeout: 30_000 });
     await c.end();
     return true;
   } catch {
@@ -65,30 +60,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function startPrivate(): Promise<TestServer> {
-  const binary = ['/usr/sbin/mariadbd', '/usr/bin/mariadbd', '/usr/sbin/mysqld'].find(existsSync);
-  if (!binary) throw new Error('no MySQL/MariaDB server reachable and no mariadbd installed; set EDX_PIPES_TEST_DB');
-  const dir = mkdtempSync(join(tmpdir(), 'edx-pipes-mariadb-'));
-  const installer = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'].find(existsSync);
-  if (!installer) throw new Error('mariadbd found but no mariadb-install-db to initialise it');
-  execFileSync(installer, ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--user=root'], { stdio: 'ignore' });
-  const port = await freePort();
-  privateServer = spawn(binary, ['--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
-    `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, '--user=root', '--local-infile=1'], { stdio: 'ignore' });
-  process.on('exit', () => { privateServer?.kill(); rmSync(dir, { recursive: true, force: true }); });
-  const s: TestServer = { host: '127.0.0.1', port, user: 'root', env: envFor({ host: '127.0.0.1', port, user: 'root' }) };
-  for (let i = 0; i < 100; i++) {
-    if (await reachable(s)) return s;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('private mariadbd did not start');
-}
-
 export function testServer(): Promise<TestServer> {
   server ??= (async () => {
     const s = fromUrl(process.env.EDX_PIPES_TEST_DB ?? 'mysql://root@127.0.0.1:3306');
     if (await reachable(s)) return s;
-    return startPrivate();
+    throw new Error(`no MySQL/MariaDB server answers at ${s.host}:${s.port}: run the tests with test/run-suite.sh --db (make test), which starts one, or set EDX_PIPES_TEST_DB`);
   })();
   return server;
 }

@@ -1,16 +1,14 @@
 // A real S3-protocol server for tests: s3rver on 127.0.0.1 at a free port, in a child process run
 // with `node --openssl-legacy-provider` (its continuation tokens use DES, which OpenSSL 3 refuses
 // otherwise), with its data in a temporary directory that goes away with it. Nothing is mocked and
-// nothing talks to the internet. Also: running our tools as child processes.
+// nothing talks to the internet.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
 /** s3rver's default credentials; fixed and fake. */
@@ -85,32 +83,6 @@ export async function startS3(): Promise<S3Test> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export interface RunResult { code: number | null; stdout: string; stderr: string; stdoutBytes: Buffer }
-
-/** Run `bin/<tool>` with arguments, an environment and optional stdin; collect everything. */
-export function runTool(tool: string, args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    // Without the test runner's loader hooks: tap's process tracking puts them into NODE_OPTIONS of
-    // every child it sees spawned, and they load the extensionless bin/ scripts as CommonJS. env(1)
-    // removes them just before node starts.
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, join(REPO, 'bin', tool), ...args],
-      { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const stdoutBytes = Buffer.concat(out);
-      resolve({ code, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-  });
 }
 
 /** Put many objects, a few at a time. */

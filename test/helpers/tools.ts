@@ -1,5 +1,6 @@
-// Running the real tools (bin/…) as child processes, the way users and pipelines do.
-import { spawn } from 'node:child_process';
+// Running the real tools (bin/…) and other programs as child processes, the way users and pipelines
+// do: the one place that spawns them for every test file.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,32 +25,79 @@ export function toolEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv
   return out;
 }
 
-export interface ToolResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** A tool of ours by its name (`edx-fetch` is bin/edx-fetch); anything else as given (a path, `make`, `bash`). */
+const program = (cmd: string) => (/^edx-[\w-]+$/.test(cmd) ? join(REPO, 'bin', cmd) : cmd);
+
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  stdio?: StdioOptions;
+  /** The leader of a process group of its own, so that the whole group can be killed. */
+  detached?: boolean;
 }
 
-export function runTool(
-  tool: string,
-  args: string[],
-  opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<ToolResult> {
+/**
+ * Start a program. tap's process tracking injects its loader hooks into NODE_OPTIONS of every child
+ * it sees spawned, even when the env given says otherwise, and they load the extensionless bin/
+ * scripts as CommonJS: env(1) takes them out just before the program starts.
+ */
+export function spawnTool(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', program(cmd), ...args],
+    { env: toolEnv(opts.env), cwd: opts.cwd ?? REPO, stdio: opts.stdio ?? 'pipe', detached: opts.detached });
+}
+
+export interface ToolResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Buffer;
+  /** stdout and stderr as they arrived, interleaved (as a terminal or a log file shows them). */
+  output: string;
+}
+
+export interface RunOptions extends Omit<SpawnOptions, 'stdio'> {
+  input?: string | Buffer;
+  /** Killed (its group when detached) after this long: a guard against a hang, never a wait. */
+  timeoutMs?: number;
+  onStart?: (child: ChildProcess) => void;
+}
+
+/** Run a program to its end with `input` on stdin; everything it wrote. */
+export function runTool(cmd: string, args: string[], opts: RunOptions = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    // tap's process tracking injects its hooks into NODE_OPTIONS of every spawned child, even
-    // when the env given says otherwise; env -u takes them out inside the child.
-    const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', join(REPO, 'bin', tool), ...args], { env: toolEnv(opts.env), cwd: opts.cwd ?? REPO });
+    const child = spawnTool(cmd, args, opts);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
+    const both: Buffer[] = [];
+    child.stdout!.on('data', (d) => { out.push(d); both.push(d); });
+    child.stderr!.on('data', (d) => { err.push(d); both.push(d); });
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+      try {
+        if (opts.detached) process.kill(-child.pid!, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch { /* gone */ }
+    }, opts.timeoutMs);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-    child.stdin.on('error', () => {}); // a tool may exit before reading all of its input
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, signal, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes,
+        output: Buffer.concat(both).toString('utf8') });
+    });
+    child.stdin!.on('error', () => {}); // a program may exit (or stop reading) before all of its input
+    child.stdin!.end(opts.input ?? '');
+    opts.onStart?.(child);
   });
 }
+
+/** A bash script with pipefail (a pipeline of tools), run like runTool. */
+export function runShell(script: string, opts: RunOptions = {}): Promise<ToolResult> {
+  return runTool('bash', ['-o', 'pipefail', '-c', script], opts);
+}
+
+/** A word for a bash script. */
+export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The summary line edx-json2sql prints on stderr, as numbers. */
 export function parseSummary(stderr: string) {
@@ -75,17 +123,8 @@ export interface BytesResult {
   stderr: string;
 }
 
-/** Run a program with bytes in and bytes out (runTool's stdout is text: no good for binary dumps). */
-export function runBytes(cmd: string, args: string[], input?: Buffer | string, env: NodeJS.ProcessEnv = toolEnv()): Promise<BytesResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd: REPO });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-    child.stdin.on('error', () => {}); // a program may stop reading early (the table is out)
-    child.stdin.end(input ?? '');
-  });
+/** runTool with stdout as bytes (no good as text for binary dumps). */
+export async function runBytes(cmd: string, args: string[], input?: Buffer | string, env?: NodeJS.ProcessEnv): Promise<BytesResult> {
+  const r = await runTool(cmd, args, { input, env });
+  return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderr };
 }
