@@ -120,23 +120,20 @@ export function tryParse(text: string): Parsed {
  * stands (outside strings), read as null, as a NULL or default column stores it. Undefined when
  * the text has none.
  */
+/** The rest of a JSON string after its opening quote, closing quote included (sticky: read in place). */
+const STRING_REST = /(?:[^"\\]|\\.)*"?/y;
+
 export function withPythonNonFinite(text: string): string | undefined {
   if (!/NaN|Infinity/.test(text)) return undefined;
   let out = '';
   let from = 0;
-  let inString = false;
-  let escaped = false;
   let lastSignificant = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === '\\') escaped = true;
-      else if (c === '"') inString = false;
-      continue;
-    }
     if (c === '"') {
-      inString = true;
+      // Past the string: its closing quote is the first one no backslash escapes.
+      STRING_REST.lastIndex = i + 1;
+      i += STRING_REST.exec(text)![0].length;
       lastSignificant = c;
       continue;
     }
