@@ -228,7 +228,7 @@ t.test('A/B experiments and cohorts → ABExperiment', async (t) => {
   const row = lms.ABExperiment[0];
   t.same([row.partition_id, row.group_id, row.partition_name], [50, 2, 'xblock.partition_service.partition_50'], 'the LMS form of the tags names partition and group');
   const other = await one({ event_type: 'play_video', context: { course_user_tags: { cohort_tag: '4' } }, event: '{"id":"v","currentTime":0}' });
-  t.same([other.ABExperiment[0].partition_id, other.ABExperiment[0].group_id, other.ABExperiment[0].partition_name], [-1, 4, 'cohort_tag'], 'any other tag: its key and value (§7.7)');
+  t.same([other.ABExperiment[0].partition_id, other.ABExperiment[0].group_id, other.ABExperiment[0].partition_name], [-1, 4, 'cohort_tag'], 'any other tag: its key and value (docs/original.md#experiments)');
 });
 
 t.test('book, textbook.pdf, ORA1 and path-style events', async (t) => {

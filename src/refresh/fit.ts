@@ -1,4 +1,4 @@
-// Values made to fit a derived table's columns before they are sent (decisions.md §3): text longer
+// Values made to fit a derived table's columns before they are sent (docs/decisions.md §10): text longer
 // than its column is cut here, at a character boundary, and counted, so that the server never
 // truncates (which loadRows would rightly take for a failure) and the job can say what it cut.
 import { cutBytes, cutChars, type Value } from '../schema/fit.js';

@@ -1,8 +1,8 @@
 // What every refresh job does with the server: statements whose warnings are failures
-// (decisions.md §9), rows streamed in with LOAD DATA LOCAL INFILE from the client (operations.md
-// §13 item 32: no server-side files, no FILE privilege), and tables rebuilt under another name and
+// (docs/decisions.md §17), rows streamed in with LOAD DATA LOCAL INFILE from the client
+// (docs/original.md#bug-8: no server-side files, no FILE privilege), and tables rebuilt under another name and
 // swapped in with one RENAME, so that a reader never sees a half-built table and a failed
-// refresh leaves last week's table in place (the original dropped it first, §13 item 23).
+// refresh leaves last week's table in place (the original dropped it first, docs/original.md#bug-6).
 import { Readable } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
@@ -24,7 +24,7 @@ const describe = (warnings: RowDataPacket[]) =>
   warnings.slice(0, 5).map((w) => `${w.Level} ${w.Code}: ${w.Message}`).join('; ');
 
 /**
- * Run one statement; any warning is a failure (strict as a load: decisions.md §9). Notes are not
+ * Run one statement; any warning is a failure (strict as a load: docs/decisions.md §17). Notes are not
  * (CREATE … IF NOT EXISTS of something that exists leaves one).
  */
 export async function checkedQuery(conn: Connection, sql: string, params?: unknown[]): Promise<ResultSetHeader> {
@@ -46,7 +46,7 @@ function csvBytes(rows: AsyncIterable<readonly Value[]> | Iterable<readonly Valu
       batch += line + '\n';
       count.rows++;
       if (batch.length >= 1 << 16) {
-        yield Buffer.from(batch, 'utf8'); // mysql2 needs Buffers (../shared/README.md)
+        yield Buffer.from(batch, 'utf8'); // mysql2's LOAD DATA LOCAL stream needs Buffers (a string fails: data.copy is not a function)
         batch = '';
       }
     }

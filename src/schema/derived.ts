@@ -1,4 +1,4 @@
-// The platform-derived tables that the refresh jobs rebuild (operations.md §10-§11): their one
+// The platform-derived tables that the refresh jobs rebuild (docs/original.md#the-weekly-refresh): their one
 // definition, from which their DDL, column lists and LOAD statements are derived. Unlike the
 // clickstream tables (tables.ts) they keep the production column types the original created, so
 // that existing queries and joins keep working; each table lists its deliberate changes.

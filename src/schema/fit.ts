@@ -1,4 +1,4 @@
-// Makes a value fit its column before it is written (decisions.md §3): text longer than the column
+// Makes a value fit its column before it is written (docs/decisions.md §10): text longer than the column
 // is cut (at a character boundary) and counted, integer columns never receive text, dates are
 // either a valid literal or NULL. Every writer (SQL, CSV) goes through here, so what the server
 // receives always fits and strict sql_mode never has to truncate or reject anything.

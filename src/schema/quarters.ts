@@ -1,4 +1,4 @@
-// Academic quarters (transform.md §4.4, decisions.md "quarter"): season + calendar year of the
+// Academic quarters (docs/decisions.md §5): season + calendar year of the
 // event; December counts as fall (Stanford's academic calendar, reference era).
 
 const SEASON_OF_MONTH = [

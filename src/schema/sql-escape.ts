@@ -1,4 +1,4 @@
-// SQL literals. Every value is escaped when written (decisions.md §3): quotes, backslashes, NUL,
+// SQL literals. Every value is escaped when written (docs/decisions.md §10): quotes, backslashes, NUL,
 // newlines, carriage returns and Ctrl-Z, as mysqldump does, so any text loads under any sql_mode
 // that keeps backslash escapes (the default).
 import type { Value } from './fit.js';

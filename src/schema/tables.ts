@@ -1,8 +1,8 @@
 // The single definition of every warehouse table. DDL, INSERT column lists, CSV layouts and
 // LOAD DATA statements are all derived from this file (see ddl.ts and ../sql, ../csv).
 //
-// Layout follows the original json_to_relation schema (transform.md §1) so that existing
-// queries keep working; the deliberate changes (decisions.md §3, §5, §8) are marked "change:".
+// Layout follows the original json_to_relation schema (docs/tables.md) so that existing
+// queries keep working; the deliberate changes (docs/decisions.md §10, §12, §15) are marked "change:".
 
 /** Logical column types. `sql` is the MySQL type we create; `nullable` types hold NULL for "no value". */
 export type ColumnType =
@@ -19,7 +19,7 @@ export type ColumnType =
 
 export interface TypeInfo {
   sql: string;
-  /** Value used when the source has none (transform.md §1.1, decisions.md §3). */
+  /** Value used when the source has none (docs/tables.md#types-and-empty-values, docs/decisions.md §10). */
   empty: string | number | null;
   kind: 'text' | 'int' | 'float' | 'datetime' | 'time';
   /** For text: the most a value may hold, and whether that limit counts characters or UTF-8 bytes. */
@@ -53,9 +53,9 @@ export interface TableDef {
   database: Database;
   columns: readonly Column[];
   primaryKey: readonly string[];
-  /** Secondary indexes, as created by createIndexForTable (operations.md §5.4). [name, column spec] */
+  /** Secondary indexes, as created by createIndexForTable (docs/tables.md#keys-and-indexes). [name, column spec] */
   indexes: readonly (readonly [string, string])[];
-  /** Partitioned by LIST COLUMNS(quarter); partitions are added as quarters appear (decisions.md §5). */
+  /** Partitioned by LIST COLUMNS(quarter); partitions are added as quarters appear (docs/decisions.md §12). */
   partitionedByQuarter?: boolean;
   /** Columns that name a row of another table (for link checks; no FK is declared, loads come in any order). */
   links?: Readonly<Record<string, readonly [TableName, string]>>;
@@ -167,7 +167,7 @@ export const State: TableDef = {
   },
 };
 
-// change: Account and EventIp are written straight to EdxPrivate (decisions.md §8); no temp copies in Edx.
+// change: Account and EventIp are written straight to EdxPrivate (docs/decisions.md §15); no temp copies in Edx.
 export const Account: TableDef = {
   name: 'Account',
   database: 'EdxPrivate',

@@ -1,5 +1,5 @@
 // The default output of edx-json2sql: a complete MySQL script that `mysql`/`mariadb` loads as it
-// is (decisions.md §3): databases and tables created if missing, multi-row REPLACEs, one
+// is (docs/decisions.md §10): databases and tables created if missing, multi-row REPLACEs, one
 // transaction per source, partitions added as quarters appear. Loading it twice adds nothing:
 // ids are derived, and a row whose key is there already replaces it without warnings: the later
 // copy wins, as in edx-csvload's LOAD DATA … REPLACE, so both paths give the same warehouse even

@@ -26,7 +26,7 @@ export class TrackEvent {
     readonly main: RowBuilder,
     readonly ids: EventIds,
     readonly modulestore: Modulestore,
-    /** Course id handlers use for Answer.course_id etc. (transform.md §4.6 Step B). */
+    /** Course id handlers use for Answer.course_id etc. (docs/original.md#course-columns). */
     public currentCourseId: string | null,
     /** The main row's anon_screen_name. */
     readonly anon: string,
@@ -39,7 +39,7 @@ export class TrackEvent {
     return (this.firstMainId ??= this.ids.rowId('EdxTrackEvent', 0));
   }
 
-  /** The `event` field decoded as the reference era did (transform.md §5), once. */
+  /** The `event` field decoded as the reference era did (docs/original.md#the-event-field), once. */
   get event(): unknown {
     return this.decodedEvent.value;
   }

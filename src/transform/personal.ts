@@ -1,8 +1,8 @@
-// Personal values taken out of text that goes to the public database (decisions.md §8).
-// `EdxTrackEvent.badly_formatted` keeps the text of a broken line or event (decisions.md §2), and
+// Personal values taken out of text that goes to the public database (docs/decisions.md §15).
+// `EdxTrackEvent.badly_formatted` keeps the text of a broken line or event (docs/decisions.md §9), and
 // that text can hold what the private tables are for: the username and IP of every line, and the
 // whole registration or login form of a cut /create_account or /login_ajax event (name, e-mail,
-// mailing address, password…). The reference never filled the column (transform.md §11.4), so
+// mailing address, password…). The reference never filled the column (docs/original.md#broken-lines), so
 // this leak was ours. The raw text itself is not lost: it stays in the log (and, for a rejected
 // line, in the reject report).
 //

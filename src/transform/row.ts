@@ -1,5 +1,5 @@
 // Building a row of one table by column name, with the reference's rule that an absent value
-// (null/undefined) stores the column's empty value (transform.md §3.1).
+// (null/undefined) stores the column's empty value (docs/tables.md#types-and-empty-values).
 import { TYPES, type TableDef } from '../schema/tables.js';
 import type { Value } from '../schema/fit.js';
 

@@ -1,4 +1,5 @@
-// Instructor-dashboard events (transform.md §6.2 #25-#33), enrollment (#40) and forum search (#41).
+// Instructor-dashboard events (docs/original.md#instructor-dashboard) and enrollment and forum search
+// (docs/original.md#enrollment-and-forum).
 import type { TrackEvent } from '../event.js';
 import { int, isObject, pystr, text } from '../../core/values.js';
 
@@ -33,7 +34,7 @@ export const instructorEvent = (...fields: Field[]) => (ev: TrackEvent): void =>
 /**
  * edx.course.enrollment.*: the mode; a session in the event replaces the record's (reference).
  * change: the reference also blanked the record's session when the event had none, and the LMS
- * writes it only at the top level (event-schema.md: "session … on server enrollment events").
+ * writes it only at the top level (docs/decisions.md §1).
  */
 export function enrollment(ev: TrackEvent): void {
   const e = ev.event;
