@@ -1,4 +1,4 @@
-// anon_screen_name never merges two learners (decisions.md §8): the reference's transliteration gave
+// anon_screen_name never merges two learners (docs/decisions.md §15): the reference's transliteration gave
 // `José`, `Jose` and `Jos\e` one hash, and every emoji-only name the empty name's. Names the cleaner
 // leaves unchanged (all of the reference's era) keep the reference's hash.
 import t from 'tap';

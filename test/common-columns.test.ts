@@ -1,4 +1,4 @@
-// The common columns of every event (transform.md §4, decisions.md).
+// The common columns of every event (docs/tables.md#edxtrackevent, docs/decisions.md).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { H, sanitize, pyFloat, pystr } from '../src/core/values.js';
@@ -266,7 +266,7 @@ t.test('a line without ip or time still gives a row', async (t) => {
   t.equal(m.ip_country, 'zzz');
 });
 
-t.test('badly_formatted is public: personal values are taken out of the text it keeps (decisions.md §8)', async (t) => {
+t.test('badly_formatted is public: personal values are taken out of the text it keeps (docs/decisions.md §15)', async (t) => {
   // A /create_account POST cut at 512 characters as the tracking middleware writes it, a cut
   // /login_ajax line, and a cut mobile line.
   const post = JSON.stringify({ POST: { username: ['maria_g'], honor_code: ['true'], name: ['María "Mary" González'], email: ['maria.gonzalez@example.org'],

@@ -1,4 +1,4 @@
-// Decoding the `event` field (transform.md §5): what each kind of text becomes. The decoder
+// Decoding the `event` field (docs/original.md#the-event-field): what each kind of text becomes. The decoder
 // skips parse attempts that cannot succeed; these cases pin that the results stay the same.
 import t from 'tap';
 import { decodeEventField } from '../src/transform/decode-event.js';
@@ -54,7 +54,7 @@ t.test('tryParse reports the error and leaves the stack trace limit as it was', 
 });
 
 t.test('the shortcuts never change a result: random texts against the plain sequence of attempts', async (t) => {
-  // The decoder without shortcuts: every attempt made in order, as transform.md §5 describes.
+  // The decoder without shortcuts: every attempt made in order, as docs/original.md#the-event-field describes.
   const parse = (s: string): { ok: boolean; value?: unknown } => {
     try {
       return { ok: true, value: JSON.parse(s) };

@@ -1,4 +1,4 @@
-// A cut dump never replaces a table (decisions §12, issue 14 item 5): `edx-extract-table cut.sql T |
+// A cut dump never replaces a table (docs/decisions.md §8, issue 14 item 5): `edx-extract-table cut.sql T |
 // mariadb DB`, the README's own example, with a dump cut between statements, inside a row, inside
 // the structure: the mariadb client runs whatever it is given, and the table keeps last week's rows.
 // The whole dump replaces it.

@@ -68,7 +68,7 @@ const body = (script: Buffer) => {
 
 /**
  * A section as the script loads it: its statements name the staging table `<table>__edx_new`,
- * swapped in once the section is whole (decisions §12); everything else as in the dump.
+ * swapped in once the section is whole (docs/decisions.md §8); everything else as in the dump.
  */
 const staged = (text: string, table: string) =>
   text.replace(new RegExp(`^((?:DROP TABLE IF EXISTS|CREATE TABLE|LOCK TABLES|INSERT INTO|/\\*!40000 ALTER TABLE) )\`${table}\``, 'gm'), `$1\`${table}__edx_new\``);

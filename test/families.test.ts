@@ -158,11 +158,11 @@ t.test('enrollment, forum, instructor dashboard, groups', async (t) => {
   t.same([thread.EdxTrackEvent[0].submission_id, thread.EdxTrackEvent[0].question_location], ['t1', 'c1']);
   const reset = await one({ event_type: 'reset-student-attempts', event_source: 'server', event: { problem: PROB, student: 'bob', instructor_id: 'prof', old_attempts: 4 } });
   const r = reset.EdxTrackEvent[0];
-  t.same([r.problem_id, r.student_id, r.instructor_id, r.attempts, r.resource_display_name], [PROB, H('bob'), H('prof'), 4, 'Quiz A'], 'the learner and the instructor as their anonymous ids (decisions §8)');
+  t.same([r.problem_id, r.student_id, r.instructor_id, r.attempts, r.resource_display_name], [PROB, H('bob'), H('prof'), 4, 'Quiz A'], 'the learner and the instructor as their anonymous ids (docs/decisions.md §15)');
   const rescore = await one({ event_type: 'rescore-all-submissions', event_source: 'server', event: { course: 'Demo/CS101/Spring2014', problem: PROB } });
   t.equal(rescore.EdxTrackEvent[0].course_id, 'Demo/CS101/Spring2014', 'event.course overrides');
   const group = await one({ event_type: 'add-or-remove-user-group', event_source: 'server', event: { event_name: 'beta-testers', user: 'bob', event: 'add' } });
-  t.same([group.EdxTrackEvent[0].event_name, group.EdxTrackEvent[0].group_user, group.EdxTrackEvent[0].group_action], ['beta-testers', H('bob'), 'add'], 'the user as their anonymous id (decisions §8)');
+  t.same([group.EdxTrackEvent[0].event_name, group.EdxTrackEvent[0].group_user, group.EdxTrackEvent[0].group_action], ['beta-testers', H('bob'), 'add'], 'the user as their anonymous id (docs/decisions.md §15)');
   const unknown = await transform([event({ event_type: 'edx.something.new', event: {} })]);
   t.equal(unknown.rows.EdxTrackEvent.length, 1, 'unknown types keep their common row');
   t.equal(unknown.stats.unknownTypes, 1);
@@ -228,7 +228,7 @@ t.test('A/B experiments and cohorts → ABExperiment', async (t) => {
   const row = lms.ABExperiment[0];
   t.same([row.partition_id, row.group_id, row.partition_name], [50, 2, 'xblock.partition_service.partition_50'], 'the LMS form of the tags names partition and group');
   const other = await one({ event_type: 'play_video', context: { course_user_tags: { cohort_tag: '4' } }, event: '{"id":"v","currentTime":0}' });
-  t.same([other.ABExperiment[0].partition_id, other.ABExperiment[0].group_id, other.ABExperiment[0].partition_name], [-1, 4, 'cohort_tag'], 'any other tag: its key and value (§7.7)');
+  t.same([other.ABExperiment[0].partition_id, other.ABExperiment[0].group_id, other.ABExperiment[0].partition_name], [-1, 4, 'cohort_tag'], 'any other tag: its key and value (docs/original.md#experiments)');
 });
 
 t.test('book, textbook.pdf, ORA1 and path-style events', async (t) => {

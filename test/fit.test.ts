@@ -1,4 +1,4 @@
-// Values that do not fit their column (decisions.md §3): text is cut when written, at a character
+// Values that do not fit their column (docs/decisions.md §10): text is cut when written, at a character
 // boundary, and counted; integer columns never receive text; the server has nothing to truncate.
 import t from 'tap';
 import { writeFileSync, readFileSync } from 'node:fs';

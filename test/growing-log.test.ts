@@ -1,4 +1,4 @@
-// A log read while its writer is half-way through its last line (decisions §12, issue 14 item 4):
+// A log read while its writer is half-way through its last line (docs/decisions.md §8, issue 14 item 4):
 // the cut line must not become a rescued row, whose id would come from the cut text and stay beside
 // the complete line's row forever. It goes to the reject report as incomplete; the complete line
 // loads once, on the next run, and the table then holds each event once.

@@ -29,7 +29,7 @@ const eventOf = (l: ModernLine): Rec => {
     return {};
   }
 };
-/** What sanitize() makes of our accented Latin text: transliterated to ASCII (transform.md §3.3). */
+/** What sanitize() makes of our accented Latin text: transliterated to ASCII (docs/decisions.md §3). */
 const ascii = (v: unknown) => String(v).normalize('NFD').replace(/[\u0300-\u036f]/g, '');
 
 /** How often each key occurs: multisets compare as objects. */
@@ -157,7 +157,7 @@ t.test('course-v1 ids, contexts and times', async (t) => {
   t.equal(Object.values(countries).reduce((a, b) => a + b, 0), v6.length, 'IPv6 addresses are kept in EventIp');
   t.ok(Object.keys(countries).every((c) => /^[A-Z]{3}$/.test(c)) && Object.keys(countries).some((c) => c !== 'ZZZ'),
     `IPv6 addresses get countries (${Object.keys(countries).join(' ')})`);
-  // module.display_name is stored as it is (not sanitized, transform.md §4.6): utf8mb4 text such as 'Übung 3 — Quellen 🏛️'.
+  // module.display_name is stored as it is (not sanitized, docs/original.md#course-columns): utf8mb4 text such as 'Übung 3 — Quellen 🏛️'.
   const withModule = intact.filter((l) => obj(ctxOf(l).module).display_name && l.kind !== 'server.forum');
   t.same(
     await dbTally(`SELECT event_type, resource_display_name FROM ${main} WHERE badly_formatted = '' AND event_source IN ('server', 'task')
@@ -343,7 +343,7 @@ t.test('enrollment, bookmarks, forums, experiments', async (t) => {
     tally(intact.filter((l) => l.kind === 'server.cohort').map((l) => `${l.record.event_type}|${eventOf(l).cohort_id}|${eventOf(l).cohort_name}|${ctxOf(l).course_id}`)),
     'edx.cohort.*: an ABExperiment row with the cohort (Équipe verte intact)',
   );
-  // …/about requests are finished before dispatch (transform.md §6.2 a): common columns only.
+  // …/about requests are finished before dispatch (docs/original.md#common-columns): common columns only.
   const tagged = intact.filter((l) => !['server.partition', 'server.cohort', 'implicit.about'].includes(l.kind) && Object.keys(obj(ctxOf(l).course_user_tags)).length > 0);
   t.same(
     await dbTally(`SELECT x.event_type ${abJoin} AND x.event_type NOT LIKE 'edx.cohort.%' AND x.event_type <> 'xmodule.partitions.assigned_user_to_partition'`),
@@ -383,6 +383,6 @@ t.test('open assessment (ORA2)', async (t) => {
       const e = eventOf(l);
       return `${l.record.event_type}|${e.submission_uuid}|${e.score_type}|${e.scorer_id}|${obj(e.rubric).content_hash}|${dbTime(e.scored_at)}|${e.feedback}`;
     })),
-    'peer and self assessments: scorer, score type, rubric hash in options (decisions.md fix), feedback',
+    'peer and self assessments: scorer, score type, rubric hash in options (docs/decisions.md §16), feedback',
   );
 });

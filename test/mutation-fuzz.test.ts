@@ -1,4 +1,4 @@
-// Mutation fuzz of edx-json2sql (README "No line is lost", decisions.md §1-§3): realistic lines
+// Mutation fuzz of edx-json2sql (README "No line is lost", docs/decisions.md §8, §9, §10): realistic lines
 // (helpers/modern-log.ts, the bundled example log, some heartbeats) broken the ways logs break and
 // worse: cut at any byte (inside a UTF-8 character too), bytes inserted, deleted or replaced (NUL,
 // Ctrl-Z, invalid UTF-8, backslashes, quotes, brackets), fields duplicated or swapped, lines joined
@@ -6,7 +6,7 @@
 // blank and NUL-only lines, a BOM at the start, a last line without newline. Written as raw bytes,
 // transformed by the real tool and loaded into MariaDB, then every line is looked for: as a reject
 // (with its number and its exact text), as filtered, or as its event in the database (found by the
-// hash part of its event_id, decisions §4), with the raw line in badly_formatted when it was broken.
+// hash part of its event_id, docs/decisions.md §11), with the raw line in badly_formatted when it was broken.
 // A second case cuts a gzip file in the middle.
 //
 // EDX_PIPES_FUZZ_SEED picks the log and the mutations; the seed is in every test name, so a failure
@@ -445,7 +445,7 @@ function rescuable(body: string): string | undefined {
   return undefined;
 }
 
-/** The hash part of the event_id of a line (decisions.md §4: 48 bits of time, then SHA-1 of the line). */
+/** The hash part of the event_id of a line (docs/decisions.md §11: 48 bits of time, then SHA-1 of the line). */
 function idHash(norm: string): string {
   const d = createHash('sha1').update(norm, 'utf8').digest();
   const b = Buffer.from(d.subarray(6, 16));
@@ -459,7 +459,7 @@ const hashOfId = (eventId: string) => eventId.slice(14);
 /** Text as utf8mb4 can hold it: a lone surrogate (from a JSON escape such as "\ud83c") becomes U+FFFD. */
 const wellFormed = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
-/** A value as a TEXT column holds it: cut to 65,535 UTF-8 bytes at a character boundary (decisions §3). */
+/** A value as a TEXT column holds it: cut to 65,535 UTF-8 bytes at a character boundary (docs/decisions.md §10). */
 function fitsText(stored: string, raw: string): boolean {
   // NULs that start a line are dropped as it is read (logrotate padding), so they are not kept.
   const value = wellFormed(withoutPersonalValues(raw.replace(/^\0+/, '')));
@@ -674,7 +674,7 @@ t.test(`mutated log, seed ${SEED}`, { timeout: 900_000 }, async (t) => {
     }
   }
   t.same(badRescues.slice(0, 5), [], 'a rescued line keeps its raw text, personal values taken out, in badly_formatted (a prefix when cut to 65,535 bytes)');
-  // The public table never holds a line's IP address (decisions.md §8), broken lines included.
+  // The public table never holds a line's IP address (docs/decisions.md §15), broken lines included.
   const leaks = found.filter((l) => {
     const ip = /"ip"\s*:\s*"([^"]{7,})"/.exec(l.text)?.[1];
     return ip !== undefined && [...events.get(idHash(l.norm))!].some((s) => s.includes(ip));

@@ -1,4 +1,4 @@
-// No personal value reaches the public database (decisions.md §8, issue 14 item 2): a corpus with
+// No personal value reaches the public database (docs/decisions.md §15, issue 14 item 2): a corpus with
 // usernames, e-mails, IPs, passwords, names and tokens in every place a log puts them (instructor
 // dashboard events, URL paths and queries, broken lines of every form the reader understands, at
 // every escape level) is transformed by edx-json2sql, loaded into a real MariaDB as documented, and

@@ -1,6 +1,6 @@
 // The course, country and forum jobs of edx-refresh (modulestore, usercountry, forum) against a real
-// MariaDB: exact rows for our fixtures (test/fixtures/refresh-course), each fix of operations.md
-// §13 (items 12, 13, 18) as its own assertion, re-runs that give the same tables, dry runs that
+// MariaDB: exact rows for our fixtures (test/fixtures/refresh-course), each fix of
+// docs/original.md#bug-13, #bug-14, #bug-17 as its own assertion, re-runs that give the same tables, dry runs that
 // change nothing, and failures that exit 1 with a clear message and leave last week's tables.
 import t from 'tap';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,7 +85,7 @@ t.test('one test-course rule: TypeScript and the SQL function agree, for old and
   t.ok(TEST_COURSE_PATTERNS.includes('monx/'), 'the list is the original isTrueCourseName list');
 });
 
-t.test('academic year and quarter: by month, no gap at 00:00 (operations.md §13 item 12)', async (t) => {
+t.test('academic year and quarter: by month, no gap at 00:00 (docs/original.md#bug-13)', async (t) => {
   const cases: [string, number, string][] = [
     ['2013-09-01 00:00:00', 2013, 'fall'],
     ['2013-11-30 15:00:00', 2013, 'fall'], // between the original's ranges: quarter False
@@ -108,7 +108,7 @@ t.test('country codes: alpha-3 to alpha-2 and name; zzz, ZZZ and unknown codes a
   for (const code of ['zzz', 'ZZZ', '', 'EUR', 'US', 'A1']) t.same(countryOf(code), { two: 'XX', three: 'XXX', name: 'Not in lookup tbl' }, `'${code}'`);
 });
 
-t.test('forum body scrubbing (operations.md §7, §13 item 18)', async (t) => {
+t.test('forum body scrubbing (docs/original.md#job-forum, #bug-17)', async (t) => {
   const poster = { screenNames: ['bob.smith+1'], fullName: 'Robert Mary-Jo Smith', anon: 'ANON' };
   const scrub = (s: string) => scrubBody(s, poster);
   t.equal(scrub('write to a@b.edu or Rob.S@mail.example.co.uk today'), 'write to <emailRedac> or <emailRedac> today', 'every e-mail address, not only a body that is one');
@@ -184,7 +184,7 @@ t.test('modulestore: an old-store export', async (t) => {
   t.same(tables.EdxProblem, OLD_PROBLEMS, 'EdxProblem, exactly');
   t.same(tables.EdxVideo, OLD_VIDEOS, 'EdxVideo, exactly');
 
-  // Each fix of §13 item 12 on its own:
+  // Each fix of docs/original.md#bug-13 on its own:
   const [names] = await c.query(`SELECT DISTINCT course_display_name AS n FROM \`${dbs.edx}\`.EdxProblem UNION SELECT DISTINCT course_display_name FROM \`${dbs.edx}\`.EdxVideo`);
   const courses = new Set(OLD_COURSES.map((row) => row[0]));
   t.ok((names as { n: string }[]).every((x) => courses.has(x.n)), 'one course-name format: every problem and video names a CourseInfo course');
@@ -304,7 +304,7 @@ t.test('modulestore: the shared sample exports', { skip: conformance.skip || sam
   t.equal(tables.EdxProblem?.length, 10);
   t.equal(tables.EdxVideo?.length, 5, 'videoalpha modules are videos');
   const problem = tables.EdxProblem?.find((row) => row[0] === 'f0b292c175f54714b41a1b05d905dbd3');
-  t.same(problem?.slice(1, 3), ['Quiz', 'Medicine/MedStats/Summer2014'], 'the course of f0b292c1…, as transform.md §4.8 says');
+  t.same(problem?.slice(1, 3), ['Quiz', 'Medicine/MedStats/Summer2014'], 'the course of f0b292c1…, as docs/original.md#display-names says');
 
   const s = await refresh(dbs, ['--modulestore', sample.path, 'modulestore']);
   t.equal(s.code, 0, s.stderr);
@@ -386,7 +386,7 @@ t.test('usercountry', async (t) => {
 // forum
 
 const PASSPHRASE = 'Your forum uid passphrase here. Any text will do.';
-const UID_12345 = 'A588DE709CE13D906B4FD1061BEDA175'; // operations.md §7, verified against MariaDB
+const UID_12345 = 'A588DE709CE13D906B4FD1061BEDA175'; // docs/original.md#anonymous-ids-and-the-forum-key, verified against MariaDB
 
 t.test('forum', async (t) => {
   const dbs = refreshDatabases(t, 'rcf');
@@ -399,7 +399,7 @@ t.test('forum', async (t) => {
   await createUserGrade(c, dbs.priv, [
     { name: 'Alice Mary-Jane Wong', screenName: 'alice', userId: 12345, anon: H('alice'), course: C1, grade: 0.9 },
     { name: 'Robert Smith', screenName: 'bob.smith+1', userId: 1002, anon: H('bob.smith+1') },
-    // Carol has two certificates, so two rows (operations.md §13 item 10): one post row all the same.
+    // Carol has two certificates, so two rows (docs/original.md#bug-11): one post row all the same.
     { name: 'Carol Li', screenName: 'carol', userId: 1003, anon: H('carol'), course: C1, grade: 0.5 },
     { name: 'Carol Li', screenName: 'carol', userId: 1003, anon: H('carol'), course: S1, grade: 0.7 },
   ]);
@@ -448,9 +448,9 @@ t.test('forum', async (t) => {
   ];
   t.same(rows, want, 'EdxForum.contents, exactly');
 
-  // Each point of §7 and each fix of §13 item 18 on its own:
+  // Each point of docs/original.md#job-forum and each fix of docs/original.md#bug-17 on its own:
   const byId = new Map((rows ?? []).map((row) => [row[0], row]));
-  t.equal(byId.get('52a0c1f0e4b0a1b2c3d4e501')?.[6], UID_12345, 'forum_uid = idInt2Forum(author_id), the verified value of §7');
+  t.equal(byId.get('52a0c1f0e4b0a1b2c3d4e501')?.[6], UID_12345, 'forum_uid = idInt2Forum(author_id), the verified value of docs/original.md#anonymous-ids-and-the-forum-key');
   t.equal(byId.get('52a0c1f0e4b0a1b2c3d4e501')?.[1], H('alice'), 'relatable: the poster\'s anon_screen_name from UserGrade');
   t.equal(byId.get('5501a2b3e4b0a1b2c3d4e505')?.[1], H('dave_x'), 'a poster missing from UserGrade: the hash of the post\'s username (the same value)');
   const bodies = (rows ?? []).map((row) => String(row[7]).replace(/<[^>]*>/g, ''));
@@ -490,7 +490,7 @@ t.test('forum', async (t) => {
   t.match(cut.stderr, /forum-cut\.json:\d+: the export ends inside this document .*cut short\?: the table is left as it was/);
   t.same(await snapshot(c, dbs.forum, 'contents', 'forum_post_id'), before, '… and leaves the table as it was');
 
-  // No usable document (decisions §12): a tracking log given by mistake, posts without a course_id.
+  // No usable document (docs/decisions.md §8): a tracking log given by mistake, posts without a course_id.
   const trackingLog = join(tmp, 'tracking.log');
   writeFileSync(trackingLog, `${JSON.stringify({ username: 'ann', event_type: 'page_close', event: '', time: '2014-03-03T08:00:00+00:00' })}\n`);
   const noCourse = join(tmp, 'forum-no-course.json');

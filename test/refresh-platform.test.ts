@@ -1,8 +1,8 @@
 // edx-refresh's platform jobs (edxprod, usergrade, activitygrade) against a real MariaDB: an
 // edxapp platform database of our own (helpers/edxapp.ts) dumped by the real mariadb-dump, loaded
 // by the tool as users run it, into throwaway databases. Asserted: the copied tables are the
-// dump's (definition and rows), the exact rows of every derived table, each fix of operations.md
-// §13 (items 7, 8, 10, 11, 16, 19), re-runs that change nothing, incremental ActivityGrade,
+// dump's (definition and rows), the exact rows of every derived table, each fix of
+// docs/original.md#bug-10, #bug-9, #bug-11, #bug-12, #bug-15, #bug-18, re-runs that change nothing, incremental ActivityGrade,
 // failures (cut dumps, missing tables, a warning, jobs run out of order) that leave every table as
 // it was, dry runs that change nothing, and no password on any command line.
 import t, { type Test } from 'tap';
@@ -143,7 +143,7 @@ async function suite(): Promise<void> {
   const first = await refresh(main, ALL(dumpGz));
   exits0(t, first);
 
-  t.test('edxprod: the tables are the dump\'s, definitions and rows (§13 item 16)', async (t) => {
+  t.test('edxprod: the tables are the dump\'s, definitions and rows (docs/original.md#bug-15)', async (t) => {
     for (const table of PLATFORM) {
       const [[mine], [theirs]] = [await rows(`SHOW CREATE TABLE \`${main.prod}\`.\`${table}\``), await rows(`SHOW CREATE TABLE \`${source}\`.\`${table}\``)];
       // Line by line: InnoDB lists a foreign key whose table is not copied (course_overviews_…) elsewhere.
@@ -168,7 +168,7 @@ async function suite(): Promise<void> {
     await derivedAreExact(t, main, data);
   });
 
-  t.test('true_courseenrollment leaves out nonregistered users (§13 item 11)', async (t) => {
+  t.test('true_courseenrollment leaves out nonregistered users (docs/original.md#bug-12)', async (t) => {
     const nonregistered = data.users.filter((u) => u.nonregistered).map((u) => u.id);
     const theirs = data.enrollments.filter((e) => e.active && nonregistered.includes(e.user));
     t.ok(theirs.length > 0, 'the fixture has active enrollments of nonregistered users');
@@ -177,7 +177,7 @@ async function suite(): Promise<void> {
     t.match(first.stderr, `true_courseenrollment: ${theirs.length} active enrollments of nonregistered users left out`);
   });
 
-  t.test('UserGrade: the clickstream\'s hash, all screen names indexed, one row per certificate (§13 items 19, 32)', async (t) => {
+  t.test('UserGrade: the clickstream\'s hash, all screen names indexed, one row per certificate (docs/original.md#bug-18, #bug-8)', async (t) => {
     const [zoe] = await rows(`SELECT anon_screen_name FROM \`${main.priv}\`.UserGrade WHERE user_int_id = 12`);
     t.equal(zoe.anon_screen_name, anon.get('Zoë_Ünïcode'), 'a non-ASCII username hashes as edx-screennames (and the transform) hash it');
     const idx = await rows('SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY 1', [main.priv, 'UserGrade']);
@@ -187,7 +187,7 @@ async function suite(): Promise<void> {
     t.equal(Number(n.n), data.certificates.length + data.users.filter((u) => !data.certificates.some((x) => x.user === u.id)).length);
   });
 
-  t.test('Lti2Anon and LearnerIdXlation: one row per LTI id, no duplicates from UserGrade (§13 item 10)', async (t) => {
+  t.test('Lti2Anon and LearnerIdXlation: one row per LTI id, no duplicates from UserGrade (docs/original.md#bug-11)', async (t) => {
     const many = data.users.filter((u) => data.certificates.filter((x) => x.user === u.id).length > 1);
     t.ok(many.length > 0, 'the fixture has learners with several certificates');
     const [dup] = await rows(`SELECT COUNT(*) AS n FROM (SELECT lti_id FROM \`${main.prod}\`.Lti2Anon GROUP BY lti_id HAVING COUNT(*) > 1) x`);
@@ -197,7 +197,7 @@ async function suite(): Promise<void> {
     t.equal(Number(x.ids), data.anonIds.length);
   });
 
-  t.test('ActivityGrade: the fixes of §13 item 7 and item 8', async (t) => {
+  t.test('ActivityGrade: the fixes of docs/original.md#bug-10 and #bug-9', async (t) => {
     const ag = `\`${main.edx}\`.ActivityGrade`;
     const modified = data.modules.filter((m) => m.grade !== null && m.modified !== m.created && isTrueCourseName(m.course));
     const [n] = await rows(`SELECT COUNT(*) AS n FROM ${ag} WHERE last_submit <> first_submit`);
@@ -250,7 +250,7 @@ async function suite(): Promise<void> {
     t.same(await rows('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?, ?, ?)', [fresh.edx, fresh.priv, fresh.prod]), [], 'no database created');
   });
 
-  t.test('ActivityGrade is incremental: changed rows replace theirs, new rows are added (§13 item 7)', async (t) => {
+  t.test('ActivityGrade is incremental: changed rows replace theirs, new rows are added (docs/original.md#bug-10)', async (t) => {
     const d = dbs(t);
     const r1 = await refresh(d, ALL(dump));
     exits0(t, r1);
@@ -394,7 +394,7 @@ async function suite(): Promise<void> {
     r = await refresh(d, ['activitygrade', 'usergrade']);
     exits0(t, r);
     t.ok(r.stderr.indexOf('usergrade: started') < r.stderr.indexOf('activitygrade: started'), 'usergrade ran first');
-    // A new platform copy after LearnerIdXlation was built: ActivityGrade would take last week's ids (§13 item 8).
+    // A new platform copy after LearnerIdXlation was built: ActivityGrade would take last week's ids (docs/original.md#bug-9).
     const before = await state(d);
     // Table times have whole seconds: the copy below must come in a later second of the server's clock.
     const [{ now }] = await rows('SELECT UNIX_TIMESTAMP() AS now');
@@ -412,7 +412,7 @@ async function suite(): Promise<void> {
     const password = `Pw-${randomBytes(9).toString('hex')}`;
     await c.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
     t.teardown(async () => { await c.query(`DROP USER IF EXISTS '${user}'@'%'`); });
-    // Rights on the test's databases only: no FILE privilege (§13 item 32: no server-side files).
+    // Rights on the test's databases only: no FILE privilege (docs/original.md#bug-8: no server-side files).
     await c.query(`GRANT ALL PRIVILEGES ON \`rp\\_%\`.* TO '${user}'@'%'`);
     const cnf = join(tmp, 'warehouse.cnf');
     writeFileSync(cnf, `[client]\nhost=${srv.host}\nport=${srv.port}\nuser=${user}\npassword=${password}\n`, { mode: 0o600 });
@@ -447,7 +447,7 @@ async function suite(): Promise<void> {
     t.equal(u.code, 2, 'there is no --password option');
   });
 
-  t.test('stored routines over the platform tables (§6.3, §6.4; §13 item 9 fixed)', async (t) => {
+  t.test('stored routines over the platform tables (docs/original.md#stored-routines, #bug-19 fixed)', async (t) => {
     const d = dbs(t);
     exits0(t, await refresh(d, ALL(dump)), 'the refresh');
     exits0(t, await runTool('edx-csvload', ['--init', '--edx-db', d.edx, '--private-db', d.priv, '--edxprod-db', d.prod], { env: srv.env }), 'edx-csvload --init');
@@ -499,7 +499,7 @@ async function suite(): Promise<void> {
     t.equal(await one(`SELECT ${E}.enrollment(?)`, [COURSES.stats]), enrolled, 'enrollment: true_courseenrollment rows of the course');
     t.equal(await one(`SELECT ${E}.enrollment(?)`, [COURSES.sandbox]), -1, 'of a test course: -1');
 
-    // CourseInfo is the modulestore job's table; here its columns (operations.md §5.2) with rows of ours.
+    // CourseInfo is the modulestore job's table; here its columns (docs/tables.md#courseinfo) with rows of ours.
     await c.query(`CREATE TABLE ${E}.CourseInfo (course_display_name varchar(255), course_catalog_name varchar(255), academic_year int,
       quarter varchar(7), is_internal tinyint, enrollment_start datetime, start_date datetime, enrollment_end datetime, end_date datetime,
       grade_policy text, certs_policy text) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`);

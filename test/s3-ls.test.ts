@@ -12,7 +12,7 @@ const BUCKET = 'edx-logs';
 const LOGS: [string, string][] = [];
 for (let i = 0; i < 1100; i++) {
   const day = new Date(Date.UTC(2013, 5, 9) + i * 86400000).toISOString().slice(0, 10).replace(/-/g, '');
-  // Both layouts of operations.md §1.1, in different app folders here: s3rver (not S3) pages a
+  // Both layouts of docs/original.md#logs-and-the-mirror, in different app folders here: s3rver (not S3) pages a
   // folder that has both `tracking/` and `tracking.log-*` out of key order and then skips keys;
   // the 'mixed' bucket below has that layout, small enough for one page.
   const app = i % 7;

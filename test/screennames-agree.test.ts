@@ -359,7 +359,7 @@ t.test('the CSV of names with lone surrogates (\\ud800 escapes in the log)', asy
 });
 
 t.test('--login-emails: a username equal to an e-mail that the cleaner would change', async (t) => {
-  // decisions §8: the username is hashed as it is, so its row and the /login_ajax row of the same
+  // docs/decisions.md §15: the username is hashed as it is, so its row and the /login_ajax row of the same
   // text hold one hash, and the listing has it.
   const text = 'José@example.edu';
   const f = join(dir, 'email-name.log');

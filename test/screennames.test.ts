@@ -57,7 +57,7 @@ const FIXTURE: { line: string; name?: string; note: string }[] = [
   { line: JSON.stringify({ event_type: 'seq_goto', event: '{"old":1,"new":2,"id":"x"}', page: page(OTHER), time: '2014-03-03T08:00:01+00:00', ip: '10.0.0.2', username: 'alice' }), name: 'alice', note: 'username last' },
   { line: json({ username: 'alice', ip: '10.0.0.3' }), name: 'alice', note: 'a duplicate' },
   { line: json({ username: QUOTED, ip: '10.0.0.4' }), name: QUOTED, note: 'comma and quotes' },
-  { line: json({ username: NON_ASCII, ip: '10.0.0.5' }), name: NON_ASCII, note: 'non-ASCII: hashed as it is (decisions §8)' },
+  { line: json({ username: NON_ASCII, ip: '10.0.0.5' }), name: NON_ASCII, note: 'non-ASCII: hashed as it is (docs/decisions.md §15)' },
   { line: json({ username: 'multi\nline', ip: '10.0.0.6' }), name: 'multi\nline', note: 'a newline in the name' },
   { line: `2014-03-03 08:01:05,123 INFO 20 [tracking] logger.py:41 - ${json({ username: 'carol', ip: '10.0.0.7' })}`, name: 'carol', note: 'logger prefix' },
   { line: `\0\0\0\0${json({ username: 'dave', ip: '10.0.0.8' })}`, name: 'dave', note: 'NUL padding' },
@@ -96,7 +96,7 @@ t.test('a log file: distinct names, sorted, hashed, quoted, reports on stderr', 
   for (const [name, anon] of map) t.match(anon, /^[0-9a-f]{40}$/, `${name}: 40 lowercase hex`);
   t.equal(map.get('alice'), '9dbc9c9243df91d578390b6675387ddd08c1e422', 'alice as in the spec');
   t.equal(map.get('bob'), ripemd('bob'));
-  // decisions §8: a name the cleaner would change is hashed as it is, so that two learners never share a hash.
+  // docs/decisions.md §15: a name the cleaner would change is hashed as it is, so that two learners never share a hash.
   t.equal(map.get(NON_ASCII), ripemd(NON_ASCII), 'non-ASCII: the hash of the name as it is, as the transform');
   t.not(map.get(NON_ASCII), ripemd('Jose_Li '), 'not the transliterated name\'s (a learner called Jose_Li has that one)');
   t.equal(map.get('multi\nline'), ripemd('multi\nline'));
@@ -220,7 +220,7 @@ t.test('--hash', async (t) => {
   t.not(s.stdout.split('\n')[1].split(',')[1], ripemd('alice\n'), 'not the hash of "alice\\n" (the original bug)');
   const q = await runTool(TOOL, ['--hash', 'a,b'], {});
   t.equal(q.stdout.split('\n')[1], `"a,b",${ripemd('a,b')}`, 'quoted like the log mode');
-  // --login-emails: e-mails hashed as they are, as /login_ajax rows are keyed; usernames too, since decisions §8.
+  // --login-emails: e-mails hashed as they are, as /login_ajax rows are keyed; usernames too, since docs/decisions.md §15.
   const e = await runTool(TOOL, ['--hash', '--login-emails', 'jürgen@example.edu']);
   t.equal(e.stdout.split('\n')[1], `jürgen@example.edu,${ripemd('jürgen@example.edu')}`, '--hash --login-emails: the e-mail as it is');
   const u = await runTool(TOOL, ['--hash', 'jürgen@example.edu']);

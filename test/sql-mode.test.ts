@@ -1,4 +1,4 @@
-// The server's sql_mode changes nothing (decisions.md §11, issue 14 item 1). Hostile values (quotes,
+// The server's sql_mode changes nothing (docs/decisions.md §10, issue 14 item 1). Hostile values (quotes,
 // backslashes, NUL, Ctrl-Z, unicode, and a User-Agent built to end its string under
 // NO_BACKSLASH_ESCAPES and drop a database) go through all three paths: the SQL script through the
 // `mariadb` client, a CSV collection and the row stream through edx-csvload. Each path runs under

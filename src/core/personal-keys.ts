@@ -1,4 +1,4 @@
-// The keys whose values are personal (decisions.md §8), kept in one place: the transform scrubs the
+// The keys whose values are personal (docs/decisions.md §15), kept in one place: the transform scrubs the
 // text it keeps in public columns by them (transform/personal.ts), and a payload kept for the public
 // database (the modern events' side table) must leave their values out the same way.
 

@@ -1,10 +1,10 @@
-// Value helpers that decide what is stored, kept compatible with the reference (decisions.md
-// "Stored values stay compatible"): sanitize(), Python-2 str() of JSON values, and the hash H.
+// Value helpers that decide what is stored, kept compatible with the reference
+// (docs/decisions.md §2, §3): sanitize(), Python-2 str() of JSON values, and the hash H.
 import { hash } from 'node:crypto';
 import unidecode from 'unidecode';
 
 /**
- * The reference's cleaner (transform.md §3.3), returning the value to *store*: non-string → '';
+ * The reference's cleaner (docs/decisions.md §3), returning the value to *store*: non-string → '';
  * any code point > 128 → the whole string transliterated to ASCII; CR and LF → '; '; backslashes
  * deleted. (The reference then wrote quotes as \' for its SQL; our writers escape everything,
  * so the stored text is the same.)
@@ -23,7 +23,7 @@ export function sanitize(v: unknown): string {
 
 const hashCache = new Map<string, string>();
 
-/** H(s): lowercase hex RIPEMD-160 of the UTF-8 bytes of s, no salt (transform.md §4.2). */
+/** H(s): lowercase hex RIPEMD-160 of the UTF-8 bytes of s, no salt (docs/decisions.md §2). */
 export function H(s: string): string {
   let h = hashCache.get(s);
   if (h === undefined) {
@@ -37,7 +37,7 @@ export function H(s: string): string {
 /**
  * anon_screen_name of a username: H of the sanitized name where sanitize() leaves it unchanged (every
  * username of the reference era, so rows join with the reference's), else H of the name as it is
- * (decisions.md §8): transliteration merged learners (`José`, `Jose` and `Jos\e` were one hash, an
+ * (docs/decisions.md §15): transliteration merged learners (`José`, `Jose` and `Jos\e` were one hash, an
  * emoji-only name got the empty name's). For text the two cases are the same hash, H(username). Not
  * text: H('') as the reference. The one place it is computed, so the transform, edx-screennames and
  * the refresh jobs always agree.
@@ -46,7 +46,7 @@ export function anonScreenName(username: unknown): string {
   return H(typeof username === 'string' ? username : '');
 }
 
-/** Python 2 '%.12g' of a float, plus '.0' when it looks like an int (transform.md §3.4). */
+/** Python 2 '%.12g' of a float, plus '.0' when it looks like an int (docs/decisions.md §3). */
 export function pyFloat(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
@@ -68,7 +68,7 @@ export function pyFloat(x: number): string {
 /**
  * Python 2 str() of a decoded JSON value, as the reference stored several columns: numbers
  * (JSON cannot tell us 2.0 from 2 once parsed, so integral numbers print as ints), None,
- * True/False. Lists and objects become JSON text instead of Python reprs (decisions.md §3).
+ * True/False. Lists and objects become JSON text instead of Python reprs (docs/decisions.md §10).
  */
 export function pystr(v: unknown): string {
   if (v === null || v === undefined) return 'None';

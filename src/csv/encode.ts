@@ -1,4 +1,4 @@
-// The one CSV dialect of edx-pipes, and the LOAD DATA statement that reads it (decisions.md §3).
+// The one CSV dialect of edx-pipes, and the LOAD DATA statement that reads it (docs/decisions.md §10).
 //
 //   - fields separated by ',', rows ended by '\n', one physical line per row;
 //   - text (and dates) always enclosed in '"'; numbers bare; NULL is a bare \N;
@@ -59,7 +59,7 @@ const fileLiteral = (s: string) => `'${s.replace(/[\\']/g, (c) => '\\' + c)}'`;
 
 /**
  * LOAD DATA LOCAL INFILE for one table file. REPLACE: primary keys are derived from the input
- * (decisions.md §4), so a row that is already there is the same event; REPLACE overwrites it
+ * (docs/decisions.md §11), so a row that is already there is the same event; REPLACE overwrites it
  * without a warning (IGNORE would warn once per duplicate), the later copy winning as in the SQL
  * script's REPLACE INTO.
  */

@@ -170,7 +170,7 @@ export class DumpTableFilter {
   private autocommitOff = false;
   /**
    * The section creates the table (it starts with its structure): it is loaded under this name
-   * and swapped in only once the section is whole (decisions §12). Quoted, as the dump's bytes.
+   * and swapped in only once the section is whole (docs/decisions.md §8). Quoted, as the dump's bytes.
    */
   private staging?: Staging;
   readonly result: ExtractResult = { found: false, truncated: false, tablesSeen: 0, isView: false, databaseSeen: false };
@@ -387,7 +387,7 @@ ${utc ? "/*!40103 SET TIME_ZONE='+00:00' */;\n" : ''}\
     const commit = this.autocommitOff ? 'COMMIT;\nSET AUTOCOMMIT=@OLD_AUTOCOMMIT;\n' : '';
     // The section was loaded aside: a whole one replaces the table in one atomic RENAME (a table
     // of that name is made first when there is none, so that the RENAME always has one to move);
-    // a cut one replaces nothing, whatever ran the script (decisions §12).
+    // a cut one replaces nothing, whatever ran the script (docs/decisions.md §8).
     const st = this.staging;
     const swap = st === undefined ? '' : whole
       ? `-- edx-extract-table: the section is whole: it replaces the table\n` +

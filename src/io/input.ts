@@ -149,7 +149,7 @@ export async function* readLineBatches(path: string, opts: LineOptions = {}): As
 export interface LineOptions {
   /**
    * Given: the last line of a plain file when no newline ends it (the file may still be growing,
-   * decisions §12) is handed here, after every other line, instead of being yielded.
+   * docs/decisions.md §8) is handed here, after every other line, instead of being yielded.
    */
   onUnterminated?: (text: string) => void;
 }

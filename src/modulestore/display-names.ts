@@ -1,9 +1,9 @@
-// Display names from a modulestore export (transform.md §4.8, decisions.md §7): given by option,
+// Display names from a modulestore export (docs/original.md#display-names, docs/decisions.md §14): given by option,
 // never fetched. Accepts what `edx-refresh --modulestore` reads (modulestore/read.ts): a JSON
 // array of records, {"all": [...]}, optionally after '#' comment lines, or NDJSON (one record
 // per line, as mongoexport writes), of the old store; and the split store modern Open edX uses
 // (its active_versions, structures and definitions, in one file or a directory), whose blocks
-// the original's importer did not know (operations.md §13 item 13).
+// the original's importer did not know (docs/original.md#bug-14).
 import { kindOf, type Course } from './model.js';
 import { ExportError, readModulestoreSync } from './read.js';
 import { isObject } from '../core/values.js';

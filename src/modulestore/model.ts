@@ -1,5 +1,5 @@
 // The courses of a modulestore export, as one tree model whichever store they come from
-// (operations.md §10.2-§10.3, transform.md §4.8):
+// (docs/original.md#job-modulestore, docs/original.md#display-names):
 //
 //   - the old ("draft"/Mongo) store: one document per module, `_id {tag, org, course, category,
 //     name, revision}`, settings in `metadata`, `definition {data, children: [uri…]}`; a course is

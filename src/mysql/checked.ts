@@ -1,6 +1,6 @@
 // Talking to the server where the answer is checked: the one place that runs a statement or a
 // LOAD DATA LOCAL INFILE and turns whatever the server did not do as asked into an error
-// (decisions.md §9: a warning is a failure). Used by edx-csvload's loader, the refresh jobs and
+// (docs/decisions.md §17: a warning is a failure). Used by edx-csvload's loader, the refresh jobs and
 // their dump copy.
 //
 //   - checkedQuery: one statement; any warning or error it leaves fails, named by `label`.

@@ -1,4 +1,4 @@
-// The files LoadInfo records as loaded (operations.md §2.3), read with the project's usual MySQL
+// The files LoadInfo records as loaded (docs/original.md#logs-and-the-mirror), read with the project's usual MySQL
 // settings (option file, then MYSQL_* environment; no password on the command line).
 import { connect, connectionSettings, describeSettings } from './connection.js';
 import { LoadInfo } from '../schema/tables.js';

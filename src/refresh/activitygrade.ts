@@ -1,8 +1,8 @@
-// Job activitygrade (operations.md §10.4): Edx.ActivityGrade, one row per graded module of a
+// Job activitygrade (docs/original.md#job-activitygrade): Edx.ActivityGrade, one row per graded module of a
 // learner, from edxprod.courseware_studentmodule, with the learner's anon_screen_name from this
-// run's LearnerIdXlation (the original ran before the grades job and used last week's, §13 item 8).
+// run's LearnerIdXlation (the original ran before the grades job and used last week's, docs/original.md#bug-9).
 //
-// Incremental as the original, with its bugs fixed (§13 item 7): the rows read are those
+// Incremental as the original, with its bugs fixed (docs/original.md#bug-10): the rows read are those
 // *modified* since the newest last_submit already in the table (the original joined `created`
 // against `modified` and so only saw rows never modified), and each one replaces its row by its
 // id (the original appended a row modified again once more). percent_grade is the quotient of the

@@ -1,11 +1,11 @@
 // Several tables of a mysqldump/mariadb-dump file into a database, in one pass over the dump
 // (many GB, gzip): each table's section is found by the library behind edx-extract-table
 // (dump/extract.ts) and run as the dump wrote it, CREATE TABLE included: no table definition is
-// rewritten (operations.md §13 item 16: the original's awk cut every line at its first comma,
+// rewritten (docs/original.md#bug-15: the original's awk cut every line at its first comma,
 // breaking DECIMAL(5,2), enums and multi-column keys).
 //
 // The statements go through the job's connection, so every one is checked (a warning is a
-// failure, decisions.md §9) and no password or client program is involved. Their text is
+// failure, docs/decisions.md §17) and no password or client program is involved. Their text is
 // decoded from the dump's character set and sent as UTF-8, so the server reads the same
 // characters the dump holds.
 import type { Connection, RowDataPacket } from 'mysql2/promise';

@@ -1,4 +1,4 @@
-// Job edxprod (operations.md §10.1): the platform tables of an edxapp dump copied into edxprod,
+// Job edxprod (docs/original.md#job-edxprod): the platform tables of an edxapp dump copied into edxprod,
 // and the two tables derived from them alone, true_courseenrollment and Lti2GlobalLti.
 //
 // Everything is built in a database of its own (`<edxprod>__load`): the dump's sections run there
@@ -41,7 +41,7 @@ async function buildDerived(ctx: JobContext, db: string): Promise<{ left: number
   const there: Required<DatabaseNames> = { ...ctx.names, edxprod: db };
   for (const t of [TrueCourseEnrollment, Lti2GlobalLti]) await checkedQuery(conn, createTable(t, there, { quoted: true }));
 
-  // §13 item 11: the original's LEFT JOIN to the profile filtered nothing. Left out now: the
+  // docs/original.md#bug-12: the original's LEFT JOIN to the profile filtered nothing. Left out now: the
   // enrollments of users whose profile says nonregistered. A user without a profile row is kept
   // (nothing says they are not registered); a platform whose profiles have no such column has
   // no nonregistered users.

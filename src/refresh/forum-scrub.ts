@@ -1,5 +1,5 @@
-// Scrubbing a forum post's body (operations.md §7, "Forum body scrubbing"), with the original's
-// bugs fixed (§13 item 18): every e-mail address is replaced (the original only rebuilt a body
+// Scrubbing a forum post's body (docs/original.md#job-forum), with the original's
+// bugs fixed (docs/original.md#bug-17): every e-mail address is replaced (the original only rebuilt a body
 // that was one address), a zip code is replaced as a whole number (the original replaced single
 // digit characters), and the poster's names are matched as text, never as a regular expression
 // (a screen name such as `a.b+c` was used as one).

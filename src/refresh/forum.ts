@@ -1,5 +1,6 @@
-// Job `forum`: EdxForum.contents from an export of the forum's `contents` collection (operations.md
-// §10.7; the original's cronRefreshEdxForum.sh + forum_etl extractor), anonymised as §7 says:
+// Job `forum`: EdxForum.contents from an export of the forum's `contents` collection
+// (docs/original.md#job-forum; the original's cronRefreshEdxForum.sh + forum_etl extractor), anonymised as
+// docs/original.md#job-forum says:
 //   - each post keeps its author's anon_screen_name (UserGrade's, else the hash of the post's
 //     author_username, which is the same function of the same name): posts stay relatable to the
 //     clickstream, as the original's hard-coded "relatable" mode made them (a decision, not an
@@ -9,7 +10,7 @@
 //     stored by `edx-csvload --init --forum-key-file FILE`); so do the ids of the voters in
 //     votes/up/down, which the original stored as they were;
 //   - bodies scrubbed by forum-scrub.ts.
-// Fixed (§13 item 18): no DELETE … LIMIT 559 of the oldest posts; the posts of test courses are
+// Fixed (docs/original.md#bug-17): no DELETE … LIMIT 559 of the oldest posts; the posts of test courses are
 // left out by the one test-course rule instead (schema/test-courses.ts).
 //
 // The export is read a document at a time and its authors looked up a batch at a time on a

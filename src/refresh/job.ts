@@ -1,4 +1,4 @@
-// The shape of a refresh job (operations.md §10, in the order of §12b): what it reads, what it
+// The shape of a refresh job (docs/original.md#the-weekly-refresh, in the order of docs/original.md#refresh-order): what it reads, what it
 // rebuilds, and the jobs whose tables it reads (which therefore run before it, this week).
 import type { Connection } from 'mysql2/promise';
 import type { DatabaseNames, TableDef } from '../schema/table.js';

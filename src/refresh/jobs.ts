@@ -1,5 +1,5 @@
-// Every refresh job, in an order that satisfies their `after` lists (operations.md §12b, with the
-// stale-data order of the original fixed: §13 item 8).
+// Every refresh job, in an order that satisfies their `after` lists (docs/original.md#refresh-order, with the
+// stale-data order of the original fixed: docs/original.md#bug-9).
 import type { RefreshJob } from './job.js';
 import { runStart, runEnd } from './run-dates.js';
 import { edxprod } from './edxprod.js';

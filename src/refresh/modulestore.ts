@@ -1,6 +1,6 @@
 // Job `modulestore`: Edx.CourseInfo, Edx.EdxProblem and Edx.EdxVideo from a modulestore export
-// (operations.md §10.2-§10.3; the original's cronRefreshModuleStore.sh + modulestoreToSQL.py),
-// with its bugs fixed (§13 item 12):
+// (docs/original.md#job-modulestore; the original's cronRefreshModuleStore.sh + modulestoreToSQL.py),
+// with its bugs fixed (docs/original.md#bug-13):
 //   - one course-name format in all three tables: the course id as the platform writes it in the
 //     tracking logs and in its own tables (`org/course/run` for old-store courses,
 //     `course-v1:org+course+run` for split-store ones), so every table joins with
@@ -28,7 +28,7 @@ import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from './values
 import { loadRows, rebuildTables, RefreshError } from './sql.js';
 
 /**
- * Stanford's marks of an internal course (operations.md §12a): enrollment restricted to its
+ * Stanford's marks of an internal course (docs/original.md#job-modulestore): enrollment restricted to its
  * Shibboleth identity provider, or one of its internal organisations. Also internal: an
  * invitation-only course, or one explicitly not public (`ispublic: false`).
  */

@@ -1,6 +1,6 @@
 // What a job reads that another job builds: missing means the other job has not run (say which,
 // instead of a bare "table doesn't exist"); older than the copy it was derived from means it was
-// built from last week's platform copy (the stale mixtures of operations.md §13 item 8).
+// built from last week's platform copy (the stale mixtures of docs/original.md#bug-9).
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { RefreshError } from './sql.js';
 

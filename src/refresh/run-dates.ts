@@ -1,6 +1,6 @@
 // The first and last step of a weekly run: Edx.FullLoadDates gets the run's start, and its end
-// only when every step before succeeded (operations.md §10.0; the original stamped an end even
-// when steps had failed silently, §13 item 23).
+// only when every step before succeeded (docs/original.md#the-weekly-refresh; the original stamped an end even
+// when steps had failed silently, docs/original.md#bug-6).
 import type { RowDataPacket } from 'mysql2/promise';
 import { createTable, qualifiedName } from '../schema/ddl.js';
 import { FullLoadDates } from '../schema/derived/run.js';

@@ -1,8 +1,8 @@
 // What every refresh job does with the server: statements whose warnings are failures
-// (decisions.md §9), rows streamed in with LOAD DATA LOCAL INFILE from the client (operations.md
-// §13 item 32: no server-side files, no FILE privilege), and tables rebuilt under another name and
+// (docs/decisions.md §17), rows streamed in with LOAD DATA LOCAL INFILE from the client
+// (docs/original.md#bug-8: no server-side files, no FILE privilege), and tables rebuilt under another name and
 // swapped in with one RENAME, so that a reader never sees a half-built table and a failed
-// refresh leaves last week's table in place (the original dropped it first, §13 item 23).
+// refresh leaves last week's table in place (the original dropped it first, docs/original.md#bug-6).
 import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { DIALECT_CLAUSE } from '../csv/encode.js';
@@ -106,7 +106,7 @@ export async function rebuildTables(
       counts.push(Number(rows[0].n));
     }
     // Nothing usable in the input (a tracking log given as the forum export, documents without a
-    // course_id, an empty export): last week's tables stay, the run fails (decisions §12).
+    // course_id, an empty export): last week's tables stay, the run fails (docs/decisions.md §8).
     if (counts.every((n) => n === 0)) {
       throw new RefreshError(`no usable input: ${tables.map((t) => t.name).join(', ')} would be empty; last week's ${tables.length > 1 ? 'tables stay' : 'table stays'} as ${tables.length > 1 ? 'they were' : 'it was'}`);
     }

@@ -1,5 +1,5 @@
 // Job `usercountry`: Edx.UserCountry, one row per user per country the user was seen from
-// (operations.md §10.6; the original's cronRefreshUserCountryTable.py). The distinct (user,
+// (docs/original.md#job-usercountry; the original's cronRefreshUserCountryTable.py). The distinct (user,
 // country) pairs of EdxTrackEvent are streamed from the server on a second connection while they
 // are loaded on the first: constant memory whatever the size of the clickstream, no server-side
 // file, and a plain SELECT, which locks no clickstream row while the nightly load goes on.

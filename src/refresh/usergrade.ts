@@ -1,11 +1,11 @@
-// Job usergrade (operations.md §10.5, and Lti2Anon of §10.1): EdxPrivate.UserGrade from this
+// Job usergrade (docs/original.md#job-usergrade, and Lti2Anon of docs/original.md#job-edxprod): EdxPrivate.UserGrade from this
 // week's platform copy, then Lti2Anon and LearnerIdXlation from that UserGrade (the original built
-// Lti2Anon from last week's UserGrade, §13 item 8). The three are built under temporary names and
+// Lti2Anon from last week's UserGrade, docs/original.md#bug-9). The three are built under temporary names and
 // swapped in together.
 //
 // anon_screen_name is computed here, from the username, by the function that gives the
 // clickstream's anon_screen_name, and the rows are streamed in with LOAD DATA LOCAL: no
-// server-side file, no FILE privilege, no rewriting a file mysqld wrote (§13 items 19, 32).
+// server-side file, no FILE privilege, no rewriting a file mysqld wrote (docs/original.md#bug-18, #bug-8).
 import type { RowDataPacket } from 'mysql2/promise';
 import { anonScreenName } from '../core/values.js';
 import { qualifiedName } from '../schema/ddl.js';
@@ -114,7 +114,7 @@ export const usergrade: RefreshJob = {
       }
 
       const ug = qualifiedName(UserGrade, names, { quoted: true, as: building(UserGrade) });
-      // One row per learner of UserGrade (it has one per certificate: §13 item 10).
+      // One row per learner of UserGrade (it has one per certificate: docs/original.md#bug-11).
       const learners = `(SELECT user_int_id, MIN(anon_screen_name) AS anon_screen_name FROM ${ug} GROUP BY user_int_id)`;
       await checkedQuery(
         conn,

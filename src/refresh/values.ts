@@ -1,5 +1,5 @@
 // Values of exported documents (MongoDB exports: modulestore, forum) as column values: what the
-// document lacks is NULL, never the text 'None' or 'False' (operations.md §13 item 12); lists and
+// document lacks is NULL, never the text 'None' or 'False' (docs/original.md#bug-13); lists and
 // objects are JSON text; dates are UTC DATETIME text.
 import { parseEventTime } from '../tracklog/time.js';
 

@@ -1,4 +1,4 @@
-// Downloading logs into the local mirror, safely (operations.md §2.4, fixing §13 bug 3): each object
+// Downloading logs into the local mirror, safely (docs/original.md#logs-and-the-mirror, fixing docs/original.md#bug-2): each object
 // is written under a temporary name beside its final one and renamed only after its size, and its
 // MD5 when the ETag is one, have been checked; a local file of the right size is not fetched again.
 // Transient trouble (resets, 5xx, throttling, a short or corrupt body) is retried with exponential

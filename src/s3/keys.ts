@@ -1,12 +1,12 @@
 // Which S3 keys are tracking logs, and where a key lives in the local tree. The local tree mirrors
 // the bucket: the object `tracking/app10/tracking.log-20130609.gz` is `<local-root>/tracking/app10/
-// tracking.log-20130609.gz` (operations.md §1.2). A download in progress is written beside its final
+// tracking.log-20130609.gz` (docs/original.md#logs-and-the-mirror). A download in progress is written beside its final
 // name under a hidden temporary name, so a half-written file is never taken for a finished one.
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
 /**
- * The original's test (operations.md §1.1), with its dots escaped: `tracking.log-`, 8 digits, any
+ * The original's test (docs/original.md#logs-and-the-mirror), with its dots escaped: `tracking.log-`, 8 digits, any
  * run of `-` and digits, `.gz` at the end. A search, not anchored at the start of the key.
  */
 export const DEFAULT_KEY_PATTERN = String.raw`tracking\.log-[0-9]{8}[-0-9]*\.gz$`;

@@ -1,6 +1,6 @@
 // Listing the tracking logs of a bucket, and leaving out those already done: pulled into the local
-// mirror with the right size, or recorded as loaded in LoadInfo (operations.md §2.3-§2.4, fixing
-// §13 bugs 2-3: the original trusted any local file, even a half-written one, and matched LoadInfo
+// mirror with the right size, or recorded as loaded in LoadInfo (docs/original.md#logs-and-the-mirror, fixing
+// docs/original.md#bug-1, #bug-2: the original trusted any local file, even a half-written one, and matched LoadInfo
 // only for paths below a directory named `EdX/tracking`).
 import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';

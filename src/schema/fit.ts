@@ -1,4 +1,4 @@
-// Makes a value fit its column before it is written (decisions.md §3): text longer than the column
+// Makes a value fit its column before it is written (docs/decisions.md §10): text longer than the column
 // is cut (at a character boundary) and counted, integer columns never receive text, dates are
 // either a valid literal or NULL. The one fitter of every table: the transform's rows, which every
 // writer (SQL, CSV, row stream) receives fitted, and the rows of the refresh jobs. So what the

@@ -1,4 +1,4 @@
-// Academic quarters (transform.md §4.4, decisions.md "quarter"): season + calendar year of the
+// Academic quarters (docs/decisions.md §5): season + calendar year of the
 // event; December counts as fall (Stanford's academic calendar, reference era). The one place of
 // these rules: the quarter column, its partitions, the loader's neighbouring quarters, the files'
 // quarter lists and the routines' SQL (schema/routines.ts) are all derived from here.

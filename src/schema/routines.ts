@@ -1,6 +1,6 @@
-// Stored functions, procedures and views created by `edx-csvload --init` (operations.md §6), those
-// that still make sense for a warehouse of Edx + EdxPrivate, with the bugs of operations.md §13
-// item 9 fixed:
+// Stored functions, procedures and views created by `edx-csvload --init` (docs/original.md#stored-routines), those
+// that still make sense for a warehouse of Edx + EdxPrivate, with the bugs of
+// docs/original.md#bug-19 fixed:
 //   - no function keeps state in session variables (the original returned the previous call's
 //     answer when no row matched); every lookup is a scalar subquery that yields NULL when nothing
 //     matches, and the forum key is read from EdxPrivate.Keys on each call;
@@ -11,14 +11,14 @@
 //     winter, Mar–May spring, Jun–Aug summer; academic year AY runs from fall AY to summer AY+1):
 //     their SQL is made from schema/quarters.ts, so dateInQuarter agrees with the quarter column;
 //     February ends on its real last day;
-//   - no GRANT to the account '%'@'%' (§13 item 26): grant EXECUTE to your analysts' accounts;
+//   - no GRANT to the account '%'@'%' (docs/original.md#bug-21): grant EXECUTE to your analysts' accounts;
 //   - the forum-id functions exist only in EdxPrivate, beside the key.
 //
 // The routines over the platform tables of edx-refresh (UserGrade, LearnerIdXlation, the edxprod
 // copy and its Lti2Anon/Lti2GlobalLti/true_courseenrollment, CourseInfo) are here too: a function
 // compiles before its tables exist, and works once the refresh has built them. Fixed in them:
 //   - the id lookups return NULL for an unknown id (the original returned the previous call's
-//     answer, §13 item 9); idAnon2Ext reads tables that exist (it named a derived table as if it
+//     answer, docs/original.md#bug-19); idAnon2Ext reads tables that exist (it named a derived table as if it
 //     were one of edxprod), and idAnon2ExtByCourse/idAnon2Exts take a learner's user id once
 //     (they failed for every learner with more than one UserGrade row, the usual case);
 //   - wasCertified looks up the learner's certificate instead of hashing every certificate's
@@ -33,7 +33,7 @@
 // Left out because they need tables this project does not create (EdxProblem, MOOCdb databases):
 // videoNextProblem and the Coursera/NovoEd helpers; the views over grades and demographics (a view
 // cannot be created before its tables, and --init runs before the first refresh); and
-// allHomeworkSubmissionsToFile (server-side files, §13 item 32).
+// allHomeworkSubmissionsToFile (server-side files, docs/original.md#bug-8).
 //
 // `{{Edx}}`, `{{EdxPrivate}}` and `{{edxprod}}` stand for the real database names
 // (--edx-db/--private-db/--edxprod-db).
@@ -127,10 +127,10 @@ function logEdge(name: string, order: 'ASC' | 'DESC'): Routine {
 }
 
 export const ROUTINES: readonly Routine[] = [
-  // --- load bookkeeping (§6.2) ---
+  // --- load bookkeeping (docs/original.md#stored-routines) ---
   logEdge('latestLog', 'DESC'),
   logEdge('earliestLog', 'ASC'),
-  // --- event and content helpers (§6.5) ---
+  // --- event and content helpers (docs/original.md#stored-routines) ---
   {
     database: 'Edx',
     kind: 'FUNCTION',
@@ -168,7 +168,7 @@ export const ROUTINES: readonly Routine[] = [
        WHERE e.course_display_name LIKE course AND e.event_type LIKE '%problem_check%' AND e.answer_fk <> ''
        ORDER BY e.time, e.anon_screen_name, a.problem_id`,
   },
-  // --- course-name helpers (§6.4) ---
+  // --- course-name helpers (docs/original.md#stored-routines) ---
   {
     database: 'Edx',
     kind: 'FUNCTION',
@@ -184,7 +184,7 @@ export const ROUTINES: readonly Routine[] = [
       RETURN COALESCE(LOWER(course_name) LIKE '%computer%' OR LOWER(course_name) LIKE '%engineering%'
                       OR LOWER(course_name) LIKE 'db%' OR LOWER(course_name) LIKE '%database%', 0)`,
   },
-  // --- quarters (§6.6), in the warehouse's convention ---
+  // --- quarters (docs/original.md#stored-routines), in the warehouse's convention ---
   {
     database: 'Edx',
     kind: 'FUNCTION',
@@ -218,7 +218,7 @@ export const ROUTINES: readonly Routine[] = [
     definition: `(quarter VARCHAR(6), ay INT) RETURNS DATE DETERMINISTIC NO SQL
       RETURN ${perSeason('quarter', 'ay', (ay, months) => `LAST_DAY(${monthStart(ay, months[months.length - 1])})`)}`,
   },
-  // --- views (§6.7) over the tables this project loads ---
+  // --- views (docs/original.md#stored-routines) over the tables this project loads ---
   {
     database: 'Edx',
     kind: 'VIEW',
@@ -237,7 +237,7 @@ export const ROUTINES: readonly Routine[] = [
       WHERE video_current_time <> '' OR video_speed <> '' OR video_new_speed <> '' OR video_old_speed <> ''
          OR video_new_time <> '' OR video_old_time <> '' OR video_seek_type <> '' OR video_code <> ''`,
   },
-  // --- identity mapping (§6.3) over UserGrade and the LTI tables, in EdxPrivate ---
+  // --- identity mapping (docs/original.md#stored-routines) over UserGrade and the LTI tables, in EdxPrivate ---
   {
     database: 'EdxPrivate',
     kind: 'FUNCTION',
@@ -313,7 +313,7 @@ export const ROUTINES: readonly Routine[] = [
         DEALLOCATE PREPARE edx_pipes_ext_map;
       END`,
   },
-  // --- questions about learners and courses over the platform tables (§6.3, §6.4), in Edx ---
+  // --- questions about learners and courses over the platform tables (docs/original.md#stored-routines), in Edx ---
   {
     database: 'Edx',
     kind: 'FUNCTION',
@@ -351,7 +351,7 @@ export const ROUTINES: readonly Routine[] = [
                         AND (academic_year > 2014 OR (academic_year = 2013 AND quarter = 'summer') OR (academic_year = 2014 AND quarter = 'fall')))
              AND {{Edx}}.enrollment(course) > 500`,
   },
-  // --- forum ids (§6.3, §7), only beside the key in EdxPrivate ---
+  // --- forum ids (docs/original.md#stored-routines, #anonymous-ids-and-the-forum-key), only beside the key in EdxPrivate ---
   {
     database: 'EdxPrivate',
     kind: 'FUNCTION',

@@ -11,7 +11,7 @@ export interface Row {
 export interface Source {
   /** What the user named: a path, `-` for stdin, or an s3:// URL given with --source-name. */
   name: string;
-  /** LoadInfo.load_file: `file://` + path as given, or the URL (transform.md §4.1). */
+  /** LoadInfo.load_file: `file://` + path as given, or the URL (docs/tables.md#loadinfo). */
   loadFile: string;
   /** LoadInfo.load_info_id = H(load_file). */
   loadInfoId: string;

@@ -1,7 +1,7 @@
-// SQL literals. Every value is escaped when written (decisions.md §3): quotes, backslashes, NUL,
+// SQL literals. Every value is escaped when written (docs/decisions.md §10): quotes, backslashes, NUL,
 // newlines, carriage returns and Ctrl-Z, as mysqldump does. That reads back only under a sql_mode
 // that keeps backslash escapes, so the SQL script and every connection of the tools set SQL_MODE
-// below for their session (decisions.md §11) whatever the server's: a value can never end its
+// below for their session (docs/decisions.md §10) whatever the server's: a value can never end its
 // string (NO_BACKSLASH_ESCAPES), "…" is always a string (ANSI_QUOTES), and statements and routines
 // parse as MariaDB and MySQL read them by default (not ORACLE's dialect).
 import type { Value } from './table.js';

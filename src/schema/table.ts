@@ -67,8 +67,8 @@ export interface Column<N extends string = string> {
   readonly default?: string;
   /**
    * What the column holds when a row has no value for it: NULL where allowed, else its default,
-   * else '' for text and -1 for numbers (the reference's empty values, transform.md §1.1,
-   * decisions.md §3).
+   * else '' for text and -1 for numbers (the reference's empty values, docs/tables.md#types-and-empty-values,
+   * docs/decisions.md §10).
    */
   readonly empty: Value;
 }
@@ -101,7 +101,7 @@ export interface TableDef<N extends string = string, D extends Database = Databa
   readonly primaryKey: readonly N[];
   /** Secondary indexes: [name, column spec]. */
   readonly indexes: readonly (readonly [string, string])[];
-  /** Partitioned by LIST COLUMNS(quarter); partitions are added as quarters appear (decisions.md §5). */
+  /** Partitioned by LIST COLUMNS(quarter); partitions are added as quarters appear (docs/decisions.md §12). */
   readonly partitionedByQuarter?: boolean;
   /** Columns that name a row of another table (for link checks; no FK is declared, loads come in any order). */
   readonly links?: Partial<Readonly<Record<N, readonly [string, string]>>>;

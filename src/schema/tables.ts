@@ -2,8 +2,8 @@
 // transform writes them. DDL, INSERT column lists, CSV layouts and LOAD DATA statements are all
 // derived from these definitions (see table.ts, ddl.ts and ../sql, ../csv).
 //
-// Layout follows the original json_to_relation schema (transform.md §1) so that existing
-// queries keep working; the deliberate changes (decisions.md §3, §5, §8) are marked "change:".
+// Layout follows the original json_to_relation schema (docs/tables.md) so that existing
+// queries keep working; the deliberate changes (docs/decisions.md §10, §12, §15) are marked "change:".
 // The column types, and the rule of empty values (table.ts: '' for text, -1 for numbers, NULL
 // for times):
 //   - VARCHAR(255) where the reference had TINYTEXT; VARCHAR(40) for ids (36-character uuids,
@@ -124,7 +124,7 @@ export const State = defineTable({
   },
 });
 
-// change: Account and EventIp are written straight to EdxPrivate (decisions.md §8); no temp copies in Edx.
+// change: Account and EventIp are written straight to EdxPrivate (docs/decisions.md §15); no temp copies in Edx.
 export const Account = defineTable({
   name: 'Account',
   database: 'EdxPrivate',

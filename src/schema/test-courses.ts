@@ -1,6 +1,6 @@
 // Which courses are test courses (sandboxes, demos, staff experiments): the one rule of the
 // warehouse. The original had three different lists (isTrueCourseName, removeTestCourses.awk and
-// modulestoreToSQL.py, operations.md §6.4, §10.3); this is the first of them, the one queries
+// modulestoreToSQL.py, docs/original.md#stored-routines, #job-modulestore); this is the first of them, the one queries
 // already call, and the SQL function isTrueCourseName (mysql/routines.ts) and the refresh jobs
 // (refresh/*.ts) are both made from this list, so they cannot disagree.
 //

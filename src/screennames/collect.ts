@@ -1,5 +1,5 @@
 // Screen names of tracking logs and their anon_screen_name, exactly as the transform stores it
-// in EdxTrackEvent (operations.md §7, §9.4-9.6). The lines are read and decoded by the
+// in EdxTrackEvent (docs/original.md#anonymous-ids-and-the-forum-key, #screen-name-tools). The lines are read and decoded by the
 // transform's own functions, so every line variant it accepts (logger prefixes, NUL padding,
 // truncated or broken lines whose username is rescued) gives the same username here.
 import { inputError, readLineBatches, readLines } from '../io/input.js';

@@ -1,5 +1,5 @@
 // The default output of edx-json2sql: a complete MySQL script that `mysql`/`mariadb` loads as it
-// is (decisions.md §3): databases and tables created if missing, multi-row REPLACEs, one
+// is (docs/decisions.md §10): databases and tables created if missing, multi-row REPLACEs, one
 // transaction per source, partitions added as quarters appear. Loading it twice adds nothing:
 // ids are derived, and a row whose key is there already replaces it without warnings: the later
 // copy wins, as in edx-csvload's LOAD DATA … REPLACE, so both paths give the same warehouse even
@@ -108,7 +108,7 @@ export class SqlScriptWriter implements RowWriter {
       `-- ${this.opts.banner ?? 'edx-pipes edx-json2sql'}`,
       '-- Load with: mysql < this-file (or mariadb). Loading it again adds no duplicate rows.',
       // First, before any value or quote: the sql_mode the text is written for, whatever the
-      // server's or the client's (decisions.md §11); the old one comes back at the end.
+      // server's or the client's (docs/decisions.md §10); the old one comes back at the end.
       `SET @edx_pipes_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = '${SQL_MODE}';`,
       // CREATE … IF NOT EXISTS on a second load would leave notes; a load must leave nothing to see.
       'SET @edx_pipes_sql_notes = @@sql_notes, sql_notes = 0;',

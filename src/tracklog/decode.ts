@@ -1,7 +1,7 @@
 // Decoding one tracking-log line into an event record, accepting the line variants real logs
-// contain (event-schema.md): NUL padding from logrotate copytruncate, a logger or syslog prefix
+// contain (docs/decisions.md §1): NUL padding from logrotate copytruncate, a logger or syslog prefix
 // before the JSON, GELF wrapping, blank and '#' lines; and repairing or rescuing broken lines
-// (decisions.md §1-2) so that no line is lost silently.
+// (docs/decisions.md §8, §9) so that no line is lost silently.
 import { isObject } from '../core/values.js';
 
 export type Record_ = Record<string, unknown>;
@@ -45,7 +45,7 @@ export function decodeLine(raw: string, unwrapped = false): Decoded {
     }
   }
   if (!parsed.ok) {
-    // The reference's JSON fix-up (§8.2), a normal decoding step there, not a repair: first only
+    // The reference's JSON fix-up (docs/original.md#broken-lines), a normal decoding step there, not a repair: first only
     // backslashes that start no valid escape, then every backslash not before / or " (this is what
     // reads double-escaped events such as "{\\"old\\":2}").
     for (const fix of [/\\(?=[^"\\/bfnrtu])/g, /\\(?=[^/"])/g]) {
@@ -195,7 +195,7 @@ export function closeTruncated(text: string): string | undefined {
 }
 
 /**
- * Recover what the text still says (§8.3): the fields it shows give a rescue row, which needs at
+ * Recover what the text still says (docs/original.md#broken-lines): the fields it shows give a rescue row, which needs at
  * least one of event_type, name, time or username; otherwise a reject.
  */
 export function rescueOrReject(text: string, reason: string): Decoded {

@@ -1,4 +1,4 @@
-// Event times (transform.md §4.7, decisions.md §3): ISO-8601 with or without fraction, `Z` or an
+// Event times (docs/original.md#times, docs/decisions.md §10): ISO-8601 with or without fraction, `Z` or an
 // offset, a space or `T`; mongoexport's {"$date": ms | iso}. Stored as UTC DATETIME(6) text.
 
 export interface EventTime {

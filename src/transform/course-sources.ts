@@ -1,5 +1,5 @@
 // Where else an event names its course (issue 16.1), for events the reference's rules
-// (course.ts, transform.md §4.6) leave with course_id ''. Modern logs carry the course in many
+// (course.ts, docs/original.md#course-columns) leave with course_id ''. Modern logs carry the course in many
 // places: the payload's course_id/course_key, a usage or asset key (block-v1:, asset-v1:,
 // i4x://), and the URL of the request (the LMS's /courses/…, Studio's /course/course-v1:…,
 // /xblock/block-v1:…, the learning MFE's /course/course-v1:…). Sources are tried in order of

@@ -1,4 +1,4 @@
-// Course columns (transform.md §4.6): course_id, course_display_name, organization, and the
+// Course columns (docs/original.md#course-columns): course_id, course_display_name, organization, and the
 // "current course id" handlers use for Answer.course_id and ABExperiment.course_display_name.
 import type { Modulestore } from '../modulestore/display-names.js';
 import { firstHash, isObject, text } from '../core/values.js';

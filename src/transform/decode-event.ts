@@ -1,4 +1,4 @@
-// Decoding the `event` field (transform.md §5, reference era; decisions.md "The reference"):
+// Decoding the `event` field (docs/original.md#the-event-field, reference era; docs/decisions.md §1):
 // objects are used as they are, strings are decoded once with escapes intact; then the
 // reference's fix-ups. An event string that still cannot be decoded is kept as text (so string
 // events such as unquoted `input_…=…&…` pass through) and, when it looked like JSON, marked

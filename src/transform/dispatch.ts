@@ -1,5 +1,5 @@
-// The dispatch table: event type → handler (transform.md §6.2, decisions.md "dispatch is by
-// exact event type"). A type no handler knows keeps its common columns. Mobile events carry the
+// The dispatch table: event type → handler (docs/original.md#handlers,
+// docs/decisions.md §1). A type no handler knows keeps its common columns. Mobile events carry the
 // new name (edx.video.played) in `name` and the legacy one in event_type; either dispatches.
 import type { TrackEvent } from './event.js';
 import * as problems from './families/problems.js';

@@ -35,7 +35,7 @@ export class TrackEvent {
     readonly main: MainRow,
     readonly ids: EventIds,
     readonly modulestore: Modulestore,
-    /** Course id handlers use for Answer.course_id etc. (transform.md §4.6 Step B). */
+    /** Course id handlers use for Answer.course_id etc. (docs/original.md#course-columns). */
     public currentCourseId: string | null,
     /** The main row's anon_screen_name. */
     readonly anon: string,
@@ -49,7 +49,7 @@ export class TrackEvent {
   }
 
   /**
-   * The `event` field decoded as the reference era did (transform.md §5), once, for handlers: the
+   * The `event` field decoded as the reference era did (docs/original.md#the-event-field), once, for handlers: the
    * keys they read are noted, so that what no column took goes to EventPayload (issue 16.2).
    * Code that only looks (the course finder) uses decodedEvent.value.
    */

@@ -1,4 +1,4 @@
-// IP → country (decisions.md §6): an openly licensed MaxMind-format country database read with
+// IP → country (docs/decisions.md §13): an openly licensed MaxMind-format country database read with
 // `maxmind`; ISO alpha-3 codes as the reference stored them; reserved/private/unknown → 'ZZZ';
 // empty ip → 'zzz' (the reference's marker). IPv6 works. `--geoip FILE` takes any MaxMind-format
 // country database (GeoLite2-Country, DB-IP, ip-location-db).

@@ -1,4 +1,4 @@
-// Deterministic, time-ordered ids (decisions.md §4). The reference's format is kept (36
+// Deterministic, time-ordered ids (docs/decisions.md §11). The reference's format is kept (36
 // characters, a UUID with '_' for '-'), but ids are derived instead of random: event_id from
 // the raw line, every other id from that plus the row's table and position. Laid out like
 // UUID v7, the first 48 bits are the event's time in milliseconds, so primary keys arrive nearly

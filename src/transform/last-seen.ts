@@ -1,4 +1,4 @@
-// When each client address was last seen in a source (transform.md §4.5, downtime_for). One entry
+// When each client address was last seen in a source (docs/decisions.md §6, downtime_for). One entry
 // per distinct address, so memory grows with a file's addresses, never with its lines; and kept
 // small: an IPv4 address is an integer key and the times sit in one typed array, about 50 bytes
 // an address where a Map from address text to a boxed time took 140.

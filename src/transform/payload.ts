@@ -1,7 +1,7 @@
 // EventPayload (issue 16.2): what an event's payload held that no column took. Handlers read the
 // top-level keys they store (TrackEvent notes the reads); the keys left with a value go, as JSON,
 // to one EventPayload row keyed by the event's first main row, personal values replaced as in
-// badly_formatted (personal.ts, decisions.md §8). Nothing a payload held is dropped without a trace.
+// badly_formatted (personal.ts, docs/decisions.md §15). Nothing a payload held is dropped without a trace.
 import { EventPayload } from '../schema/tables.js';
 import { cutBytes } from '../schema/fit.js';
 import { isObject } from '../core/values.js';

@@ -1,8 +1,8 @@
-// Personal values taken out of what goes to the public database (decisions.md §8).
-// `EdxTrackEvent.badly_formatted` keeps the text of a broken line or event (decisions.md §2), and
+// Personal values taken out of what goes to the public database (docs/decisions.md §15).
+// `EdxTrackEvent.badly_formatted` keeps the text of a broken line or event (docs/decisions.md §9), and
 // that text can hold what the private tables are for: the username and IP of every line, and the
 // whole registration or login form of a cut /create_account or /login_ajax event (name, e-mail,
-// mailing address, password…). The reference never filled the column (transform.md §11.4), so
+// mailing address, password…). The reference never filled the column (docs/original.md#broken-lines), so
 // this leak was ours. The raw text itself is not lost: it stays in the log (and, for a rejected
 // line, in the reject report). URLs and paths in public columns (event_type, page, course_id) name
 // learners too (`/u/<username>`, `?email=…`, reset and activation tokens), and the instructor
@@ -242,7 +242,7 @@ function endOfPythonString(text: string, i: number): number {
 /** Public columns that hold a URL, a path or what is cut from one. */
 const URL_COLUMNS = ['event_type', 'page', 'course_id', 'course_display_name'] as const;
 
-/** A main row's URL columns without the personal values in them (decisions.md §8). */
+/** A main row's URL columns without the personal values in them (docs/decisions.md §15). */
 export function withoutPersonalUrls(row: RowBuilder): void {
   for (const column of URL_COLUMNS) {
     const v = row.get(column);

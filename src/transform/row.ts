@@ -1,5 +1,5 @@
 // Building a row of one table by column name, with the reference's rule that an absent value
-// (null/undefined) stores the column's empty value (transform.md §3.1). The names a builder takes
+// (null/undefined) stores the column's empty value (docs/tables.md#types-and-empty-values). The names a builder takes
 // are its table's columns, as a type: a name the table lacks is a build error.
 import type { TableDef, Value } from '../schema/table.js';
 

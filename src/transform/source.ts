@@ -1,6 +1,6 @@
-// The transform of one source (input file): every line becomes rows or a reject (decisions.md
-// §1), with the common columns of transform.md §4, the downtime/heartbeat rule of §4.5, and
-// dispatch to the event-family handlers (§6).
+// The transform of one source (input file): every line becomes rows or a reject
+// (docs/decisions.md §8), with the common columns of docs/tables.md#edxtrackevent, the downtime/heartbeat rule of docs/decisions.md §6, and
+// dispatch to the event-family handlers (docs/original.md#handlers).
 import { EdxTrackEvent, EventIp, LoadInfo } from '../schema/tables.js';
 import { fitRow } from '../schema/fit.js';
 import { quarterOf } from '../schema/quarters.js';
@@ -45,8 +45,8 @@ const DOWNTIME_SECONDS = 360;
 const FILTERED = Symbol('filtered');
 
 /**
- * Types the reference rewrote and finished without a handler or downtime step (transform.md §4,
- * event_type): the stored type, or undefined for every other type.
+ * Types the reference rewrote and finished without a handler or downtime step (docs/original.md#common-columns):
+ * the stored type, or undefined for every other type.
  */
 function finishedType(eventType: string): string | undefined {
   if (eventType.length >= 6 && eventType.startsWith('/') && eventType.endsWith('/about')) return 'about';
@@ -55,7 +55,7 @@ function finishedType(eventType: string): string | undefined {
   return undefined;
 }
 
-/** LoadInfo.load_file for a path as given (transform.md §4.1), or a URL as it is. */
+/** LoadInfo.load_file for a path as given (docs/tables.md#loadinfo), or a URL as it is. */
 export function loadFileOf(name: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(name)) return name;
   if (name === '-') return 'stdin';
@@ -67,7 +67,7 @@ export function makeSource(name: string, loadFile = loadFileOf(name)): Source {
 }
 
 export class SourceTransformer {
-  /** ip → time (µs) of its last event in this source (transform.md §4.5). */
+  /** ip → time (µs) of its last event in this source (docs/decisions.md §6). */
   private lastSeen = new LastSeen();
   private counts: Record<string, number> = {};
   private rawLine = '';
@@ -143,7 +143,7 @@ export class SourceTransformer {
 
   /**
    * The last line of a plain file with no newline after it: the file may still be written, so the
-   * line may be half of one (decisions §12). Whole JSON is a complete line (its id is the one the
+   * line may be half of one (docs/decisions.md §8). Whole JSON is a complete line (its id is the one the
    * line has once its newline is written); anything that would need a repair or a rescue goes to
    * the reject report as incomplete, since a row made from the cut text would have an id of its
    * own and stay beside the complete line's forever.
@@ -194,7 +194,7 @@ export class SourceTransformer {
     const time = parseEventTime(record.time);
     const ip = typeof record.ip === 'string' ? record.ip : '';
 
-    // The noise filter first (transform.md §4.5): a filtered ping or heartbeat still moves its
+    // The noise filter first (docs/decisions.md §6): a filtered ping or heartbeat still moves its
     // IP's last-seen time, but needs none of the columns below (a fifth of a busy day's lines).
     // A broken line is never taken for noise: cut short, `"event_type": "/…` reads as a ping, and
     // its raw text would be stored nowhere.
@@ -257,7 +257,7 @@ export class SourceTransformer {
     if (ev.mainRows.length === 0) ev.emitCommon();
     for (const row of ev.mainRows) withoutPersonalUrls(row);
     if (badlyFormatted !== undefined) {
-      // Public text: the line's username, IP and form fields stay in the private tables (§8).
+      // Public text: the line's username, IP and form fields stay in the private tables (docs/decisions.md §15).
       const kept = withoutPersonalValues(badlyFormatted);
       for (const row of ev.mainRows) row.set('badly_formatted', kept);
     }
@@ -273,7 +273,7 @@ export class SourceTransformer {
   }
 
   /**
-   * The gap since this IP's previous event in the source (transform.md §4.5), as downtime_for:
+   * The gap since this IP's previous event in the source (docs/decisions.md §6), as downtime_for:
    * `0:00:00` for its first, the gap when above 360 s (or negative: out of order), null without
    * a time; FILTERED when the gap is short (the column stays NULL, and a heartbeat is dropped).
    */

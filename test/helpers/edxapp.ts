@@ -2,7 +2,7 @@
 // copies, with DDL close to edx-platform's (Django's key and constraint names, foreign keys,
 // DATETIME(6), utf8 and utf8mb4 tables side by side), and, in courseware_studentmodule, an ENUM
 // and a three-column unique key, which the original's awk rewrite of the CREATE TABLE broke
-// (operations.md §13 item 16). Made in a throwaway database of the test server and dumped with
+// (docs/original.md#bug-15). Made in a throwaway database of the test server and dumped with
 // the real mariadb-dump. The data is made by rules stated here, and every row carries what the
 // jobs should make of it, so the tests can say the exact rows they expect.
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The links between the warehouse's tables (transform.md §1): a column holding another row's id.
+// The links between the warehouse's tables (docs/tables.md#links-between-tables): a column holding another row's id.
 // Tests check that every link names a row that exists, in memory or in a loaded database.
 import type { Test } from 'tap';
 import { testConnection } from './mariadb.js';

@@ -1,4 +1,4 @@
-// A deterministic, realistic Open edX tracking log of the 2016-2024 kind (../shared/spec/event-schema.md):
+// A deterministic, realistic Open edX tracking log of the 2016-2024 kind (docs/decisions.md §1):
 // course-v1 ids; contexts with org_id, path, user_id, course_user_tags and module; implicit URL
 // events whose {GET, POST} text the middleware cut at 512 characters; browser events with a JSON
 // text `event`; mobile events; server events of the newer families; and the line variants real

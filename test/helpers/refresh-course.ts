@@ -1,6 +1,6 @@
 // For the course/country/forum refresh tests: throwaway databases for all four logical ones,
 // running bin/edx-refresh against them, table snapshots, and the tables other jobs build that
-// ours read (EdxPrivate.UserGrade, in its production layout of operations.md §10.5).
+// ours read (EdxPrivate.UserGrade, in its production layout of docs/original.md#job-usergrade).
 import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { REPO, runTool, type ToolResult } from './tools.js';
@@ -54,7 +54,7 @@ export async function tablesOf(c: Connection, db: string): Promise<string[]> {
 }
 
 /**
- * EdxPrivate.UserGrade as cronRefreshGrades.sh creates it (operations.md §10.5), which the
+ * EdxPrivate.UserGrade as cronRefreshGrades.sh creates it (docs/original.md#job-usergrade), which the
  * usergrade job of the platform refresh builds; here it is made by hand, with these rows.
  */
 export async function createUserGrade(

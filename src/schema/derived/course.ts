@@ -1,4 +1,4 @@
-// The course tables of the weekly refresh (operations.md §10.2-§10.3, §10.6): Edx.CourseInfo,
+// The course tables of the weekly refresh (docs/original.md#job-modulestore, #job-usercountry): Edx.CourseInfo,
 // Edx.EdxProblem and Edx.EdxVideo from the modulestore, Edx.UserCountry from the clickstream.
 // Column names, order and types are the ones the original's weekly jobs created (modulestoreToSQL,
 // cronRefreshUserCountryTable), so existing queries keep working; each change says why.

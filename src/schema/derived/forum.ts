@@ -1,4 +1,4 @@
-// EdxForum.contents: the forum posts (threads and comments), anonymised (operations.md §10.7, §7),
+// EdxForum.contents: the forum posts (threads and comments), anonymised (docs/original.md#job-forum),
 // in the layout the original's forum extractor created at every refresh.
 import { defineTable } from '../table.js';
 

@@ -1,15 +1,15 @@
-// The platform side of the weekly refresh (operations.md §10.1, §10.4, §10.5): the edxapp tables
+// The platform side of the weekly refresh (docs/original.md#job-edxprod, #job-activitygrade, #job-usergrade): the edxapp tables
 // copied into edxprod, and the tables derived from them. Columns, order and types are those the
 // original created; what we changed is marked `change:`, with why.
 //
 // Keys: the original had none on these tables (MyISAM, rebuilt by CREATE … SELECT), so nothing
 // stopped a duplicate. Each table here has the key its source guarantees, so a duplicate is an
-// error instead of a silent extra row (§13 items 7 and 10). Where a primary key starts with the
+// error instead of a silent extra row (docs/original.md#bug-10, #bug-11). Where a primary key starts with the
 // column of one of the original's indexes, that index is left out (the key serves its queries).
 import { defineTable } from '../table.js';
 
 /**
- * The edxapp tables the edxprod job copies from a platform dump (§10.1), each as the dump
+ * The edxapp tables the edxprod job copies from a platform dump (docs/original.md#job-edxprod), each as the dump
  * defines it. `required`: a job reads it, so a dump without it fails the copy; the others are
  * copied for analysts' queries only, and a dump without one (a newer platform that dropped the
  * app, e.g. external_auth) leaves last week's copy in place, with a note.
@@ -28,7 +28,7 @@ export const PLATFORM_TABLES: readonly { name: string; required: boolean }[] = [
   { name: 'submissions_submission', required: false },
 ];
 
-/** Active enrollments of registered users (§10.1; §13 item 11: the original kept nonregistered users). */
+/** Active enrollments of registered users (docs/original.md#job-edxprod, #bug-12: the original kept nonregistered users). */
 export const TrueCourseEnrollment = defineTable({
   name: 'true_courseenrollment',
   database: 'edxprod',
@@ -68,14 +68,14 @@ export const Lti2Anon = defineTable({
     'anon_screen_name VARCHAR(40) NULL',
   ],
   // change: primary key lti_id, one row per LTI id (the original had one per UserGrade row of
-  // the learner, §13 item 10); it replaces ltianon_lti_idx
+  // the learner, docs/original.md#bug-11); it replaces ltianon_lti_idx
   primaryKey: ['lti_id'],
   indexes: [['ltianon_anon_idx', 'anon_screen_name']],
 });
 
 /**
  * One row per certificate of a learner, or one row with '' and 0 for a learner without any
- * (auth_user ⟕ certificates_generatedcertificate, §10.5). anon_screen_name is the hash the
+ * (auth_user ⟕ certificates_generatedcertificate, docs/original.md#job-usergrade). anon_screen_name is the hash the
  * clickstream stores for the username.
  */
 export const UserGrade = defineTable({
@@ -100,7 +100,7 @@ export const UserGrade = defineTable({
     ['UserGradeStatusIdx', 'status'],
     ['UserGradeNameIdx', 'name'],
     // change: the screen_name index the original meant to make (it reused the name
-    // UserGradeNameIdx, so it was skipped: §13 item 19)
+    // UserGradeNameIdx, so it was skipped: docs/original.md#bug-18)
     ['UserGradeScreenNameIdx', 'screen_name'],
     ['GradesAnonIdx', 'anon_screen_name'],
   ],
@@ -109,7 +109,7 @@ export const UserGrade = defineTable({
 /**
  * Every learner's ids side by side: anon_screen_name, the platform's user id, and each of the
  * learner's LTI ids with its course and the learner's global LTI id (NULLs for a learner
- * without LTI ids). Distinct rows (§10.5).
+ * without LTI ids). Distinct rows (docs/original.md#job-usergrade).
  */
 export const LearnerIdXlation = defineTable({
   name: 'LearnerIdXlation',
@@ -130,14 +130,14 @@ export const LearnerIdXlation = defineTable({
   ],
 });
 
-/** One row per graded module of a learner (a courseware_studentmodule row with a grade), §10.4. */
+/** One row per graded module of a learner (a courseware_studentmodule row with a grade), docs/original.md#job-activitygrade. */
 export const ActivityGrade = defineTable({
   name: 'ActivityGrade',
   database: 'Edx',
   columns: [
     // change: activity_grade_id is the studentmodule row's id, BIGINT NOT NULL and the primary
     // key (was INT NULL, no key): a row modified again replaces its row instead of being appended
-    // once more (§13 item 7), and edxapp's ids are BIGINT since Django's BigAutoField
+    // once more (docs/original.md#bug-10), and edxapp's ids are BIGINT since Django's BigAutoField
     'activity_grade_id BIGINT',
     'student_id INT',
     'course_display_name VARCHAR(255)',
@@ -155,7 +155,7 @@ export const ActivityGrade = defineTable({
     'module_id VARCHAR(255) NULL',
   ],
   primaryKey: ['activity_grade_id'],
-  // The indexes of createIndexForTable (§5.4).
+  // The indexes of createIndexForTable (docs/tables.md#keys-and-indexes).
   indexes: [
     ['activityGradeFirst_submitIdx', 'first_submit'],
     ['activityGradeLast_submitIdx', 'last_submit'],

@@ -1,4 +1,4 @@
-// Edx.FullLoadDates: one row per weekly run (operations.md §10.0), its start, and its end once
+// Edx.FullLoadDates: one row per weekly run (docs/original.md#the-weekly-refresh), its start, and its end once
 // every step succeeded (a row without an end is a run that failed or is still going).
 import { defineTable } from '../table.js';
 

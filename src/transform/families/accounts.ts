@@ -1,5 +1,5 @@
-// Account and group events (transform.md §6.2 #34, #35, #37, §7.5). Account rows go straight to
-// EdxPrivate.Account (decisions.md §8).
+// Account and group events (docs/original.md#accounts-and-groups). Account rows go straight to
+// EdxPrivate.Account (docs/decisions.md §15).
 import countries from 'i18n-iso-countries';
 import { Account } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';
@@ -72,7 +72,7 @@ export function createAccount(ev: TrackEvent): void {
   );
 }
 
-/** add-or-remove-user-group: the user added or removed as their anonymous id (decisions.md §8). */
+/** add-or-remove-user-group: the user added or removed as their anonymous id (docs/decisions.md §15). */
 export function userGroup(ev: TrackEvent): void {
   const e = ev.event;
   if (!isObject(e)) return ev.warn(`${ev.type} event is not an object`);

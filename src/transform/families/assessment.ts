@@ -1,5 +1,5 @@
-// Open assessment (ORA2) → OpenAssessment (transform.md §6.2 #39, §7.8), and the deprecated
-// ORA1 / peer / staff grading events (#8-#11).
+// Open assessment (ORA2) → OpenAssessment (docs/original.md#open-assessment), and the deprecated
+// ORA1 / peer / staff grading events (docs/original.md#open-response-ora1).
 import { OpenAssessment } from '../../schema/tables.js';
 import { parseEventTime } from '../../tracklog/time.js';
 import { contextOf } from '../course.js';

@@ -1,4 +1,4 @@
-// book and textbook.pdf.* (transform.md §6.2 #18, §7.6).
+// book and textbook.pdf.* (docs/original.md#textbooks).
 import type { TrackEvent } from '../event.js';
 import { int, isObject, text } from '../../core/values.js';
 

@@ -1,4 +1,4 @@
-// A/B experiments and cohorts → ABExperiment (transform.md §6.2 #38, §7.7).
+// A/B experiments and cohorts → ABExperiment (docs/original.md#experiments).
 import { ABExperiment } from '../../schema/tables.js';
 import { contextOf } from '../course.js';
 import type { TrackEvent } from '../event.js';
@@ -40,7 +40,7 @@ const PARTITION_TAG = /^xblock\.partition_service\.partition_(\d+)$/;
 /**
  * The partition and group a course_user_tags object names. The 2014 reference's fixtures held
  * `{partition_id, group_id}`; the LMS writes `{"xblock.partition_service.partition_<id>": "<group>"}`,
- * read as §7.7 reads an event's tags (partition_name := the first key, group_id := its value),
+ * read as docs/original.md#experiments reads an event's tags (partition_name := the first key, group_id := its value),
  * with the partition id the key carries.
  */
 function tagGroup(tags: Record<string, unknown>): { partitionId: number; partitionName: string; groupId: number } {

@@ -1,5 +1,6 @@
-// Instructor-dashboard events (transform.md §6.2 #25-#33), enrollment (#40) and forum search (#41).
-// The learner and instructor they name are stored as their anonymous ids (decisions.md §8).
+// Instructor-dashboard events (docs/original.md#instructor-dashboard) and enrollment and forum search
+// (docs/original.md#enrollment-and-forum).
+// The learner and instructor they name are stored as their anonymous ids (docs/decisions.md §15).
 import type { TrackEvent } from '../event.js';
 import { int, isObject, pystr, text } from '../../core/values.js';
 import { anonymousIdOf } from '../personal.js';
@@ -35,7 +36,7 @@ export const instructorEvent = (...fields: Field[]) => (ev: TrackEvent): void =>
 /**
  * edx.course.enrollment.*: the mode; a session in the event replaces the record's (reference).
  * change: the reference also blanked the record's session when the event had none, and the LMS
- * writes it only at the top level (event-schema.md: "session … on server enrollment events").
+ * writes it only at the top level (docs/decisions.md §1).
  */
 export function enrollment(ev: TrackEvent): void {
   const e = ev.event;

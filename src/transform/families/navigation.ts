@@ -1,4 +1,4 @@
-// Navigation and login events (transform.md §6.2 #1-#3, #17; newer edx.ui.lms.*, edx.bookmark.*,
+// Navigation and login events (docs/original.md#navigation; newer edx.ui.lms.*, edx.bookmark.*,
 // edx.done.toggled mapped onto the same columns).
 import type { TrackEvent } from '../event.js';
 import { H, int, isObject, text } from '../../core/values.js';

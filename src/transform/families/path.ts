@@ -1,4 +1,4 @@
-// Path-style event types: any request URL (transform.md §6.2 #42, §7.9), e.g.
+// Path-style event types: any request URL (docs/original.md#path-style-events), e.g.
 // /courses/<org>/<course>/<run>/modx/i4x://<org>/<course>/<category>/<hash>/<verb>.
 import { Answer } from '../../schema/tables.js';
 import type { TrackEvent } from '../event.js';

@@ -1,5 +1,5 @@
-// Auxiliary rows of problem events (transform.md §7.10-§7.12): Answer, CorrectMap, InputState,
-// State; and the fan-out of main rows over them (one main row per item, §6.1 "N").
+// Auxiliary rows of problem events (docs/original.md#problems): Answer, CorrectMap, InputState,
+// State; and the fan-out of main rows over them (one main row per item, docs/original.md#rows-per-line).
 import { Answer, CorrectMap, InputState, State } from '../../schema/tables.js';
 import type { MainRow, TrackEvent } from '../event.js';
 import { int, isObject, num, pystr, sanitize, text } from '../../core/values.js';
@@ -72,7 +72,7 @@ export function pushCorrectMaps(ev: TrackEvent, maps: unknown): MapRef[] {
 
 /**
  * The correct maps in the places of the answers they grade. The reference paired the i-th answer
- * with the i-th map (§6.1), which holds while both list the same inputs in the same order, but an
+ * with the i-th map (docs/original.md#rows-per-line), which holds while both list the same inputs in the same order, but an
  * answer with no map (the `<id>_dynamath` companion of a math input) shifts every later answer onto
  * the next input's map. So where the two share keys, each answer gets the map of its own input (or
  * none), and the maps of no answer follow after; where they share none, they pair by position.
@@ -121,7 +121,7 @@ export function pushState(ev: TrackEvent, state: unknown): string[] {
 /**
  * One main row per item: row i carries the i-th answer (and its problem id and display name), the
  * correct map of that answer's input (alignMaps) and the i-th state; shorter lists leave '' (and
- * earlier values of problem_id stay, §6.1).
+ * earlier values of problem_id stay, docs/original.md#rows-per-line).
  */
 export function fanOut(ev: TrackEvent, row: MainRow, items: { answers?: AnswerRef[]; maps?: MapRef[]; states?: string[] }): void {
   const answers = items.answers ?? [], states = items.states ?? [];

@@ -1,4 +1,4 @@
-// Problem events (transform.md §6.2 #4-#7, #19-#24, #36, §7.1-§7.4).
+// Problem events (docs/original.md#problems).
 import { Answer } from '../../schema/tables.js';
 import type { MainRow, TrackEvent } from '../event.js';
 import { int, isObject, num, text } from '../../core/values.js';
@@ -40,13 +40,13 @@ function problemEvent(ev: TrackEvent): { e: Record<string, unknown>; row: MainRo
   return { e, row };
 }
 
-/** A main row per item, or the row once when there are none (decisions.md §1). */
+/** A main row per item, or the row once when there are none (docs/decisions.md §8). */
 function fanOutOrOne(ev: TrackEvent, row: MainRow, items: Parameters<typeof fanOut>[2]): void {
   fanOut(ev, row, items);
   if (ev.mainRows.length === 0) ev.emitMain(row);
 }
 
-/** problem_check_fail, save_problem_*, reset_problem_fail: answers and a state (§7.2, §7.3). */
+/** problem_check_fail, save_problem_*, reset_problem_fail: answers and a state (docs/original.md#problems). */
 export function problemAnswersAndState(ev: TrackEvent): void {
   const p = problemEvent(ev);
   if (!p) return;
@@ -108,7 +108,7 @@ export function resetProblem(ev: TrackEvent): void {
   fanOutOrOne(ev, p.row, { states: [...pushState(ev, p.e.old_state), ...pushState(ev, p.e.new_state)] });
 }
 
-// aria-describedby="input_…" … correct|incorrect, in the HTML of a browser problem_graded event (§7.4).
+// aria-describedby="input_…" … correct|incorrect, in the HTML of a browser problem_graded event (docs/original.md#problems).
 const GRADED = /aria-describedby=[\\"]*(input[^\\">]*)[\\"]*[>nStaus\\:"\s]*((?:[iIn]{0,2})correct)/g;
 
 /** problem_graded: answers found in the returned HTML. */

@@ -1,5 +1,5 @@
-// Video and transcript events (transform.md §6.2 #12-#16). Mobile events name the same actions
-// edx.video.* (event-schema.md "Video naming"); the dispatch table maps both names here.
+// Video and transcript events (docs/original.md#video). Mobile events name the same actions
+// edx.video.* (docs/decisions.md §1); the dispatch table maps both names here.
 import type { TrackEvent } from '../event.js';
 import { isObject, pystr, text } from '../../core/values.js';
 
