@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { encodeValue } from '../csv/encode.js';
 import type { Value } from '../schema/table.js';
+import { offeredFile } from './connection.js';
 
 /** The error a caller's failures are made of (its own class, so that it can tell them apart). */
 export type ErrorClass = new (message: string) => Error;
@@ -73,11 +74,12 @@ export interface LoadSpec {
  * Run a LOAD DATA LOCAL INFILE whose bytes `bytes()` gives; then the server must have read
  * `expected()` rows (asked after the load: a stream counts as it goes), skipped none, warned nothing.
  */
-async function checkedLoad(conn: Connection, spec: LoadSpec, bytes: () => Readable, expected: () => number, sentAs: string): Promise<void> {
+async function checkedLoad(conn: Connection, spec: LoadSpec, offered: string, bytes: () => Readable, expected: () => number, sentAs: string): Promise<void> {
   const Err = spec.error ?? CheckError;
   let res: ResultSetHeader;
   try {
-    [res] = await conn.query<ResultSetHeader>({ sql: spec.sql, infileStreamFactory: bytes });
+    // The statement names one file, and only that one is served (see offeredFile).
+    [res] = await conn.query<ResultSetHeader>({ sql: spec.sql, infileStreamFactory: offeredFile(offered, bytes) });
   } catch (e) {
     throw new Err(`${spec.table}: ${(e as Error).message}`);
   }
@@ -126,7 +128,7 @@ export interface FileLoad extends LoadSpec {
 /** Load a file (in the CSV dialect) as `spec.sql` says; checked as above, and against its CRC-32 when given. */
 export async function loadFile(conn: Connection, spec: FileLoad): Promise<void> {
   let read: LineCounter | undefined;
-  await checkedLoad(conn, spec, () => createReadStream(spec.path).pipe((read = new LineCounter(spec.onLines))), () => spec.rows, 'file');
+  await checkedLoad(conn, spec, spec.path, () => createReadStream(spec.path).pipe((read = new LineCounter(spec.onLines))), () => spec.rows, 'file');
   if (spec.crc32 !== undefined && read?.crc32 !== spec.crc32) {
     const Err = spec.error ?? CheckError;
     throw new Err(`${spec.table}: ${spec.path} is not the file the transform wrote (CRC-32 ${read?.crc32}, the manifest's ${spec.crc32})`);
@@ -152,9 +154,12 @@ function csvBytes(rows: AsyncIterable<readonly Value[]> | Iterable<readonly Valu
   return Readable.from(lines(), { objectMode: false });
 }
 
+/** The file name a statement loading rows (not a file) names: `LOAD DATA LOCAL INFILE 'rows'`. */
+export const ROWS_FILE = 'rows';
+
 /** Load rows (values in the statement's column order) encoded as they come; returns their count. */
 export async function loadRows(conn: Connection, spec: LoadSpec, rows: AsyncIterable<readonly Value[]> | Iterable<readonly Value[]>): Promise<number> {
   const count = { rows: 0 };
-  await checkedLoad(conn, spec, () => csvBytes(rows, count), () => count.rows, 'stream');
+  await checkedLoad(conn, spec, ROWS_FILE, () => csvBytes(rows, count), () => count.rows, 'stream');
   return count.rows;
 }

@@ -5,7 +5,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
+import { ToolError } from '../core/errors.js';
 import { COLLATION } from '../schema/charset.js';
 import { SQL_MODE } from '../schema/sql-escape.js';
 
@@ -71,6 +73,25 @@ export function connectionSettings(opts: { defaultsFile?: string; env?: NodeJS.P
 }
 
 /**
+ * LOAD DATA LOCAL is ours alone: a server may answer any statement with a request for a local file
+ * of its choosing (a malicious or compromised one asks for /etc/passwd). A statement of ours offers
+ * exactly one file, the name it wrote; a request for any other name gets an empty file and the
+ * statement fails with this message. No connection of ours ever opens a path the server names.
+ */
+export function offeredFile(name: string, open: () => Readable): (requested: string) => Readable {
+  return (requested) => (requested === name ? open() : refusedFile(requested));
+}
+
+/** The stream mysql2 gets for a file we did not offer: it fails before a byte, so mysql2 sends an empty file. */
+function refusedFile(requested: string): Readable {
+  const stream = new Readable({ read() {} });
+  const message = `the server asked for the local file ${JSON.stringify(requested)}, which this client did not offer: refused`;
+  // A ToolError with a code: every tool prints it as a message, one line, exit 1.
+  process.nextTick(() => stream.destroy(Object.assign(new ToolError(message), { code: 'EDX_LOCAL_FILE_REFUSED' })));
+  return stream;
+}
+
+/**
  * Open a connection: utf8mb4, UTC, several statements per query off, and the session's sql_mode
  * ours (schema/sql-escape.ts: our SQL text reads the same whatever the server's modes).
  */
@@ -86,6 +107,8 @@ export async function connect(settings: ConnectionSettings, extra: Partial<mysql
     timezone: 'Z',
     dateStrings: true,
     supportBigNumbers: true,
+    // A statement without a file of its own offers none (see offeredFile).
+    infileStreamFactory: (requested: string) => refusedFile(requested),
     ...extra,
   });
   try {

@@ -30,7 +30,7 @@ export function loadRows(
   rows: AsyncIterable<readonly Value[]> | Iterable<readonly Value[]>,
   as = t.name,
 ): Promise<number> {
-  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${qualifiedName(t, names, { quoted: true, as })} ${DIALECT_CLAUSE} (${columnList(t, { quoted: true })})`;
+  const sql = `LOAD DATA LOCAL INFILE '${checked.ROWS_FILE}' INTO TABLE ${qualifiedName(t, names, { quoted: true, as })} ${DIALECT_CLAUSE} (${columnList(t, { quoted: true })})`;
   return checked.loadRows(conn, { sql, table: t.name, error: RefreshError }, rows);
 }
 
