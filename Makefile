@@ -5,12 +5,13 @@ SHELL := /bin/bash
 SHARED ?= ../shared
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 
-.PHONY: help install build test check demo bench conformance clean pull transform load all
+.PHONY: help deps install uninstall build test check demo bench conformance clean pull transform load all
 
 help:
 	@echo "make demo         transform the bundled example (examples/) and load it when a database is reachable"
 	@echo "make check        the in-process tests (no server, no tool spawned; under a minute)"
 	@echo "make test         install, build and run the whole test suite (both tiers, one MariaDB)"
+	@echo "make install      build, then link every tool into \$$PREFIX/bin (PREFIX=/usr/local; the clone must stay)"
 	@echo "make conformance  score edx-json2sql against $(SHARED)/conformance"
 	@echo "make bench        throughput and memory benchmarks (ratios against baselines of the same run)"
 	@$(MAKE) --no-print-directory pipeline-help 2>/dev/null || true
@@ -20,7 +21,21 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-install: node_modules/.installed
+deps: node_modules/.installed
+
+# `make install PREFIX=DIR`: every tool by name from DIR/bin, as links into this clone (its dist/
+# and node_modules are what they run; for a copy that stands alone, `npm install -g` a packed
+# tarball, see the README). PREFIX of mk/pipeline.mk (an S3 prefix, often set in config.mk) is
+# used only when given on the command line or in the environment.
+INSTALL_PREFIX := $(if $(filter command line environment,$(origin PREFIX)),$(PREFIX),/usr/local)
+TOOLS := $(notdir $(filter-out %.mjs,$(wildcard bin/edx-*)))
+install: build
+	@mkdir -p '$(INSTALL_PREFIX)/bin'
+	@for t in $(TOOLS); do ln -sfn '$(CURDIR)/bin/'$$t '$(INSTALL_PREFIX)/bin/'$$t; done
+	@echo "installed $(TOOLS) in $(INSTALL_PREFIX)/bin (links into $(CURDIR))"
+
+uninstall:
+	@for t in $(TOOLS); do l='$(INSTALL_PREFIX)/bin/'$$t; [ "$$(readlink "$$l")" = '$(CURDIR)/bin/'$$t ] && rm -f "$$l" || true; done
 
 dist/.built: node_modules/.installed tsconfig.json $(SRC)
 	npx tsc -p tsconfig.json

@@ -11,9 +11,13 @@ S3_REGION   = us-east-1
 LOG_ROOT    = out/pipeline/tracking
 OUT         = out/pipeline/CSV
 LOGS        = out/pipeline/NonTransformLogs
-# Throwaway databases, so a real warehouse is never touched.
+# Throwaway databases, every one, so a real warehouse is never touched.
 EDX_DB      = edx_pipeline_demo
 PRIVATE_DB  = edx_pipeline_demo_private
+# The weekly job's databases too (the platform copy and the forum): their defaults are the real
+# edxprod and EdxForum.
+EDXPROD_DB  = edx_pipeline_demo_edxprod
+FORUM_DB    = edx_pipeline_demo_forum
 # The connection: an option file, or MYSQL_HOST/MYSQL_TCP_PORT/MYSQL_USER/MYSQL_PWD in the
 # environment; empty means $EDX_PIPES_MY_CNF, else ~/.my.cnf, else root@127.0.0.1:3306.
 MY_CNF      =
