@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, delimiter } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO, toolEnv } from './helpers/tools.js';
+import { REPO, toolEnv, runTool } from './helpers/tools.js';
 
 const run = promisify(execFile);
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[]; scripts: Record<string, string> };
@@ -86,4 +86,18 @@ t.test('examples/pipeline/config.mk names throwaway databases only', async (t) =
   const names = out.trim().split(/\s+/);
   t.equal(names.length, 4, 'Edx, EdxPrivate, edxprod and EdxForum all named');
   for (const n of names) t.match(n, /^edx_pipeline_demo/, `${n}: throwaway`);
+});
+
+t.test("the AWS SDK's Node-version notice is not printed on every command", async (t) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1' };
+  delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+  const ls = (e: NodeJS.ProcessEnv) => runTool('edx-s3-ls', ['--bucket', 'b', '--endpoint-url', 'http://127.0.0.1:1'], { env: e });
+  const r = await ls(env);
+  t.equal(r.code, 1, 'the listing fails (nothing listens there)');
+  t.notMatch(r.stderr, /NodeVersionSupportWarning/, 'without the SDK notice');
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line: the failure');
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    const shown = await ls({ ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' });
+    t.match(shown.stderr, /NodeVersionSupportWarning/, 'which the SDK prints on this Node when asked to');
+  }
 });
