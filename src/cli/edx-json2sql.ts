@@ -98,8 +98,8 @@ export async function main(argv: string[]): Promise<number> {
     if (values['drop-private'] && !values.drop) throw new UsageError('--drop-private goes with --drop');
     // Every path is checked before anything is opened for writing (a slip must not cost an input).
     checkInputs(inputs);
-    if (values.rejects) checkOutputFile('--rejects', values.rejects, inputs);
-    if (values.stats) checkOutputFile('--stats', values.stats, inputs);
+    if (values.rejects) checkOutputFile('--rejects', values.rejects, inputs, values.csv);
+    if (values.stats) checkOutputFile('--stats', values.stats, inputs, values.csv);
     if (values.csv) checkOutputDir('--csv', values.csv);
     const writer = await makeWriter(values, inputs);
     const rejectsFile = values.rejects ? createWriteStream(values.rejects) : undefined;

@@ -49,9 +49,10 @@ export function looksLikeInput(path: string): boolean {
 
 /**
  * An output file option's value: not one of the inputs, not an existing file that looks like an
- * input (a tracking log, any gzip), in a directory that exists and can be written.
+ * input (a tracking log, any gzip), in a directory that exists and can be written (or inside
+ * `madeDir`, a directory the tool makes, under one that can be written).
  */
-export function checkOutputFile(option: string, path: string, inputs: readonly string[]): void {
+export function checkOutputFile(option: string, path: string, inputs: readonly string[], madeDir?: string): void {
   const target = statOf(path);
   if (target?.isDirectory()) throw new UsageError(`${option} ${path}: is a directory, not a file`);
   if (target) {
@@ -66,6 +67,8 @@ export function checkOutputFile(option: string, path: string, inputs: readonly s
     }
   }
   const dir = dirname(resolve(path));
+  // A file inside a directory the tool makes itself (--csv DIR) needs that directory's parent.
+  if (madeDir !== undefined && (dir + '/').startsWith(resolve(madeDir) + '/')) return checkOutputDir(option, dir);
   const parent = statOf(dir);
   if (!parent?.isDirectory()) throw new ToolError(`${option} ${path}: the directory ${dir} does not exist`);
   try {
