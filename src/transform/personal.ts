@@ -56,8 +56,12 @@ const QUERY_FIELD = new RegExp(`([?&;])(_?(?:${keyAlternatives(PERSONAL_KEYS)}))
  */
 const PERSONAL_PATH = /(\/(?:u|api\/user\/v\d+\/(?:accounts|preferences)|api\/profile_images\/v\d+|activate|password_reset_confirm|email_confirm|email_change_confirm)\/)([^/?#&\s"'\\]+)/gi;
 
-/** An e-mail address, plain or URL-encoded (`%40`). */
-const EMAIL = /[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])/g;
+/**
+ * An e-mail address, plain or URL-encoded (`%40`). The local part starts where the run of its
+ * characters starts (the lookbehind): tried from inside a long run it would backtrack over the
+ * rest of the run at every position, quadratic in a 1 MB value.
+ */
+const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])/g;
 
 /** A cheap test: text without any of these has nothing the URL rules would change. */
 const URL_HINT = /[@=]|%40|\/(?:u|api|activate|password_reset_confirm|email_confirm|email_change_confirm)\//i;
