@@ -1,7 +1,7 @@
 // edx-course-extract: the events of some courses, with their answers, in a table of their own
 // (the original's makeCourseExtract).
 import { runTool, databaseName, numberOption, say, UsageError, ToolError, type OptionSpec } from './common.js';
-import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
+import { connectTool } from '../mysql/connection.js';
 import { progressClock } from '../io/progress.js';
 import { CHUNK_ROWS, DEFAULT_COLUMNS, ExtractError, makeExtract, planExtract, tableNameOf } from '../research/course-extract.js';
 
@@ -68,18 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     const quiet = Boolean(values.quiet);
     const chunkRows = numberOption(values['chunk-rows'], 'chunk-rows', CHUNK_ROWS);
     if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new UsageError(`--chunk-rows takes a whole number above 0, not ${values['chunk-rows']}`);
-    let settings;
-    try {
-      settings = connectionSettings({ defaultsFile: values['defaults-file'] });
-    } catch (e) {
-      throw new ToolError((e as Error).message);
-    }
-    let conn;
-    try {
-      conn = await connect(settings);
-    } catch (e) {
-      throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
-    }
+    const conn = await connectTool({ defaultsFile: values['defaults-file'] });
     try {
       const plural = (n: number, what: string) => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
       if (values['dry-run']) {

@@ -2,7 +2,7 @@
 import { runTool, databaseName, say, UsageError, ToolError, type OptionSpec } from './common.js';
 import { write, finish } from '../io/write.js';
 import { readLines } from '../io/input.js';
-import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
+import { connectTool } from '../mysql/connection.js';
 import { extToAnon } from '../research/ext-to-anon.js';
 import { csvField } from '../screennames/csv.js';
 
@@ -57,18 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     const inputs = positionals.length ? positionals : ['-'];
     if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
     const edxprod = databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod');
-    let settings;
-    try {
-      settings = connectionSettings({ defaultsFile: values['defaults-file'] });
-    } catch (e) {
-      throw new ToolError((e as Error).message);
-    }
-    let conn;
-    try {
-      conn = await connect(settings);
-    } catch (e) {
-      throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
-    }
+    const conn = await connectTool({ defaultsFile: values['defaults-file'] });
     const counts = { ids: 0, unknown: 0 };
     try {
       await write(process.stdout, 'ext_id,anon_screen_name\n');

@@ -120,6 +120,24 @@ export async function connect(settings: ConnectionSettings, extra: Partial<mysql
   return conn;
 }
 
+/**
+ * The connection a tool works on: settings found as above, failures (an option file that is not
+ * there, a server that does not answer) said as one line naming where it tried.
+ */
+export async function connectTool(opts: { defaultsFile?: string }, extra: Partial<mysql.ConnectionOptions> = {}) {
+  let settings: ConnectionSettings;
+  try {
+    settings = connectionSettings({ defaultsFile: opts.defaultsFile });
+  } catch (e) {
+    throw new ToolError((e as Error).message);
+  }
+  try {
+    return await connect(settings, extra);
+  } catch (e) {
+    throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
+  }
+}
+
 /** Describe the settings for a message: user@host:port (source), never the password. */
 export const describeSettings = (s: ConnectionSettings) =>
   `${s.user}@${s.socketPath ? s.socketPath : `${s.host}:${s.port}`} (from ${s.source})`;
