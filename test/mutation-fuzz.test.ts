@@ -534,7 +534,7 @@ t.test(`mutated log, seed ${SEED}`, { timeout: 900_000 }, async (t) => {
   t.equal(run.code, 0, 'edx-json2sql exits 0');
   t.equal(run.stderr, '', 'and says nothing on stderr with --quiet (no crash, no stack trace)');
   t.comment(`edx-json2sql: ${((Date.now() - started) / 1000).toFixed(1)} s since the start, script ${(run.stdout.length / MB).toFixed(1)} MB`);
-  t.ok(run.stdout.endsWith('SET sql_notes = @edx_pipes_sql_notes;\n'), 'the script is complete');
+  t.ok(run.stdout.endsWith('SET sql_notes = @edx_pipes_sql_notes;\nSET SESSION sql_mode = @edx_pipes_sql_mode;\n'), 'the script is complete (its last statement restores the session sql_mode)');
   if (run.code !== 0) return;
 
   const input = splitLines(gen.file);
