@@ -239,7 +239,7 @@ t.test('modulestore: re-run, dry run, and failures that keep the tables', async 
 
   const missing = await refresh(dbs, ['--modulestore', join(tmp, 'nothing.json'), 'modulestore']);
   t.equal(missing.code, 1);
-  t.match(missing.stderr, /modulestore: FAILED: cannot read the modulestore export .*nothing\.json: ENOENT/);
+  t.match(missing.stderr, /modulestore: FAILED: cannot read the modulestore export .*nothing\.json: no such file/);
   const noInput = await refresh(dbs, ['modulestore']);
   t.equal(noInput.code, 2, 'no --modulestore: a usage error');
   t.match(noInput.stderr, /job modulestore needs --modulestore/);

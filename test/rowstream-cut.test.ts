@@ -49,6 +49,7 @@ function whereFor(table: TableDef, names: DatabaseNames, ids: string[]): string 
     case 'EventIp':
     case 'ABExperiment':
     case 'OpenAssessment':
+    case 'EventPayload':
       return `event_table_id IN (${evOf('_id')})`;
     case 'State':
       return `state_id IN (${evOf('state_fk')})`;

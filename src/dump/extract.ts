@@ -120,6 +120,12 @@ export interface ExtractOptions {
   database?: string;
   /** Name of the input for the script's first comment. */
   source?: string;
+  /**
+   * Load a section that creates its table under a staging name and swap it in at its end (the
+   * default, for a script piped into a client). Off for a caller that builds aside and swaps on its
+   * own (the edxprod refresh): a RENAME of a table others point to would move their foreign keys.
+   */
+  stage?: boolean;
 }
 
 export interface ExtractResult {
@@ -297,7 +303,7 @@ export class DumpTableFilter {
           if (newTable) out.push(Buffer.from(kind.name + '\n', this.latin1Names ? 'utf8' : 'latin1'));
           this.result.found = true;
         } else if (kind.name === this.table) {
-          if (kind.kind === 'structure') this.staging = stagingNames(this.table, this.opts.table ?? '', this.latin1Names);
+          if (kind.kind === 'structure' && this.opts.stage !== false) this.staging = stagingNames(this.table, this.opts.table ?? '', this.latin1Names);
           this.startSection(bytes, out);
         }
         return;

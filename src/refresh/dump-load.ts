@@ -106,7 +106,7 @@ export async function loadDumpTables(
   database: string,
   say: (m: string) => void,
 ): Promise<DumpLoadResult> {
-  const copies: Copy[] = tables.map((table) => ({ table, filter: new DumpTableFilter({ table, source: path }), statements: new StatementSplitter(), rows: 0 }));
+  const copies: Copy[] = tables.map((table) => ({ table, filter: new DumpTableFilter({ table, source: path, stage: false }), statements: new StatementSplitter(), rows: 0 }));
   const inside = (c: Copy) => c.filter.result.found && !c.filter.done;
   const order: string[] = [];
   let decoder = decoderFor('utf8mb4')!;
