@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ToolError, UsageError } from '../core/errors.js';
+import { readFailure } from '../io/input.js';
 
 export { ToolError, UsageError };
 export { write, finish } from '../io/write.js';
@@ -126,7 +127,12 @@ export async function runTool<S extends OptionSpec>(
       process.stderr.write(`${tool}: ${e.message}\n`);
       return e.exitCode;
     }
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK;
+    const sys = e as NodeJS.ErrnoException;
+    // A file the user named that the system refused (a path we did not check first): one line.
+    if (sys.code !== undefined && sys.path !== undefined) {
+      process.stderr.write(`${tool}: ${sys.path}: ${readFailure(sys)}\n`);
+      return EXIT_FAILURE;
+    }
     process.stderr.write(`${tool}: ${(e as Error).stack ?? e}\n`);
     return EXIT_FAILURE;
   }

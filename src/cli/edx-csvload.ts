@@ -60,6 +60,7 @@ Exit status: 0 everything loaded or skipped; 1 a source failed, or no connection
 `;
 
 import { runTool, databaseName, databaseNames, say, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec } from './common.js';
+import { checkInputPath } from '../io/paths.js';
 import { runCsvload } from '../mysql/csvload.js';
 import { resolve } from 'node:path';
 
@@ -106,6 +107,9 @@ export async function main(argv: string[]): Promise<number> {
     if (stdin && jobs > 1) throw new UsageError('--jobs loads collections; the row stream on stdin is one source after the other');
     if (stdin && inputs.length > 1) throw new UsageError("'-' (stdin) cannot be mixed with collections");
     if (stdin && process.stdin.isTTY) throw new UsageError('no COLLECTION given and stdin is a terminal (pipe a row stream, or name a collection)');
+    if (values.tmpdir !== undefined) checkInputPath('--tmpdir', values.tmpdir, 'directory');
+    if (values['forum-key-file'] !== undefined) checkInputPath('--forum-key-file', values['forum-key-file'], 'file');
+    if (dir !== undefined) checkInputPath('--collections', dir, 'directory');
     try {
       return await runCsvload({
         names: { ...databaseNames(values), edxprod: databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod') },

@@ -2,6 +2,7 @@
 import { runTool, databaseName, say, UsageError, ToolError, type OptionSpec } from './common.js';
 import { write, finish } from '../io/write.js';
 import { readLines } from '../io/input.js';
+import { checkInputs } from '../io/paths.js';
 import { connectTool } from '../mysql/connection.js';
 import { extToAnon } from '../research/ext-to-anon.js';
 import { csvField } from '../screennames/csv.js';
@@ -56,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
     const inputs = positionals.length ? positionals : ['-'];
     if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
+    checkInputs(inputs);
     const edxprod = databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod');
     const conn = await connectTool({ defaultsFile: values['defaults-file'] });
     const counts = { ids: 0, unknown: 0 };
@@ -71,7 +73,6 @@ export async function main(argv: string[]): Promise<number> {
       if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') {
         throw new ToolError(`${edxprod}.Lti2Anon does not exist: run 'edx-refresh usergrade' first`);
       }
-      if (code === 'ENOENT') throw new ToolError(`${(e as Error).message}`);
       throw e;
     } finally {
       await conn.end().catch(() => undefined);

@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline';
 import { runTool, numberOption, write, UsageError, ToolError, type OptionSpec, type ParsedArgs } from './common.js';
 import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
+import { checkOutputDir } from '../io/paths.js';
 import { describeS3Error, localRoot, makeClient, s3Config } from '../s3/client.js';
 import { download, fetchAllToMirror, removePartialsOnSignal, FetchFailure, type RetryPolicy, type Sink } from '../s3/fetch.js';
 import { progressTicker } from '../io/progress.js';
@@ -125,6 +126,7 @@ async function fetchKeys({ values, positionals }: Args): Promise<number> {
 
   const root = localRoot(values['local-root']);
   if (!root) throw new UsageError('no local root: give --local-root DIR or set EDX_PIPES_LOCAL_ROOT (or use --stdout)');
+  checkOutputDir('--local-root', root);
   const client = makeClient(config, { maxAttempts: 1 });
   const report = new Reporter();
   removePartialsOnSignal();

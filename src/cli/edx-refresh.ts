@@ -34,6 +34,7 @@ Exit status: 0 every job done; 1 a job failed (the jobs after it did not run); 2
 `;
 
 import { runTool, databaseName, databaseNames, say, UsageError, ToolError, write, DATABASE_OPTIONS, type OptionSpec } from './common.js';
+import { checkInputPath } from '../io/paths.js';
 import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
 import { createPlatformViews } from '../mysql/init.js';
 import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
@@ -83,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
       const inputs: JobInputs = { dump: values.dump, modulestore: values.modulestore, forum: values.forum };
       const jobs = inRunOrder(wanted);
       for (const j of jobs) if (j.input && !inputs[j.input]) throw new UsageError(`job ${j.name} needs --${j.input}`);
+      // Every input exists before any job starts (a typo must not cost a half-done weekly run).
+      for (const [name, path] of Object.entries(inputs)) if (path !== undefined) checkInputPath(`--${name}`, path, name === 'modulestore' ? 'either' : 'file');
 
       const settings = connectionSettings({ defaultsFile: values['defaults-file'] });
       let conn;

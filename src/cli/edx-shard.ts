@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { runTool, databaseNames, numberOption, say, write, finish, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec, type OptionValues } from './common.js';
+import { runTool, databaseNames, numberOption, say, write, finish, UsageError, DATABASE_OPTIONS, type OptionSpec, type OptionValues } from './common.js';
 import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
+import { inputError } from '../io/input.js';
 import { makeClient, s3Config } from '../s3/client.js';
 import { DEFAULT_KEY_PATTERN, keyPattern } from '../s3/keys.js';
 import { parseManifest, parseShard, shardFromEnv, shardOf, type Shard } from '../shard/manifest.js';
@@ -123,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
     const shard = whichShard(args);
     const root = rootOf(args);
     const manifestPath = positionals[0];
-    const text = await (manifestPath === '-' ? readStdin() : readFile(manifestPath, 'utf8')).catch((e: Error) => { throw new ToolError(`${manifestPath}: ${e.message}`); });
+    const text = await (manifestPath === '-' ? readStdin() : readFile(manifestPath, 'utf8')).catch((e: unknown) => { throw inputError(manifestPath, e); });
     const mine = shardOf(parseManifest(text, root), shard);
     if (args.list) {
       for (const e of mine) await write(process.stdout, `${e.key}\n`);

@@ -14,6 +14,7 @@ import { databaseName, DEFAULT_DATABASES, type DatabaseNames, type TableDef } fr
 import { isQuarter } from '../schema/quarters.js';
 import type { Row, RowWriter, Source, SourceCounts } from '../schema/rows.js';
 import { finish } from '../io/write.js';
+import { readFailure } from '../io/input.js';
 import { encodeRow, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
 
@@ -159,7 +160,9 @@ export async function readManifest(path: string): Promise<LoadableSource> {
   try {
     m = JSON.parse(await readFile(path, 'utf8')) as Manifest;
   } catch (e) {
-    throw new Error(`${path}: not a readable manifest (${(e as Error).message})`);
+    // JSON.parse quotes the text it choked on, line breaks and all: the reason is kept to one line.
+    const reason = e instanceof SyntaxError ? 'not valid JSON' : readFailure(e);
+    throw new Error(`${path}: not a readable manifest (${reason})`);
   }
   const bad = (what: string) => new Error(`${path}: ${what}`);
   if (m.format !== MANIFEST_FORMAT) throw bad(`unknown manifest format ${JSON.stringify(m.format)}`);

@@ -28,6 +28,22 @@ export function checkInputs(inputs: readonly string[]): void {
   }
 }
 
+/**
+ * An input option's value (`--dump FILE`, `--tmpdir DIR`, ...): exists, is a file or a directory as
+ * `kind` asks ('either' for options that take both), and can be read; else one line naming the option.
+ */
+export function checkInputPath(option: string, path: string, kind: 'file' | 'directory' | 'either'): void {
+  const st = statOf(path);
+  if (!st) throw new ToolError(`${option} ${path}: no such ${kind === 'either' ? 'file or directory' : kind}`);
+  if (kind === 'file' && st.isDirectory()) throw new UsageError(`${option} ${path}: is a directory, not a file`);
+  if (kind === 'directory' && !st.isDirectory()) throw new UsageError(`${option} ${path}: is not a directory`);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new ToolError(`${option} ${path}: cannot be read (permission denied)`);
+  }
+}
+
 /** The first bytes of a file (at most `n`). */
 function head(path: string, n: number): Buffer {
   const fd = openSync(path, 'r');
