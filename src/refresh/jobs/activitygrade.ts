@@ -13,17 +13,17 @@
 // A first run, or a run over the original's table (no key, duplicates, lower-cased names),
 // builds the table whole under a temporary name and swaps it in.
 import type { RowDataPacket } from 'mysql2/promise';
-import { columnList, createTable, qualifiedName } from '../schema/ddl.js';
-import { ActivityGrade } from '../schema/derived/platform.js';
-import { valuesOf, type Value } from '../schema/table.js';
-import { fitNotes, fitRow, newFitCounters, type FitCounters } from '../schema/fit.js';
-import { isTrueCourseName } from '../schema/test-courses.js';
-import { Modulestore } from '../modulestore/display-names.js';
-import { firstHash, isObject, sanitize } from '../core/values.js';
-import type { JobContext, RefreshJob } from './job.js';
-import { requireFresh, requireTables, type Needed } from './requires.js';
-import { checkedQuery, loadRows, rebuildTables, RefreshError, tableExists } from './sql.js';
-import { quoteIdent as q } from '../schema/sql-escape.js';
+import { columnList, createTable, qualifiedName } from '../../schema/ddl.js';
+import { ActivityGrade } from '../../schema/derived/platform.js';
+import { valuesOf, type Value } from '../../schema/table.js';
+import { fitNotes, fitRow, newFitCounters, type FitCounters } from '../../schema/fit.js';
+import { isTrueCourseName } from '../../schema/test-courses.js';
+import { Modulestore } from '../../modulestore/display-names.js';
+import { firstHash, isObject, sanitize } from '../../core/values.js';
+import type { JobContext, RefreshJob } from '../job.js';
+import { requireFresh, requireTables, type Needed } from '../requires.js';
+import { checkedQuery, loadRows, rebuildTables, RefreshError, tableExists } from '../sql.js';
+import { quoteIdent as q } from '../../schema/sql-escape.js';
 
 /** Studentmodule rows read per round trip. */
 const PAGE = 5_000;

@@ -17,21 +17,21 @@
 // second connection while the rows load on the first: memory stays constant whatever its size.
 import { statSync } from 'node:fs';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { type BrokenRecord, type JsonRecord } from '../mongo/json-records.js';
-import { readExportRecords } from '../mongo/export.js';
-import { ForumContents } from '../schema/derived/forum.js';
-import { qualifiedName } from '../schema/ddl.js';
-import { valuesOf, type DatabaseNames, type Value } from '../schema/table.js';
-import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
-import { isTrueCourseName } from '../schema/test-courses.js';
-import { anonScreenName, isObject } from '../core/values.js';
+import { type BrokenRecord, type JsonRecord } from '../../mongo/json-records.js';
+import { readExportRecords } from '../../mongo/export.js';
+import { ForumContents } from '../../schema/derived/forum.js';
+import { qualifiedName } from '../../schema/ddl.js';
+import { valuesOf, type DatabaseNames, type Value } from '../../schema/table.js';
+import { fitNotes, fitRow, newFitCounters } from '../../schema/fit.js';
+import { isTrueCourseName } from '../../schema/test-courses.js';
+import { anonScreenName, isObject } from '../../core/values.js';
 import { scrubBody } from './forum-scrub.js';
-import type { RefreshJob } from './job.js';
-import { BrokenInput } from './report.js';
-import { loadRows, rebuildTable, RefreshError, tableExists } from './sql.js';
-import { requireTables } from './requires.js';
-import { progressClock } from '../io/progress.js';
-import { intOrNull, json, sqlDateTime } from './values.js';
+import type { RefreshJob } from '../job.js';
+import { BrokenInput } from '../report.js';
+import { loadRows, rebuildTable, RefreshError, tableExists } from '../sql.js';
+import { requireTables } from '../requires.js';
+import { progressClock } from '../../io/progress.js';
+import { intOrNull, json, sqlDateTime } from '../values.js';
 
 /** The anon_screen_name of a post whose author is unknown (the column's default, as the original's). */
 export const UNKNOWN_AUTHOR = 'anon_screen_name_redacted';

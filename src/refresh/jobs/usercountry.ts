@@ -11,12 +11,12 @@
 // user (anon_screen_name '') are no user's country and are left out.
 import countries from 'i18n-iso-countries';
 import type { RowDataPacket } from 'mysql2/promise';
-import { UserCountry } from '../schema/derived/course.js';
-import { qualifiedName } from '../schema/ddl.js';
-import { valuesOf, type Value } from '../schema/table.js';
-import type { RefreshJob } from './job.js';
-import { progressClock } from '../io/progress.js';
-import { loadRows, rebuildTable, RefreshError, streamRows, tableExists } from './sql.js';
+import { UserCountry } from '../../schema/derived/course.js';
+import { qualifiedName } from '../../schema/ddl.js';
+import { valuesOf, type Value } from '../../schema/table.js';
+import type { RefreshJob } from '../job.js';
+import { progressClock } from '../../io/progress.js';
+import { loadRows, rebuildTable, RefreshError, streamRows, tableExists } from '../sql.js';
 
 export const UNKNOWN_COUNTRY = { two: 'XX', three: 'XXX', name: 'Not in lookup tbl' } as const;
 

@@ -14,18 +14,18 @@
 //     block's fields);
 //   - test courses left out by the one rule of schema/test-courses.ts;
 //   - the three tables are swapped in together, and only when all three are built.
-import { isTrueCourseName } from '../schema/test-courses.js';
-import { academicYearOf, seasonOf } from '../schema/quarters.js';
-import { CourseInfo, EdxProblem, EdxVideo } from '../schema/derived/course.js';
-import { qualifiedName } from '../schema/ddl.js';
-import { valuesOf, type Value } from '../schema/table.js';
-import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
-import { PROBLEM, VIDEO_TYPES, type Block, type Course } from '../modulestore/model.js';
-import { ExportError, readModulestore } from '../modulestore/read.js';
-import type { RefreshJob } from './job.js';
-import { BrokenInput } from './report.js';
-import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from './values.js';
-import { loadRows, rebuildTables, RefreshError } from './sql.js';
+import { isTrueCourseName } from '../../schema/test-courses.js';
+import { academicYearOf, seasonOf } from '../../schema/quarters.js';
+import { CourseInfo, EdxProblem, EdxVideo } from '../../schema/derived/course.js';
+import { qualifiedName } from '../../schema/ddl.js';
+import { valuesOf, type Value } from '../../schema/table.js';
+import { fitNotes, fitRow, newFitCounters } from '../../schema/fit.js';
+import { PROBLEM, VIDEO_TYPES, type Block, type Course } from '../../modulestore/model.js';
+import { ExportError, readModulestore } from '../../modulestore/read.js';
+import type { RefreshJob } from '../job.js';
+import { BrokenInput } from '../report.js';
+import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from '../values.js';
+import { loadRows, rebuildTables, RefreshError } from '../sql.js';
 
 /**
  * Stanford's marks of an internal course (docs/original.md#job-modulestore): enrollment restricted to its

@@ -9,14 +9,14 @@
 // or cut load leaves last week's copy as it was.
 import type { RowDataPacket } from 'mysql2/promise';
 import { Writable } from 'node:stream';
-import { extractFromDump } from '../dump/extract.js';
-import { createDatabase, createTable, qualifiedName } from '../schema/ddl.js';
-import type { DatabaseNames } from '../schema/table.js';
-import { Lti2GlobalLti, PLATFORM_TABLES, TrueCourseEnrollment } from '../schema/derived/platform.js';
-import { loadDumpTables } from './dump-load.js';
-import type { JobContext, JobResult, RefreshJob } from './job.js';
-import { checkedQuery, RefreshError, tableExists } from './sql.js';
-import { quoteIdent as q } from '../schema/sql-escape.js';
+import { extractFromDump } from '../../dump/extract.js';
+import { createDatabase, createTable, qualifiedName } from '../../schema/ddl.js';
+import type { DatabaseNames } from '../../schema/table.js';
+import { Lti2GlobalLti, PLATFORM_TABLES, TrueCourseEnrollment } from '../../schema/derived/platform.js';
+import { loadDumpTables } from '../dump-load.js';
+import type { JobContext, JobResult, RefreshJob } from '../job.js';
+import { checkedQuery, RefreshError, tableExists } from '../sql.js';
+import { quoteIdent as q } from '../../schema/sql-escape.js';
 
 /** The databases the copy is built in and last week's copy is moved to before it is dropped. */
 function workDatabases(names: Required<DatabaseNames>): { load: string; retired: string } {

@@ -7,15 +7,15 @@
 // clickstream's anon_screen_name, and the rows are streamed in with LOAD DATA LOCAL: no
 // server-side file, no FILE privilege, no rewriting a file mysqld wrote (docs/original.md#bug-18, #bug-8).
 import type { RowDataPacket } from 'mysql2/promise';
-import { anonScreenName } from '../core/values.js';
-import { qualifiedName } from '../schema/ddl.js';
-import { LearnerIdXlation, Lti2Anon, UserGrade } from '../schema/derived/platform.js';
-import { valuesOf, type TableDef, type Value } from '../schema/table.js';
+import { anonScreenName } from '../../core/values.js';
+import { qualifiedName } from '../../schema/ddl.js';
+import { LearnerIdXlation, Lti2Anon, UserGrade } from '../../schema/derived/platform.js';
+import { valuesOf, type TableDef, type Value } from '../../schema/table.js';
 import { globalLtiJoin } from './edxprod.js';
-import type { RefreshJob } from './job.js';
-import { requireTables } from './requires.js';
-import { checkedQuery, loadRows, rebuildTables } from './sql.js';
-import { quoteIdent as q } from '../schema/sql-escape.js';
+import type { RefreshJob } from '../job.js';
+import { requireTables } from '../requires.js';
+import { checkedQuery, loadRows, rebuildTables } from '../sql.js';
+import { quoteIdent as q } from '../../schema/sql-escape.js';
 
 /** Learners read per round trip (their certificates come with them). */
 const BATCH = 20_000;
