@@ -10,13 +10,13 @@
 // as the original stored it, so that queries filtering those out keep working. Events without a
 // user (anon_screen_name '') are no user's country and are left out.
 import countries from 'i18n-iso-countries';
-import type { RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { UserCountry } from '../../schema/derived/course.js';
 import { qualifiedName } from '../../schema/ddl.js';
 import { valuesOf, type Value } from '../../schema/table.js';
-import type { RefreshJob } from '../job.js';
+import type { JobContext, JobResult, RefreshJob } from '../job.js';
 import { progressClock } from '../../io/progress.js';
-import { loadRows, rebuildTable, RefreshError, streamRows, tableExists } from '../sql.js';
+import { loadRows, rebuildTable, RefreshError, streamRows, tableExists, withSecondConnection } from '../sql.js';
 
 export const UNKNOWN_COUNTRY = { two: 'XX', three: 'XXX', name: 'Not in lookup tbl' } as const;
 
@@ -34,61 +34,81 @@ export const userCountryJob: RefreshJob = {
   // The clickstream load comes first; it is not a job of edx-refresh (make runs it before).
   after: [],
   builds: [UserCountry],
-  async run({ conn, connect, names, dryRun, say }) {
-    const events = `\`${names.Edx}\`.\`EdxTrackEvent\``;
-    if (!(await tableExists(conn, names.Edx, 'EdxTrackEvent'))) {
-      // A dry run of a whole week has loaded nothing yet: it says so instead of failing.
-      if (dryRun) {
-        say(`dry run: ${events} does not exist yet (the nightly load makes it); would rebuild ${qualifiedName(UserCountry, names, { quoted: true })} from it`);
-        return { tables: [] };
-      }
-      throw new RefreshError(`${events} does not exist: create the warehouse and load the clickstream first (edx-csvload --init, then the nightly load)`);
-    }
-    const select =
-      `SELECT anon_screen_name, ip_country FROM ${events} WHERE anon_screen_name <> '' ` +
-      'GROUP BY anon_screen_name, ip_country ORDER BY anon_screen_name, ip_country';
-    if (dryRun) {
-      const [est] = await conn.query<RowDataPacket[]>('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [names.Edx, 'EdxTrackEvent']);
-      say(`dry run: would rebuild ${qualifiedName(UserCountry, names, { quoted: true })} from the distinct (user, country) pairs of ${events} (about ${Number(est[0]?.n ?? 0)} events)`);
-      return { tables: [] };
-    }
-    let unknown = 0;
-    let pairs = 0;
-    const reader = await connect();
-    let failed = false;
-    try {
-      const due = progressClock();
-      /** The rows, mapped; a user's codes that map to the same country give one row. */
-      async function* rows(): AsyncGenerator<Value[]> {
-        let user: string | undefined;
-        const seen = new Set<string>();
-        for await (const [anon, code] of streamRows(reader, select) as AsyncIterable<[string, string | null]>) {
-          pairs++;
-          if (due()) say(`${pairs} user-country pairs read so far`);
-          if (anon !== user) {
-            user = anon;
-            seen.clear();
-          }
-          const c = countryOf(code ?? '');
-          if (seen.has(c.three)) continue;
-          seen.add(c.three);
-          if (c === UNKNOWN_COUNTRY) unknown++;
-          yield valuesOf(UserCountry, { anon_screen_name: anon, two_letter_country: c.two, three_letter_country: c.three, country: c.name });
-        }
-      }
-      say(`reading the distinct (user, country) pairs of ${events}`);
-      const n = await rebuildTable(conn, UserCountry, names, async (building) => {
-        await loadRows(conn, UserCountry, names, rows(), building);
-      });
-      const notes = unknown ? [`${unknown} row(s) of users seen from no known country (no IP, private addresses, unknown codes): ${UNKNOWN_COUNTRY.three}`] : [];
-      return { tables: [{ name: UserCountry.name, rows: n }], notes };
-    } catch (e) {
-      failed = true;
-      throw e;
-    } finally {
-      // A reader stopped inside a result cannot be ended politely.
-      if (failed) reader.destroy();
-      else await reader.end().catch(() => reader.destroy());
-    }
+  async run(ctx) {
+    const ready = await check(ctx);
+    if (ctx.dryRun) return plan(ctx, ready);
+    return rebuild(ctx);
   },
 };
+
+/** EdxTrackEvent, qualified and quoted. */
+const eventsOf = (names: JobContext['names']) => `\`${names.Edx}\`.\`EdxTrackEvent\``;
+
+/** The clickstream is there; a dry run of a whole week has loaded nothing yet, so it gets false instead of a failure. */
+async function check({ conn, names, dryRun }: JobContext): Promise<boolean> {
+  if (await tableExists(conn, names.Edx, 'EdxTrackEvent')) return true;
+  if (dryRun) return false;
+  throw new RefreshError(`${eventsOf(names)} does not exist: create the warehouse and load the clickstream first (edx-csvload --init, then the nightly load)`);
+}
+
+/** Dry run: what would be rebuilt, from about how many events. */
+async function plan({ conn, names, say }: JobContext, ready: boolean): Promise<JobResult> {
+  const table = qualifiedName(UserCountry, names, { quoted: true });
+  if (!ready) {
+    say(`dry run: ${eventsOf(names)} does not exist yet (the nightly load makes it); would rebuild ${table} from it`);
+    return { tables: [] };
+  }
+  const [est] = await conn.query<RowDataPacket[]>('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [names.Edx, 'EdxTrackEvent']);
+  say(`dry run: would rebuild ${table} from the distinct (user, country) pairs of ${eventsOf(names)} (about ${Number(est[0]?.n ?? 0)} events)`);
+  return { tables: [] };
+}
+
+/** Users seen from no known country, for the notes. */
+interface Tally {
+  unknown: number;
+}
+
+/** The table built aside from the pairs streamed on a second connection, and swapped in. */
+async function rebuild(ctx: JobContext): Promise<JobResult> {
+  const { conn, connect, names, say } = ctx;
+  const tally: Tally = { unknown: 0 };
+  return withSecondConnection(connect, async (reader) => {
+    say(`reading the distinct (user, country) pairs of ${eventsOf(names)}`);
+    const n = await rebuildTable(conn, UserCountry, names, async (building) => {
+      await loadRows(conn, UserCountry, names, rows(read(reader, names, say), tally), building);
+    });
+    const notes = tally.unknown ? [`${tally.unknown} row(s) of users seen from no known country (no IP, private addresses, unknown codes): ${UNKNOWN_COUNTRY.three}`] : [];
+    return { tables: [{ name: UserCountry.name, rows: n }], notes };
+  });
+}
+
+/** Read the distinct (user, country code) pairs of the clickstream, by user, as they arrive. */
+async function* read(reader: Connection, names: JobContext['names'], say: (m: string) => void): AsyncGenerator<[string, string | null]> {
+  const select =
+    `SELECT anon_screen_name, ip_country FROM ${eventsOf(names)} WHERE anon_screen_name <> '' ` +
+    'GROUP BY anon_screen_name, ip_country ORDER BY anon_screen_name, ip_country';
+  const due = progressClock();
+  let pairs = 0;
+  for await (const pair of streamRows(reader, select) as AsyncIterable<[string, string | null]>) {
+    pairs++;
+    if (due()) say(`${pairs} user-country pairs read so far`);
+    yield pair;
+  }
+}
+
+/** The rows of the pairs, mapped; a user's codes that map to the same country give one row. */
+async function* rows(pairs: AsyncIterable<[string, string | null]>, tally: Tally): AsyncGenerator<Value[]> {
+  let user: string | undefined;
+  const seen = new Set<string>();
+  for await (const [anon, code] of pairs) {
+    if (anon !== user) {
+      user = anon;
+      seen.clear();
+    }
+    const c = countryOf(code ?? '');
+    if (seen.has(c.three)) continue;
+    seen.add(c.three);
+    if (c === UNKNOWN_COUNTRY) tally.unknown++;
+    yield valuesOf(UserCountry, { anon_screen_name: anon, two_letter_country: c.two, three_letter_country: c.three, country: c.name });
+  }
+}
