@@ -7,6 +7,10 @@ DEMO_OUT ?= out/demo
 DEMO_EDX_DB ?= edx_demo
 DEMO_PRIVATE_DB ?= edx_demo_private
 DEMO_NAMES = --edx-db '$(DEMO_EDX_DB)' --private-db '$(DEMO_PRIVATE_DB)'
+# The queries shown at the end go through the mariadb client, which reads the same option file's
+# [client] and [mysql] sections and MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD; the two
+# settings of the tools it does not read itself are handed to it (--defaults-file must come first).
+DEMO_SQL = mariadb $${EDX_PIPES_MY_CNF:+--defaults-file="$$EDX_PIPES_MY_CNF"} $${MYSQL_USER:+--user="$$MYSQL_USER"} --table --database='$(DEMO_EDX_DB)' -e
 
 .PHONY: demo
 demo: build
@@ -21,7 +25,10 @@ demo: build
 	@if bin/edx-csvload $(DEMO_NAMES) --init --quiet; then \
 	  echo "demo: loading into $(DEMO_EDX_DB)/$(DEMO_PRIVATE_DB)"; \
 	  bin/edx-csvload $(DEMO_NAMES) $(DEMO_OUT)/csv && \
-	  node examples/demo-show.mjs '$(DEMO_EDX_DB)' && \
+	  echo && echo "Events per type ($(DEMO_EDX_DB).EdxTrackEvent)" && \
+	  $(DEMO_SQL) 'SELECT event_type, COUNT(*) AS events FROM EdxTrackEvent GROUP BY event_type ORDER BY events DESC, event_type LIMIT 12' && \
+	  echo && echo "Answers with their event (EdxTrackEvent JOIN Answer on answer_fk)" && \
+	  $(DEMO_SQL) 'SELECT e.time, e.anon_screen_name, LEFT(a.problem_id, 60) AS problem_id, LEFT(a.answer, 60) AS answer FROM EdxTrackEvent e JOIN Answer a ON a.answer_id = e.answer_fk ORDER BY e.time, a.answer LIMIT 8' && \
 	  echo && echo "demo: done. Look around: mariadb $(DEMO_EDX_DB)   (drop it: DROP DATABASE $(DEMO_EDX_DB); DROP DATABASE $(DEMO_PRIVATE_DB);)"; \
 	else \
 	  echo "demo: not loaded. Point it at a MySQL/MariaDB server you may create databases on:"; \

@@ -4,6 +4,7 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ToolError, UsageError } from '../core/errors.js';
+import { withoutPadding } from './nul-padding.js';
 
 const statOf = (path: string): Stats | undefined => {
   try {
@@ -59,7 +60,7 @@ function head(path: string, n: number): Buffer {
 export function looksLikeInput(path: string): boolean {
   const bytes = head(path, 4096);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
-  const first = bytes.toString('utf8').replace(/^[\s\0]+/, '').split('\n')[0];
+  const first = bytes.toString('utf8').split('\n').map(withoutPadding).find((line) => line !== '') ?? '';
   return /^\{.*"(event_type|username|event_source)"\s*:/.test(first) || /^[^{]{0,200}\{"(username|event_type|host|time)"/.test(first);
 }
 
