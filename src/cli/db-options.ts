@@ -125,8 +125,10 @@ export async function askPassword(prompt: string): Promise<string> {
   } catch {
     throw new UsageError(`-p asks for the password on a terminal, and there is none: put it in an option file ([client] password=...) or MYSQL_PWD`);
   }
-  writeSync(fd, prompt);
   const input = new ReadStream(fd);
+  // No echo from before the prompt shows: what is typed after it is never on the screen.
+  input.setRawMode(true);
+  writeSync(fd, prompt);
   // readline edits the line (backspace, ^U) in raw mode; what it would echo goes nowhere.
   const nowhere = new Writable({ write: (_chunk, _enc, done) => done() });
   const rl = createInterface({ input, output: nowhere, terminal: true });

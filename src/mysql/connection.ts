@@ -170,7 +170,9 @@ export function connectionSettings(cmd: ClientCommandLine = { settings: new Map(
     source: '',
     warnings: read.warnings,
   };
-  settings.source = used.size ? [...used].join(', ') : 'defaults';
+  // Said in the order of precedence: the command line, the files as read, the environment.
+  const rank = (from: string) => from === 'command line' ? -1 : read.files.includes(from) ? read.files.indexOf(from) : read.files.length + ENVIRONMENT.findIndex(([v]) => v === from);
+  settings.source = used.size ? [...used].sort((a, b) => rank(a) - rank(b)).join(', ') : 'defaults';
   return settings;
 }
 
@@ -324,16 +326,12 @@ export async function connect(settings: ConnectionSettings, extra: Partial<mysql
   return conn;
 }
 
-/** Node's codes for a server certificate that did not verify. */
-const CERTIFICATE_CODES = /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_)/;
-
-/** Why a connection failed, in one line: a certificate that does not verify says against what. */
+/** Why a connection failed, in one line; a failed TLS handshake (mysql2 says HANDSHAKE_SSL_ERROR) says with what it checked. */
 export function connectFailure(settings: ConnectionSettings, e: unknown): string {
   const message = ((e as Error).message ?? String(e)).split('\n')[0];
-  const code = (e as { code?: string }).code ?? '';
   const tls = settings.tls;
-  const why = tls && CERTIFICATE_CODES.test(code)
-    ? `the server's TLS certificate does not verify (ssl-mode ${tls.mode}, ${tls.caFrom ?? "the system's CAs"}): ${message}`
+  const why = tls && (e as { code?: string }).code === 'HANDSHAKE_SSL_ERROR'
+    ? `TLS handshake failed: ${message}${tls.mode.startsWith('VERIFY') ? ` (the server's certificate checked against ${tls.caFrom ?? "the system's CAs"})` : ''}`
     : message;
   return `cannot connect to ${describeSettings(settings)}: ${why}`;
 }
