@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // make demo's last step: a few queries on the demo warehouse, printed as tables. Connects as the
-// tools do ($EDX_PIPES_MY_CNF, else ~/.my.cnf, overridden by MYSQL_HOST, MYSQL_TCP_PORT,
-// MYSQL_USER, MYSQL_PWD), through the built package's connection module.
+// tools do ($EDX_PIPES_MY_CNF, else the usual option files such as ~/.my.cnf, over MYSQL_HOST,
+// MYSQL_TCP_PORT, MYSQL_USER, MYSQL_PWD), through the built package's connection module.
 //   node examples/demo-show.mjs EDX_DB
 import { connectionSettings, connect, describeSettings } from '../dist/mysql/connection.js';
 
 const [edxDb = 'edx_demo'] = process.argv.slice(2);
-const settings = connectionSettings({});
+const settings = connectionSettings();
 let c;
 try {
   c = await connect({ ...settings, database: undefined }, { connectTimeout: 3000 });

@@ -4,11 +4,11 @@
 // line, and TLS settings reaching a MariaDB started here with a certificate of our own CA.
 import t from 'tap';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { freePort, testConnection, testServer, uniqueName, type TestServer } from './helpers/mariadb.js';
+import { freePort, testConnection, testServer, uniqueName } from './helpers/mariadb.js';
 import { REPO, EXAMPLE_LOG, runShell, runTool, shellQuote as q, spawnTool, toolEnv } from './helpers/tools.js';
 import { tempDir } from './helpers/tmp.js';
 import { connect, connectionSettings } from '../src/mysql/connection.js';
@@ -110,7 +110,7 @@ t.test('the command line over the option files over the environment, as the mari
   t.equal(short.stdout, EXPECTED, `-h -P -u: ${short.stderr}`);
 
   // The mariadb client in the same shell reaches the same server (it did not, when the environment won).
-  const mariadb = ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => { try { execFileSync(p, ['--version']); return true; } catch { return false; } });
+  const mariadb = ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => existsSync(p));
   if (mariadb) {
     const who = execFileSync(mariadb, [`--defaults-file=${good}`, '-N', '-e', 'SELECT CURRENT_USER()'], { env: wrongEnv, encoding: 'utf8' });
     t.match(who, new RegExp(`^${user}@`), 'mariadb takes the file over the same environment');
@@ -235,7 +235,10 @@ interface TlsServer {
   clientKey: string;
 }
 
-async function startTlsServer(t: Tap.Test): Promise<TlsServer | string> {
+/** The server program, where Debian and others put it. */
+const MARIADBD = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find((p) => existsSync(p));
+
+async function startTlsServer(t: { teardown(fn: () => void | Promise<void>): void }, bin: string): Promise<TlsServer> {
   const base = mkdtempSync(join(tmpdir(), 'edx-pipes-tls-'));
   let server: ChildProcess | undefined;
   t.teardown(async () => {
@@ -261,8 +264,6 @@ async function startTlsServer(t: Tap.Test): Promise<TlsServer | string> {
   const otherCa = ca('other-ca');
   signed('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   signed('client', 'edx-pipes-client', 'extendedKeyUsage=clientAuth\n');
-  const bin = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find((p) => { try { execFileSync(p, ['--version']); return true; } catch { return false; } });
-  if (!bin) return 'no mariadbd to start';
   execFileSync('mariadb-install-db', ['--no-defaults', `--datadir=${join(base, 'data')}`, '--auth-root-authentication-method=normal', '--user=root'], { stdio: 'pipe' });
   const port = await freePort();
   server = spawn(bin, ['--no-defaults', `--datadir=${join(base, 'data')}`, `--port=${port}`, '--bind-address=127.0.0.1',
@@ -282,12 +283,8 @@ async function startTlsServer(t: Tap.Test): Promise<TlsServer | string> {
   return { port, ca: caPem, otherCa, clientCert: join(base, 'client.pem'), clientKey: join(base, 'client.key') };
 }
 
-t.test('TLS settings reach the connection (a MariaDB with a certificate of our CA)', async (t) => {
-  const s = await startTlsServer(t);
-  if (typeof s === 'string') {
-    t.skip(s);
-    return;
-  }
+t.test('TLS settings reach the connection (a MariaDB with a certificate of our CA)', { skip: MARIADBD ? false : 'no mariadbd to start' }, async (t) => {
+  const s = await startTlsServer(t, MARIADBD!);
   const root = await mysql.createConnection({ host: '127.0.0.1', port: s.port, user: 'root', multipleStatements: true });
   // The anonymous users of a new data directory would take 127.0.0.1 (resolved to localhost) before ours.
   const [anonymous] = await root.query("SELECT Host FROM mysql.user WHERE User = ''");
@@ -305,7 +302,7 @@ t.test('TLS settings reach the connection (a MariaDB with a certificate of our C
   const ok = await run(withCa);
   t.equal(ok.stdout, EXPECTED, `ssl-ca in the option file: connected over TLS (the user requires it): ${ok.stderr}`);
   // The same settings through the tools' connection code: the session is encrypted.
-  const conn = await connect(connectionSettings({ settings: new Map(), defaultsFile: withCa }, { EDX_PIPES_NO_DEFAULTS: '1' }));
+  const conn = await connect(connectionSettings({ defaultsFile: withCa }, { EDX_PIPES_NO_DEFAULTS: '1' }));
   const [status] = await conn.query("SHOW STATUS LIKE 'Ssl_cipher'");
   await conn.end();
   t.match((status as { Value: string }[])[0].Value, /\S/, `Ssl_cipher: ${(status as { Value: string }[])[0].Value}`);

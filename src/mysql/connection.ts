@@ -57,7 +57,7 @@ export interface Given {
  * command line are usage errors when wrong.
  */
 export interface ClientCommandLine {
-  settings: Map<string, Given>;
+  settings?: Map<string, Given>;
   defaultsFile?: string;
   defaultsExtraFile?: string;
   noDefaults?: boolean;
@@ -93,7 +93,7 @@ const truthy = (v: string | undefined) => v !== undefined && v !== '' && v !== '
  * unreadable certificate throws (UsageError when the command line said it). The password is not
  * asked here: `askPassword` says it is to be (the command line's business).
  */
-export function connectionSettings(cmd: ClientCommandLine = { settings: new Map() }, env: NodeJS.ProcessEnv = process.env): ConnectionSettings & { warnings: string[] } {
+export function connectionSettings(cmd: ClientCommandLine = {}, env: NodeJS.ProcessEnv = process.env): ConnectionSettings & { warnings: string[] } {
   // The files: none with --no-defaults; else the one named (only it), else the usual ones (unless
   // EDX_PIPES_NO_DEFAULTS, which tests set); then the extra one.
   const named = cmd.defaultsFile ?? (env.EDX_PIPES_MY_CNF || undefined);
@@ -124,7 +124,7 @@ export function connectionSettings(cmd: ClientCommandLine = { settings: new Map(
   }
   const used = new Set<string>();
   const pick = (name: string): Given | undefined => {
-    const g = cmd.settings.get(name) ?? fromFiles.get(name) ?? fromEnv.get(name);
+    const g = cmd.settings?.get(name) ?? fromFiles.get(name) ?? fromEnv.get(name);
     if (g) used.add(g.from.startsWith('-') ? 'command line' : g.from);
     return g;
   };
