@@ -1,7 +1,8 @@
 # make demo: the main job on the bundled example log (examples/), from a fresh clone.
 # Transforms it, and when a database is reachable loads it into demo databases (never the real
-# warehouse) and shows a few query results. The connection follows the tools' conventions:
-# $EDX_PIPES_MY_CNF, else ~/.my.cnf, overridden by MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_USER, MYSQL_PWD.
+# warehouse) and shows a few query results. The connection follows the tools' conventions, those
+# of the mysql client (docs/connection.md): $EDX_PIPES_MY_CNF, else the usual option files
+# (~/.my.cnf, ...), over MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_USER, MYSQL_PWD.
 DEMO_LOG ?= examples/tracking.log-20140303.gz
 DEMO_OUT ?= out/demo
 DEMO_EDX_DB ?= edx_demo
@@ -32,7 +33,7 @@ demo: build
 	  echo && echo "demo: done. Look around: mariadb $(DEMO_EDX_DB)   (drop it: DROP DATABASE $(DEMO_EDX_DB); DROP DATABASE $(DEMO_PRIVATE_DB);)"; \
 	else \
 	  echo "demo: not loaded. Point it at a MySQL/MariaDB server you may create databases on:"; \
-	  echo "        MYSQL_HOST=db.example.org MYSQL_USER=me make demo   (password: MYSQL_PWD or an option file)"; \
+	  echo "        MYSQL_HOST=db.example.org MYSQL_USER=me make demo   (password: MYSQL_PWD; an option file's settings win)"; \
 	  echo "        EDX_PIPES_MY_CNF=~/.my.cnf.demo make demo            ([client] host=, user=, password=)"; \
 	  echo "      or load the script yourself: mariadb < $(DEMO_OUT)/demo.sql"; \
 	fi

@@ -53,7 +53,7 @@ function freshSite(): void {
 
 async function env(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
   const db = await testServer();
-  const e: NodeJS.ProcessEnv = { ...s3.env, EDX_PIPES_MY_CNF: '/nonexistent' };
+  const e: NodeJS.ProcessEnv = { ...s3.env, EDX_PIPES_NO_DEFAULTS: '1' };
   for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_USER', 'MYSQL_PWD', 'MYSQL_UNIX_PORT']) {
     if (db.env[k] === undefined) delete e[k];
     else e[k] = db.env[k];

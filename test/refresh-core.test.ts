@@ -17,7 +17,7 @@ t.teardown(async () => {
   await admin.end();
 });
 // The tools' own connection (LOAD DATA LOCAL allowed), as edx-refresh opens it.
-const conn = await connect(connectionSettings({ env: server.env }), { flags: ['+LOCAL_FILES'] });
+const conn = await connect(connectionSettings({}, server.env), { flags: ['+LOCAL_FILES'] });
 t.teardown(() => conn.end());
 
 const Scores = defineTable({

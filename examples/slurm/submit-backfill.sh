@@ -9,7 +9,8 @@
 # MAX_AT_ONCE (at most this many tasks at once, sbatch --array=...%N), LOAD_JOBS (connections of the
 # load), SBATCH_ARGS (more sbatch options for both, e.g. "--partition=batch --account=lab").
 # LOG_ROOT and OUT must be on a file system every node sees. The database is reached as the
-# tools do (MY_CNF in CONFIG, $EDX_PIPES_MY_CNF or ~/.my.cnf), from the node the load job runs on.
+# tools do (MY_CNF in CONFIG, $EDX_PIPES_MY_CNF or the usual option files such as ~/.my.cnf), from
+# the node the load job runs on.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../backfill-args.sh"

@@ -4,6 +4,7 @@ import { write, finish } from '../io/write.js';
 import { readLines } from '../io/input.js';
 import { checkInputs } from '../io/paths.js';
 import { connectTool } from '../mysql/connection.js';
+import { CONNECTION_OPTIONS, connectionUsage, resolveConnection } from './db-options.js';
 import { extToAnon } from '../research/ext-to-anon.js';
 import { csvField } from '../screennames/csv.js';
 
@@ -23,11 +24,10 @@ The mapping is the table Lti2Anon that 'edx-refresh usergrade' builds in the pla
 on it (the original loaded the ids through server-side files).
 
 Options:
-  --defaults-file FILE   MySQL option file with the connection (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --edxprod-db NAME      the platform copy holding Lti2Anon (default: edxprod)
   --quiet                no summary on stderr
-  -h, --help             this text
 
+${connectionUsage()}
 Example:
   edx-ext2anon < survey-ids.txt > survey-anon.csv
 
@@ -36,7 +36,7 @@ input or output failed, 2 usage error.
 `;
 
 const OPTIONS = {
-  'defaults-file': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   'edxprod-db': { type: 'string' },
   quiet: { type: 'boolean' },
 } as const satisfies OptionSpec;
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
     checkInputs(inputs);
     const edxprod = databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod');
-    const conn = await connectTool({ defaultsFile: values['defaults-file'] });
+    const conn = await connectTool(await resolveConnection(values, (m) => say(TOOL, m)));
     const counts = { ids: 0, unknown: 0 };
     try {
       await write(process.stdout, 'ext_id,anon_screen_name\n');

@@ -8,13 +8,14 @@ import { DEFAULT_KEY_PATTERN, keyPattern } from '../s3/keys.js';
 import { parseManifest, parseShard, shardFromEnv, shardOf, type Shard } from '../shard/manifest.js';
 import { runShard } from '../shard/run.js';
 import { pendingLogs } from '../shard/pending.js';
+import { CONNECTION_OPTIONS, connectionUsage, refuseConnectionOptions, resolveConnection } from './db-options.js';
 
 const TOOL = 'edx-shard';
 const USAGE = `\
 Usage: edx-shard MANIFEST [--shard I/N | --shards N] --local-root DIR --out DIR [--stamps DIR]
                  [--bucket NAME ...] [--modulestore PATH] [--geoip FILE] [--edx-db NAME] [--private-db NAME]
        edx-shard MANIFEST [--shard I/N | --shards N] --list
-       edx-shard --pending --local-root DIR [--match REGEX] [--stamps DIR] [--edx-db NAME] [--defaults-file FILE]
+       edx-shard --pending --local-root DIR [--match REGEX] [--stamps DIR] [--edx-db NAME] [CONNECTION OPTIONS]
 
 Processes shard I of N of a backfill (I counts from 0, as array indexes do): the logs of MANIFEST
 ('-': stdin) are sorted by the date in their names and cut into N contiguous runs of whole days,
@@ -51,10 +52,9 @@ Options:
   --pending              list the mirror's logs not loaded yet or changed since (see above)
   --match REGEX          with --pending: which files are tracking logs (default: ${DEFAULT_KEY_PATTERN})
   --dry-run              with --pending: when LoadInfo cannot be read, take no log as loaded
-  --defaults-file FILE   with --pending: MySQL option file (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --quiet                no line per transformed log
-  -h, --help             this text
 ${S3_OPTIONS_USAGE.replace('; required)', '; without it a log missing from the mirror fails)')}
+${connectionUsage('with --pending')}
 Examples:
   edx-s3-ls --bucket B --from 2014-01-01 --to 2014-12-31 --long > 2014.manifest
   edx-shard 2014.manifest --shard 3/16 --bucket B --local-root /scratch/tracking --out /scratch/CSV
@@ -74,7 +74,7 @@ const OPTIONS = {
   geoip: { type: 'string' },
   retries: { type: 'string' },
   match: { type: 'string' },
-  'defaults-file': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   list: { type: 'boolean' },
   pending: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
@@ -105,7 +105,7 @@ async function pending(args: Values, positionals: string[]): Promise<number> {
     pattern: keyPattern(args.match),
     stamps: args.stamps ? resolve(String(args.stamps)) : undefined,
     names: databaseNames(args),
-    defaultsFile: args['defaults-file'] || undefined,
+    settings: await resolveConnection(args, (m) => say(TOOL, m)),
     dryRun: args['dry-run'],
     say: (m) => say(TOOL, m),
   });
@@ -120,6 +120,7 @@ async function pending(args: Values, positionals: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values: args, positionals }) => {
     if (args.pending) return pending(args, positionals);
+    refuseConnectionOptions(args, '--pending');
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'one MANIFEST only' : 'no MANIFEST given');
     const shard = whichShard(args);
     const root = rootOf(args);

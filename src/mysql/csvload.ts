@@ -6,7 +6,7 @@ import { ToolError } from '../core/errors.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { findManifests, readManifest } from '../csv/collection.js';
 import { readRowStream } from '../csv/rowstream-reader.js';
-import { connect, connectionSettings, describeSettings } from './connection.js';
+import { connect, connectFailure, type ConnectionSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
 import { DryRun, Loader, Progress, formatSummary } from './load.js';
 import { loadTasks, taskPerSource, type LoadTask } from './parallel.js';
@@ -19,7 +19,8 @@ export interface CsvloadOptions {
   forumKeyFile?: string;
   force?: boolean;
   dryRun?: boolean;
-  defaultsFile?: string;
+  /** The connection's settings (none: a dry run of --collections, which connects to nothing). */
+  settings?: ConnectionSettings;
   tmpdir?: string;
   /** Row stream: load a table's rows in pieces of about this many bytes while they arrive. */
   segmentBytes?: number;
@@ -59,18 +60,14 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     ? (await readFile(o.forumKeyFile, 'utf8').catch((e: Error) => { throw new ToolError(`--forum-key-file: ${e.message}`); })).replace(/[\r\n]+$/, '')
     : undefined;
 
-  let settings;
-  try {
-    settings = connectionSettings({ defaultsFile: o.defaultsFile });
-  } catch (e) {
-    throw new ToolError((e as Error).message);
-  }
+  const settings = o.settings;
+  if (!settings) throw new Error('runCsvload: no connection settings to connect with');
   let conn: Connection | undefined;
   try {
     conn = await connect(settings, { flags: ['+LOCAL_FILES'] });
   } catch (e) {
-    if (!o.dryRun) throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
-    say(`dry run: cannot connect to ${describeSettings(settings)} (${(e as Error).message}); not checking LoadInfo`);
+    if (!o.dryRun) throw new ToolError(connectFailure(settings, e));
+    say(`dry run: ${connectFailure(settings, e)}; not checking LoadInfo`);
   }
   try {
     if (o.init) {
