@@ -69,10 +69,15 @@ export function ownerState(o: ProcessOwner): 'running' | 'gone' | 'unknown' {
     return o.start === undefined || start === o.start ? 'running' : 'gone';
   }
   // No /proc: a live pid is taken for the owner (it may have been used again; keeping is the safe side).
+  return pidRunning(o.pid) ? 'running' : 'gone';
+}
+
+/** Whether some process has this pid (perhaps not the one that had it before: callers keep what it may own). */
+export function pidRunning(pid: number): boolean {
   try {
-    process.kill(o.pid, 0);
-    return 'running';
+    process.kill(pid, 0);
+    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH' ? 'gone' : 'running';
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

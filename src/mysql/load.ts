@@ -23,7 +23,7 @@ import type { LoadableSource } from '../csv/collection.js';
 import { StreamFormatError, type Segment, type SourceEvent } from '../csv/rowstream-format.js';
 import type { StreamedSource } from '../csv/rowstream-reader.js';
 import type { Source } from '../schema/rows.js';
-import { COMMIT_LOST, connectionLost, type LoadReport, type LoadSession, type Outcome, type SourceReport } from './session.js';
+import { COMMIT_LOST, SOURCE_LOST, connectionLost, type LoadReport, type LoadSession, type Outcome, type SourceReport } from './session.js';
 
 export type { LoadReport, Outcome, SourceReport };
 
@@ -220,7 +220,7 @@ abstract class SourceRunner {
         // session.halt() said why
       } else if (lost) {
         // The cause is said once for the run (session.lostMessage), not per source.
-        rep.message = e instanceof LoadError && e.message.startsWith(COMMIT_LOST) ? e.message : 'connection lost';
+        rep.message = e instanceof LoadError && e.message.startsWith(COMMIT_LOST) ? e.message : SOURCE_LOST;
       } else {
         rep.message = e instanceof StreamFormatError ? 'the row stream broke inside this source' : (e as Error).message;
       }

@@ -50,10 +50,13 @@ const causeText = (e: Error) =>
 export const COMMIT_LOST = 'the connection was lost during its COMMIT';
 const commitUnknown = (s: SourceReport) => s.outcome === 'failed' && !!s.message?.startsWith(COMMIT_LOST);
 
-/** A line per failed source, for the end of a run. */
+/** Why a source failed when its connection was lost (the cause is said once for the run). */
+export const SOURCE_LOST = 'connection lost';
+
+/** A line per failed source, for the end of a run (those of the lost connection are in its own lines). */
 export function failureLines(sources: SourceReport[]): string[] {
   return sources
-    .filter((s) => s.outcome === 'failed')
+    .filter((s) => s.outcome === 'failed' && s.message !== SOURCE_LOST)
     .map((s) => (commitUnknown(s) ? `${s.name}: ${s.message}` : `${s.name}: failed, rolled back, not recorded: ${s.message}`));
 }
 
