@@ -74,13 +74,19 @@ function saysLost(t: Test, stderr: string, loaded: Source[], killed: Source) {
   t.match(stderr, /a rerun loads what is not in LoadInfo/);
 }
 
-t.test('collections: killed mid-run, it stops with the cause; a rerun loads the rest', async (t) => {
-  const wh = await throwawayWarehouse('csvlost');
+/** A new warehouse and a collection of `n` sources in a directory of the test. */
+async function collection(t: Test, tag: string, n: number, events: number) {
+  const wh = await throwawayWarehouse(`csvlost${tag}`);
   t.teardown(wh.drop);
   t.equal((await run(CSVLOAD, ['--init', ...wh.args])).code, 0);
-  const dir = tempDir('lost', t);
-  const sources = sourcesOf('coll', 4, 6000);
+  const dir = tempDir(`lost${tag}`, t);
+  const sources = sourcesOf(tag, n, events);
   await writeSources(new CsvCollectionWriter({ dir, names: wh.names }), sources);
+  return { wh, dir, sources };
+}
+
+t.test('collections: killed mid-run, it stops with the cause; a rerun loads the rest', async (t) => {
+  const { wh, dir, sources } = await collection(t, 'coll', 4, 6000);
 
   const p = await start(CSVLOAD, [...wh.args, dir]);
   p.stdin.end();
@@ -132,12 +138,7 @@ t.test('row stream: killed while a source streams, it stops reading; a rerun loa
 });
 
 t.test('--jobs 2: one connection killed, no new source starts; a rerun loads the rest', async (t) => {
-  const wh = await throwawayWarehouse('csvlostj');
-  t.teardown(wh.drop);
-  t.equal((await run(CSVLOAD, ['--init', ...wh.args])).code, 0);
-  const dir = tempDir('lostjobs', t);
-  const sources = sourcesOf('jobs', 6, 4000);
-  await writeSources(new CsvCollectionWriter({ dir, names: wh.names }), sources);
+  const { wh, dir, sources } = await collection(t, 'jobs', 6, 4000);
   const p = await start(CSVLOAD, [...wh.args, '--jobs', '2', dir]);
   p.stdin.end();
   const done = exited(p);
