@@ -25,7 +25,8 @@ Options:
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
   --edxprod-db NAME      with --init: the database of edx-refresh's platform copy, which the
                          routines over it name (default: edxprod)
-  --tmpdir DIR           where the row stream is spooled per source (default: $TMPDIR or /tmp)
+  --tmpdir DIR           where the row stream is spooled per source, privately (default: $TMPDIR
+                         or /tmp)
   --segment-size BYTES   row stream: each table's rows are loaded in pieces of about this size
                          while the stream still arrives; k/M suffixes (default: 4M)
   --jobs N               load N sources at once over N connections, each still in its own
@@ -51,7 +52,14 @@ Examples:
   edx-csvload -h db.example.org -u loader -p --ssl-ca ~/db-ca.pem --init
   edx-csvload --jobs 2 --collections /data/CSV --log-root /data/tracking --stamps /data/loaded
 
-Exit status: 0 everything loaded or skipped; 1 a source failed, or no connection; 2 usage error.
+Interrupted: SIGINT, SIGTERM or SIGHUP removes the spool, waits for a COMMIT under way, leaves
+the source being loaded to the server's rollback, says which sources are committed and exits
+128 + the signal's number. A lost connection is said once with its cause; no further source
+starts. Spool directories (edx-csvload-*, 0700, files 0600) that a killed run left are removed
+by the next run, when the process that made them is gone.
+
+Exit status: 0 everything loaded or skipped; 1 a source failed, the connection was lost, or no
+connection; 2 usage error; 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.
 `.replace('%CONNECTION%', connectionUsage());
 
 import { runTool, databaseName, databaseNames, say, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec } from './common.js';

@@ -20,7 +20,8 @@ as soon as it is done, so the next stage can start on it.
 
 Each object is written to a temporary name in the same directory (.<name>.partial-<pid>) and renamed
 only after its size, and its MD5 when the ETag is a plain MD5, have been checked: a half-written file
-never carries the final name. A local file that already has the object's size is not downloaded
+never carries the final name; a signal (SIGINT, SIGTERM, SIGHUP) removes it, and a later run removes
+one a killed run left (its pid gone). A local file that already has the object's size is not downloaded
 again (its path is still printed). Network resets, 5xx answers, throttling and short or corrupt
 bodies are retried with exponential back-off (an interrupted body resumes where it stopped). A
 missing key or denied access fails that key at once (message on stderr naming it); the other keys

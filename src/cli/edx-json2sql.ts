@@ -1,6 +1,7 @@
 // edx-json2sql: Open edX tracking-log lines → rows of the warehouse tables.
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { runTool, finish, say, databaseNames, UsageError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
+import { onStopSignal } from '../io/interrupt.js';
 import { SqlScriptWriter } from '../sql/script.js';
 import { runTransform } from '../transform/run.js';
 import { summaryLine, statsJson } from '../transform/stats.js';
@@ -78,6 +79,11 @@ async function makeWriter(values: Values, inputs: string[]): Promise<RowWriter> 
   if (values.csv !== undefined) {
     if (values.csv === '') throw new UsageError('--csv needs a directory');
     const { CsvCollectionWriter } = await import('../csv/collection.js');
+    // Its partial files hold personal data: a signal removes them, then the run exits 128+n.
+    const dir = values.csv;
+    onStopSignal((signal) => {
+      say(TOOL, `stopped by ${signal}: the unfinished files in ${dir} are removed; sources completed before stay`);
+    });
     return new CsvCollectionWriter({ dir: values.csv, names });
   }
   if (values.rows) {

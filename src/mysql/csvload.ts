@@ -1,16 +1,22 @@
 // What edx-csvload does, apart from option parsing: connect, optionally --init, then load every
-// source of the named collections (or of the row stream on stdin), then print the summary.
+// source of the named collections (or of the row stream on stdin), then print the summary. A
+// signal or a lost connection ends the run early, saying what is committed (session.ts).
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { ToolError } from '../core/errors.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { findManifests, readManifest } from '../csv/collection.js';
 import { readRowStream } from '../csv/rowstream-reader.js';
+import { sweepSpools } from '../csv/spool.js';
+import { onStopSignal, signalExitCode } from '../io/interrupt.js';
 import { connect, connectFailure, type ConnectionSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
-import { DryRun, Loader, Progress, formatSummary } from './load.js';
+import { DryRun, Loader, Progress, fmt, formatSummary } from './load.js';
 import { loadTasks, taskPerSource, type LoadTask } from './parallel.js';
 import { collectionTasks } from './collection-dir.js';
+import { LoadSession, failureLines, someNames } from './session.js';
 
 export interface CsvloadOptions {
   names: DatabaseNames;
@@ -36,7 +42,43 @@ export interface CsvloadOptions {
   collectionsDir?: { out: string; logRoot?: string; stamps?: string; rejects?: string };
 }
 
+/** What the main course of a run awaits once a signal stopped it: the signal's handler ends the process. */
+const parked = () => new Promise<never>(() => undefined);
+
 export async function runCsvload(o: CsvloadOptions): Promise<number> {
+  let session: LoadSession | undefined;
+  /** The sources a run means to load (by origin), when known before it starts: what a stop names as not started. */
+  let planned: { name: string; origin: string }[] = [];
+  const notStarted = () => {
+    const begun = new Set(session?.sources.map((s) => s.origin));
+    const rest = planned.filter((p) => !begun.has(p.origin)).map((p) => p.name);
+    return o.stdin ? 'the rest of the row stream' : rest.length ? someNames(rest) : '';
+  };
+  const offSignal = onStopSignal(async (signal) => {
+    if (!session) return;
+    await session.halt(signal);
+    if (!o.quiet) process.stderr.write(formatSummary(session.finish()));
+    o.say(`stopped by ${signal} (exit ${signalExitCode(signal)})${o.stdin ? '; the spooled rows are removed' : ''}`);
+    for (const line of session.outcomeLines(notStarted())) o.say(line);
+  });
+  try {
+    const status = await load(o, (s) => (session = s), (p) => (planned = p), notStarted);
+    if (session?.halted) return await parked();
+    return status;
+  } catch (e) {
+    if (session?.halted) return await parked(); // what failed was the connection the signal dropped
+    throw e;
+  } finally {
+    offSignal();
+  }
+}
+
+async function load(
+  o: CsvloadOptions,
+  started: (s: LoadSession) => void,
+  plan: (sources: { name: string; origin: string }[]) => void,
+  notStarted: () => string,
+): Promise<number> {
   const { say } = o;
   // Read everything local first: a wrong path fails before any connection is made.
   const manifests = o.collections.length ? await findManifests(o.collections).catch((e: Error) => { throw new ToolError(e.message); }) : [];
@@ -62,9 +104,23 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
 
   const settings = o.settings;
   if (!settings) throw new Error('runCsvload: no connection settings to connect with');
+  const session = new LoadSession(settings.socketPath ?? `${settings.host}:${settings.port}`);
+  started(session);
+  plan((tasks ? tasks.flatMap((t) => t.sources) : sources).map((s) => ({ name: s.source.name, origin: s.origin })));
+  if (!o.dryRun) {
+    // What killed loads left behind (a signal's run removes its own; SIGKILL gives it no chance).
+    const spoolParent = o.tmpdir ?? tmpdir();
+    const swept = await sweepSpools(spoolParent);
+    if (swept.removed.length) {
+      say(`removed ${swept.removed.length} spool director${swept.removed.length === 1 ? 'y' : 'ies'} (${fmt(Math.round(swept.bytes / 1024))} KiB) that killed loads left in ${spoolParent}`);
+    }
+    if (swept.unowned.length) {
+      say(`left alone in ${spoolParent}: ${someNames(swept.unowned.map((d) => basename(d)))} (no owner file: an older edx-csvload's, or one starting; remove them by hand once no load runs)`);
+    }
+  }
   let conn: Connection | undefined;
   try {
-    conn = await connect(settings, { flags: ['+LOCAL_FILES'] });
+    conn = session.watch(await connect(settings, { flags: ['+LOCAL_FILES'] }));
   } catch (e) {
     if (!o.dryRun) throw new ToolError(connectFailure(settings, e));
     say(`dry run: ${connectFailure(settings, e)}; not checking LoadInfo`);
@@ -81,12 +137,14 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
       if (!o.stdin && !sources.length && !tasks) return 0;
     }
     if (tasks) {
-      const status = await loadTasks(tasks, { settings, jobs: o.jobs ?? 1, names: o.names, force: o.force, quiet: o.quiet, progressEveryMs: o.progressEveryMs, say });
+      const status = await loadTasks(tasks, { settings, jobs: o.jobs ?? 1, names: o.names, force: o.force, quiet: o.quiet, progressEveryMs: o.progressEveryMs, say, session });
+      if (session.halted) return status;
       if (status && o.collectionsDir) say(`some collections failed and are kept in ${o.collectionsDir.out}`);
+      if (session.lost) for (const line of [session.lostMessage!, ...session.outcomeLines(notStarted())]) say(line);
       return status;
     }
     const progress = new Progress(say, o.quiet ? 0 : o.progressEveryMs ?? 2000);
-    const opts = { names: o.names, force: o.force, progress };
+    const opts = { names: o.names, force: o.force, progress, session };
     let loader: Loader | DryRun;
     if (o.dryRun || !conn) loader = new DryRun(conn, opts);
     else {
@@ -97,20 +155,28 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     if (o.stdin) {
       try {
         const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes });
-        for await (const src of sources) await loader.loadStream(src);
+        for await (const src of sources) {
+          await loader.loadStream(src);
+          if (session.stopped) break;
+        }
       } catch (e) {
         streamError = e as Error;
       }
     } else {
       progress.sourcesTotal = sources.length;
-      for (const src of sources) await loader.load(src);
+      for (const src of sources) {
+        if (session.stopped) break;
+        await loader.load(src);
+      }
     }
+    if (session.halted) return 1;
     const report = loader.finish();
     if (!o.quiet) process.stderr.write(formatSummary(report));
-    const failed = report.sources.filter((s) => s.outcome === 'failed');
-    for (const f of failed) say(`${f.name}: failed, rolled back, not recorded: ${f.message}`);
-    if (streamError) say(`${streamError.message}`);
-    return failed.length || streamError ? 1 : 0;
+    const failures = failureLines(report.sources);
+    for (const line of failures) say(line);
+    if (streamError && !session.lost) say(`${streamError.message}`);
+    if (session.lost) for (const line of [session.lostMessage!, ...session.outcomeLines(notStarted())]) say(line);
+    return failures.length || streamError || session.lost ? 1 : 0;
   } finally {
     await conn?.end().catch(() => undefined);
   }
