@@ -206,7 +206,7 @@ export const edxprod: RefreshJob = {
         await conn.query('SET SESSION foreign_key_checks = 1').catch(() => undefined);
       }
     } finally {
-      await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+      await conn.query('DO RELEASE_LOCK(?)', [lock]).catch(() => undefined);
     }
   },
 };
