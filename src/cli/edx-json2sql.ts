@@ -1,5 +1,6 @@
 // edx-json2sql: Open edX tracking-log lines → rows of the warehouse tables.
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { runTool, finish, say, databaseNames, UsageError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
 import { onStopSignal } from '../io/interrupt.js';
 import { SqlScriptWriter } from '../sql/script.js';
@@ -108,6 +109,9 @@ export async function main(argv: string[]): Promise<number> {
     if (values.stats) checkOutputFile('--stats', values.stats, inputs, values.csv);
     if (values.csv) checkOutputDir('--csv', values.csv);
     const writer = await makeWriter(values, inputs);
+    // A --rejects file may be inside the --csv directory, which the writer makes only at its first
+    // row: made now, or the file's open races it (ENOENT, seen in test/backfill-load.test.ts).
+    if (values.rejects) mkdirSync(dirname(values.rejects), { recursive: true });
     const rejectsFile = values.rejects ? createWriteStream(values.rejects) : undefined;
     const rejectsOnStderr = new CappedReport((m) => say(TOOL, m));
     let failed = false;

@@ -31,6 +31,8 @@ A MANIFEST is the output of edx-s3-ls (keys, or --long lines: key, size, ...), o
 come from the scheduler: SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX) of a Slurm
 job array, JOB_COMPLETION_INDEX of a Kubernetes Indexed Job, AWS_BATCH_JOB_ARRAY_INDEX of an AWS
 Batch array job (these two with --shards N or SHARDS=N); with none of them: one shard of all.
+With --shards N (or SHARDS=N) a Slurm task is shard SLURM_ARRAY_TASK_ID of N, whatever the array:
+so a task submitted again alone (sbatch --array=5) is still shard 5 (submit-backfill.sh sets it).
 
 --pending prints, instead, the logs of the mirror (keys below --local-root that --match finds)
 still to transform and load: those LoadInfo does not record, and those changed since their load

@@ -65,7 +65,7 @@ export async function addPartitions(conn: Connection, names: DatabaseNames, quar
     }
     return added;
   } finally {
-    await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+    await conn.query('DO RELEASE_LOCK(?)', [lock]).catch(() => undefined);
   }
 }
 

@@ -161,7 +161,7 @@ async function withCopyLock<T>({ conn, names }: JobContext, copy: () => Promise<
   try {
     return await copy();
   } finally {
-    await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+    await conn.query('DO RELEASE_LOCK(?)', [lock]).catch(() => undefined);
   }
 }
 
