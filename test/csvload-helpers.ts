@@ -3,7 +3,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { REPO } from './helpers/tools.js';
 import { TABLES } from '../src/schema/tables.js';
 import { emptyRow, columnIndex, type TableDef, type DatabaseNames, type Value } from '../src/schema/table.js';
 import { fitRow, newFitCounters } from '../src/schema/fit.js';
@@ -15,7 +15,7 @@ import type { Connection } from 'mysql2/promise';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
 import { runTool, spawnTool } from './helpers/tools.js';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ROOT = REPO + '/';
 export const CSVLOAD = `${ROOT}bin/edx-csvload`;
 
 const hex = (s: string) => createHash('sha1').update(s).digest('hex');

@@ -5,7 +5,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository: the first folder above this file holding package.json (the tests also run compiled, from .test-build/). */
+export const REPO = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 export const SHARED = process.env.EDX_PIPES_SHARED ?? join(REPO, '..', 'shared');
 export const EXAMPLE_LOG = join(REPO, 'examples', 'tracking.log-20140303.gz');
 
