@@ -239,7 +239,7 @@ t.test('modulestore: re-run, dry run, and failures that keep the tables', async 
 
   const missing = await refresh(dbs, ['--modulestore', join(tmp, 'nothing.json'), 'modulestore']);
   t.equal(missing.code, 1);
-  t.match(missing.stderr, /modulestore: FAILED: cannot read the modulestore export .*nothing\.json: no such file/);
+  t.match(missing.stderr, /^edx-refresh: --modulestore .*nothing\.json: no such file or directory\n$/, 'a missing export: one line, before any job starts');
   const noInput = await refresh(dbs, ['modulestore']);
   t.equal(noInput.code, 2, 'no --modulestore: a usage error');
   t.match(noInput.stderr, /job modulestore needs --modulestore/);
@@ -505,7 +505,7 @@ t.test('forum', async (t) => {
 
   const missing = await refresh(dbs, ['--forum', join(tmp, 'none.json'), 'forum']);
   t.equal(missing.code, 1);
-  t.match(missing.stderr, /cannot read the forum export .*none\.json: ENOENT/);
+  t.match(missing.stderr, /^edx-refresh: --forum .*none\.json: no such file\n$/);
 
   const help = await refresh(dbs, ['--help']);
   t.notMatch(help.stdout, /passphrase|--forum-key/i, 'edx-refresh takes no passphrase: the key is read from EdxPrivate.Keys');
