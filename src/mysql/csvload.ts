@@ -6,6 +6,7 @@ import { ToolError } from '../core/errors.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { findManifests, readManifest } from '../csv/collection.js';
 import { readRowStream } from '../csv/rowstream-reader.js';
+import { StreamProblems } from '../csv/rowstream-format.js';
 import { connect, connectionSettings, describeSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
 import { DryRun, Loader, Progress, formatSummary } from './load.js';
@@ -112,7 +113,7 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     if (!o.quiet) process.stderr.write(formatSummary(report));
     const failed = report.sources.filter((s) => s.outcome === 'failed');
     for (const f of failed) say(`${f.name}: failed, rolled back, not recorded: ${f.message}`);
-    if (streamError) say(`${streamError.message}`);
+    if (streamError) for (const m of streamError instanceof StreamProblems ? streamError.problems : [streamError.message]) say(m);
     return failed.length || streamError ? 1 : 0;
   } finally {
     await conn?.end().catch(() => undefined);
