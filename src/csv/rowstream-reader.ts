@@ -92,6 +92,10 @@ export interface RowStreamOptions {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 4 << 20;
+/** The first lines of every version of the stream: all of one length. */
+const HEADERS = new Set([STREAM_HEADER, ...OLDER_HEADERS.keys()]);
+const HEADER_LENGTH = STREAM_HEADER.length;
+if ([...HEADERS].some((h) => h.length !== HEADER_LENGTH)) throw new Error('rowstream-reader.ts: stream headers differ in length');
 const DEFAULT_PENDING_BYTES = 64 << 20;
 
 class RowStreamReader {
@@ -187,6 +191,7 @@ class RowStreamReader {
 
   /** A stream header after a stream: what the one before left unfinished is a problem, not an end. */
   private nextStream(): void {
+    if (!this.sawHeader) return;
     if (this.current) {
       this.cutSource(`the stream ended inside source ${this.current.source.name} (no #end line: its writer did not finish) and another stream began`);
     } else if (this.expectsDone && !this.done) {
@@ -219,7 +224,7 @@ class RowStreamReader {
   private control(line: string): Promise<void> | void {
     const older = OLDER_HEADERS.get(line);
     if (line === STREAM_HEADER || older) {
-      if (this.sawHeader) this.nextStream(); // the writer ran again (xargs)
+      this.nextStream(); // when the writer ran again (xargs)
       this.sawHeader = true;
       this.expectsDone = older?.done ?? true;
       this.expectsChecksum = older?.checksum ?? true;
@@ -292,6 +297,14 @@ class RowStreamReader {
     src!.events.close();
   }
 
+  /**
+   * Whether the line buf[start, nl) is the start of a line cut short followed by a stream header.
+   * No whole line ends so: a row ends with '"', a digit after ',' or \N, a control line with '}'.
+   */
+  private gluedHeader(buf: Buffer, start: number, nl: number): boolean {
+    return nl - start > HEADER_LENGTH && buf[nl - HEADER_LENGTH] === 0x23 && HEADERS.has(buf.toString('latin1', nl - HEADER_LENGTH, nl));
+  }
+
   /** Reads the whole input; throws StreamFormatError (or an I/O error) where it breaks. */
   async pump(): Promise<void> {
     let carry: Buffer | undefined;
@@ -304,6 +317,12 @@ class RowStreamReader {
           const nl = buf.indexOf(10, start);
           if (nl < 0) break;
           this.lineNo++;
+          if (this.gluedHeader(buf, start, nl)) {
+            // A writer cut in the middle of a line, and the next one's stream begins right after it.
+            await this.control(buf.toString('latin1', nl - HEADER_LENGTH, nl));
+            start = nl + 1;
+            continue;
+          }
           if (buf[start] === 0x23 /* # */) {
             const line = buf.toString('utf8', start, nl);
             // The checksum covers the lines between #source and #end (#quarter lines too).
