@@ -42,7 +42,8 @@ Options:
   --stamps DIR           with --collections: after a load, <DIR>/<key> gets the log's time
   --rejects DIR          with --collections: a collection's non-empty rejects.jsonl is kept as
                          <DIR>/<key>.jsonl before the collection is deleted
-  --quiet                no progress lines and no summary
+  --quiet                no progress lines, no summary, and none of --init's messages (a dry
+                         run still says what it would do; errors are always said)
   -h, --help             this text
 
 Environment:

@@ -9,7 +9,7 @@ import { readRowStream } from '../csv/rowstream-reader.js';
 import { StreamProblems } from '../csv/rowstream-format.js';
 import { connect, connectionSettings, describeSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
-import { DryRun, Loader, Progress, formatSummary } from './load.js';
+import { DryRun, Loader, Progress, formatSummary, noWarehouse, warehouseExists } from './load.js';
 import { loadTasks, taskPerSource, type LoadTask } from './parallel.js';
 import { collectionTasks } from './collection-dir.js';
 
@@ -77,13 +77,17 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     if (o.init) {
       if (!conn) throw new ToolError('--init needs a connection');
       try {
-        await initWarehouse(conn, { names: o.names, replace: o.replace, forumPassphrase: passphrase, dryRun: o.dryRun, say });
+        // --quiet silences init's messages too, but not a dry run's account of what it would do.
+        const initSay = o.quiet && !o.dryRun ? () => undefined : say;
+        await initWarehouse(conn, { names: o.names, replace: o.replace, forumPassphrase: passphrase, dryRun: o.dryRun, say: initSay });
       } catch (e) {
         if (e instanceof InitError) throw new ToolError(e.message);
         throw e;
       }
       if (!o.stdin && !sources.length && !tasks) return 0;
     }
+    // No warehouse: said once, before any source is read (not once per source).
+    if (conn && !o.dryRun && !(await warehouseExists(conn, o.names))) throw new ToolError(noWarehouse(o.names));
     if (tasks) {
       const status = await loadTasks(tasks, { settings, jobs: o.jobs ?? 1, names: o.names, force: o.force, quiet: o.quiet, progressEveryMs: o.progressEveryMs, say });
       if (status && o.collectionsDir) say(`some collections failed and are kept in ${o.collectionsDir.out}`);

@@ -104,6 +104,15 @@ async function recorded(conn: Connection, names: DatabaseNames, loadInfoId: stri
   }
 }
 
+/** Whether the warehouse is there to load into (its LoadInfo table). */
+export async function warehouseExists(conn: Connection, names: DatabaseNames): Promise<boolean> {
+  return (await recorded(conn, names, '')) !== undefined;
+}
+
+/** What a load into a warehouse that does not exist says. */
+export const noWarehouse = (names: DatabaseNames) =>
+  `${qualifiedName(LoadInfo, names)} does not exist: create the warehouse first with edx-csvload --init`;
+
 /** The partitions EdxTrackEvent has. */
 async function partitionsOf(conn: Connection, names: DatabaseNames): Promise<Set<string>> {
   const [rows] = await conn.query<RowDataPacket[]>(
@@ -309,7 +318,7 @@ export class Loader extends SourceRunner {
         const loaded = await recorded(this.conn, this.opts.names, src.source.loadInfoId);
         // A warehouse that does not exist yet has loaded nothing; a load then needs --init first.
         if (loaded === undefined) {
-          throw new LoadError(`${qualifiedName(LoadInfo, this.opts.names)} does not exist: create the warehouse first with edx-csvload --init`);
+          throw new LoadError(noWarehouse(this.opts.names));
         }
         if (loaded) {
           src.stopSpooling();
