@@ -93,7 +93,7 @@ t.test('--jobs 2 over a directory gives the warehouse of one collection after th
   renameSync(`${held}.partial`, held);
   const again = await runTool('edx-csvload', load, { env: await env() });
   t.equal(again.code, 0, again.stderr);
-  t.match(again.stderr, '1 collections into');
+  t.match(again.stderr, '1 collection into');
   t.same(await fingerprint(two[1], two[3]), reference, 'same tables, rows and ids');
   t.same(readdirSync(out, { recursive: true }), [], 'nothing left to load, no empty directories');
 

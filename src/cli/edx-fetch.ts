@@ -5,6 +5,7 @@ import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
 import { checkBucket, describeS3Error, keyIn, localRoot, makeClient, parseS3Url, s3Config } from '../s3/client.js';
 import { download, fetchAllToMirror, removePartialsOnSignal, FetchFailure, type RetryPolicy, type Sink } from '../s3/fetch.js';
 import { progressTicker } from '../io/progress.js';
+import { plural } from '../core/plural.js';
 
 const TOOL = 'edx-fetch';
 
@@ -105,7 +106,7 @@ class Reporter {
     this.stopTicking?.();
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
     this.say(`fetched ${this.fetched}, already present ${this.present}, failed ${this.failed}, `
-      + `${this.bytes} bytes, ${seconds} s`);
+      + `${plural(this.bytes, 'byte')}, ${seconds} s`);
   }
 }
 
@@ -169,7 +170,7 @@ async function fetchKeys({ values, positionals }: Args): Promise<number> {
 async function toStdout(operands: string[], bucket: string, client: ReturnType<typeof makeClient>, policy: RetryPolicy): Promise<number> {
   const keys: string[] = [];
   for await (const k of inputKeys(operands, bucket)) keys.push(k);
-  if (keys.length !== 1) throw new UsageError(`--stdout streams exactly one object; got ${keys.length} keys`);
+  if (keys.length !== 1) throw new UsageError(`--stdout streams exactly one object; got ${plural(keys.length, 'key')}`);
   const [key] = keys;
   let sent = 0;
   const sink: Sink = {

@@ -11,6 +11,7 @@ import { checkInputs, checkOutputDir, checkOutputFile, sameFile } from '../io/pa
 import { openPathList } from '../io/path-list.js';
 import { CappedReport } from '../io/capped-report.js';
 import { inputError } from '../io/input.js';
+import { noun, plural } from '../core/plural.js';
 
 const TOOL = 'edx-json2sql';
 const USAGE = `Usage: edx-json2sql [options] [FILE...]
@@ -158,10 +159,10 @@ export async function main(argv: string[]): Promise<number> {
         failed = true;
         say(TOOL, `${inputError(name, e).message}; ${kept ?? 'its rows were rolled back'}`);
       },
-      onProgress: values.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${s.lines} lines, ${s.events} events`),
+      onProgress: values.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${plural(s.lines, 'line')}, ${plural(s.events, 'event')}`),
     });
     if (rejectsFile) await finish(rejectsFile);
-    if (rejectsOnStderr.unsaid > 0) say(TOOL, `… ${rejectsOnStderr.unsaid} more rejected lines (use --rejects FILE)`);
+    if (rejectsOnStderr.unsaid > 0) say(TOOL, `… ${rejectsOnStderr.unsaid} more rejected ${noun(rejectsOnStderr.unsaid, 'line')} (use --rejects FILE)`);
     if (values.stats) writeFileSync(values.stats, JSON.stringify(statsJson(stats), null, 2) + '\n');
     if (!values.quiet) {
       if (process.stderr.isTTY) process.stderr.write('\r');

@@ -21,7 +21,8 @@ Options:
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
   --edxprod-db NAME      database for the copy of the platform tables (default: edxprod)
   --forum-db NAME        database for forum tables (default: EdxForum)
-  --dry-run              say what each job would do; change nothing
+  --dry-run              say what each job would do; change nothing. Exit status 1 when a job
+                         would fail (each such job says why; the others are still looked at)
   --list                 the jobs, what they read and rebuild, and their order
   --quiet                no progress lines
   -h, --help             this text
@@ -38,6 +39,7 @@ import { connect, connectionSettings, describeSettings } from '../mysql/connecti
 import { createPlatformViews } from '../mysql/init.js';
 import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
 import type { JobInputs } from '../refresh/job.js';
+import { plural } from '../core/plural.js';
 import type { DatabaseNames } from '../schema/table.js';
 
 const TOOL = 'edx-refresh';
@@ -92,6 +94,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
       }
       const quiet = Boolean(values.quiet);
+      const dryRun = Boolean(values['dry-run']);
+      const planned = new Set(jobs.map((j) => j.name));
+      /** Dry run: the jobs that would fail (each said as it comes; the others are still looked at). */
+      const wouldFail: string[] = [];
       try {
         for (const job of jobs) {
           const started = Date.now();
@@ -102,7 +108,8 @@ export async function main(argv: string[]): Promise<number> {
               connect: () => connect(settings, { flags: ['+LOCAL_FILES'] }),
               names,
               inputs,
-              dryRun: Boolean(values['dry-run']),
+              dryRun,
+              planned,
               say: (m) => quiet || say(TOOL, `${job.name}: ${m}`),
             });
             const rows = result.tables.map((t) => `${t.name} ${t.rows}`).join(', ');
@@ -113,12 +120,18 @@ export async function main(argv: string[]): Promise<number> {
             // A RefreshError or an input that cannot be read (ToolErrors) and the system's errors (the
             // server, files) are said plainly; anything else is a bug, said with its stack.
             const why = e instanceof ToolError || (e as NodeJS.ErrnoException).code ? (e as Error).message : ((e as Error).stack ?? String(e));
+            if (dryRun) {
+              say(TOOL, `${job.name}: would FAIL: ${why}`);
+              wouldFail.push(job.name);
+              continue;
+            }
             throw new ToolError(`${job.name}: FAILED: ${why}${later.length ? ` (not run: ${later.join(', ')})` : ''}`);
           }
         }
         // The views over the refreshed tables (a view cannot exist before its tables, --init may
         // have run before the first refresh).
-        if (!values['dry-run']) {
+        if (wouldFail.length) throw new ToolError(`dry run: ${plural(wouldFail.length, 'job')} would fail: ${wouldFail.join(', ')}`);
+        if (!dryRun) {
           const views = await createPlatformViews(conn, names);
           if (!quiet && views.made.length) say(TOOL, `views ${views.made.join(', ')} are up to date`);
         }

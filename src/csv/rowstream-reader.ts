@@ -27,6 +27,7 @@ import {
   type SourceEvent,
   type SourceRecord,
 } from './rowstream-format.js';
+import { noun, plural } from '../core/plural.js';
 
 /**
  * A source of the row stream, handed over at its `#source` line. The loader iterates `events()`
@@ -195,7 +196,7 @@ class RowStreamReader {
     if (this.current) {
       this.cutSource(`the stream ended inside source ${this.current.source.name} (no #end line: its writer did not finish) and another stream began`);
     } else if (this.expectsDone && !this.done) {
-      this.problem(`a stream ended after ${this.sourcesEnded} whole source(s) without its #done line and another began: its writer did not finish, sources may be missing`);
+      this.problem(`a stream ended after ${plural(this.sourcesEnded, 'whole source')} without its #done line and another began: its writer did not finish, sources may be missing`);
     }
     this.done = false;
     this.sourcesEnded = 0;
@@ -277,7 +278,7 @@ class RowStreamReader {
     for (const t of ALL_TABLES) {
       const got = this.spools.get(t)?.rows ?? 0;
       const want = end.rows?.[t.name] ?? 0;
-      if (got !== want) this.fail(`source ${src!.source.name}: ${got} ${t.name} rows in the stream, the writer counted ${want}`);
+      if (got !== want) this.fail(`source ${src!.source.name}: ${got} ${t.name} ${noun(got, 'row')} in the stream, the writer counted ${want}`);
     }
     if (this.expectsChecksum && end.crc32 !== this.sum) {
       this.fail(`source ${src!.source.name}: its bytes differ from what the writer wrote (CRC-32 ${this.sum}, the writer's ${String(end.crc32)}): the stream was garbled`);
@@ -371,7 +372,7 @@ class RowStreamReader {
       if (this.current) this.fail(`the stream ended inside source ${this.current.source.name} (no #end line: the writer did not finish)`);
       if (!this.sawHeader) throw new StreamFormatError(`row stream: empty input (expected ${STREAM_HEADER})`);
       if (this.expectsDone && !this.done) {
-        this.fail(`the stream ended after ${this.sourcesEnded} whole source(s) without its #done line: the writer did not finish, sources may be missing`);
+        this.fail(`the stream ended after ${plural(this.sourcesEnded, 'whole source')} without its #done line: the writer did not finish, sources may be missing`);
       }
       this.sources.close(this.problems.length ? new StreamProblems(this.problems) : undefined);
     } catch (e) {

@@ -12,6 +12,7 @@ import { initWarehouse, InitError } from './init.js';
 import { DryRun, Loader, Progress, formatSummary, noWarehouse, warehouseExists } from './load.js';
 import { loadTasks, taskPerSource, type LoadTask } from './parallel.js';
 import { collectionTasks } from './collection-dir.js';
+import { plural } from '../core/plural.js';
 
 export interface CsvloadOptions {
   names: DatabaseNames;
@@ -54,7 +55,7 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
       for (const t of tasks) say(`would load ${t.label}`);
       return 0;
     }
-    say(`${tasks.length} collections into ${o.names.Edx}/${o.names.EdxPrivate}`);
+    say(`${plural(tasks.length, 'collection')} into ${o.names.Edx}/${o.names.EdxPrivate}`);
   }
   const passphrase = o.forumKeyFile
     ? (await readFile(o.forumKeyFile, 'utf8').catch((e: Error) => { throw new ToolError(`--forum-key-file: ${e.message}`); })).replace(/[\r\n]+$/, '')

@@ -22,6 +22,7 @@ import type { LoadableSource } from '../csv/collection.js';
 import { StreamFormatError, type Segment, type SourceEvent } from '../csv/rowstream-format.js';
 import type { StreamedSource } from '../csv/rowstream-reader.js';
 import type { Source } from '../schema/rows.js';
+import { noun } from '../core/plural.js';
 
 export class LoadError extends Error {}
 
@@ -78,7 +79,7 @@ export class Progress {
     this.lastAt = now;
     const of = this.sourcesTotal !== undefined ? `/${this.sourcesTotal}` : '';
     this.say(
-      `${fmt(this.rows)} rows, ${fmt(Math.round(rate))} rows/s, ${this.sourcesDone}${of} sources done, ` +
+      `${fmt(this.rows)} ${noun(this.rows, 'row')}, ${fmt(Math.round(rate))} rows/s, ${this.sourcesDone}${of} ${noun(this.sourcesTotal ?? this.sourcesDone, 'source')} done, ` +
         `${((now - this.started) / 1000).toFixed(0)} s${this.current ? `; loading ${this.current}` : ''}`,
     );
   }
@@ -411,7 +412,7 @@ export class Loader extends SourceRunner {
       await conn.query('START TRANSACTION');
       open = true;
       const again = loaded.filter((s) => s.table !== LoadInfo).reduce((a, s) => a + s.rows, 0);
-      notes.push(`quarter ${missing.join(', ')} arrived mid-load: rolled back, added partitions ${added.join(', ')}, reloaded ${fmt(again)} rows`);
+      notes.push(`quarter ${missing.join(', ')} arrived mid-load: rolled back, added partitions ${added.join(', ')}, reloaded ${fmt(again)} ${noun(again, 'row')}`);
       for (const seg of loaded) await load(seg);
     };
     const missingOf = async (qs: Iterable<string>) => {
@@ -446,7 +447,7 @@ export class Loader extends SourceRunner {
           open = false;
           per.set(LoadInfo.name, 1);
           rep.rows = total;
-          if (src.whileStreaming) notes.push(`${fmt(streamedRows)} of ${fmt(total)} rows loaded while the source streamed`);
+          if (src.whileStreaming) notes.push(`${fmt(streamedRows)} of ${fmt(total)} ${noun(total, 'row')} loaded while the source streamed`);
           if (notes.length) rep.message = notes.join('; ');
           return per;
         }
@@ -483,7 +484,7 @@ export function formatSummary(r: LoadReport): string {
     '',
     `${count('loaded')} loaded, ${count('skipped')} skipped, ${count('failed')} failed` +
       (count('would load') + count('would skip') ? `; dry run: ${count('would load')} would load, ${count('would skip')} would skip` : '') +
-      `; ${fmt(total)} rows in ${r.seconds.toFixed(2)} s` +
+      `; ${fmt(total)} ${noun(total, 'row')} in ${r.seconds.toFixed(2)} s` +
       (r.seconds > 0 && total ? ` (${fmt(Math.round(total / r.seconds))} rows/s)` : ''),
   );
   return lines.join('\n') + '\n';

@@ -21,9 +21,10 @@ import { isTrueCourseName } from '../schema/test-courses.js';
 import { Modulestore } from '../modulestore/display-names.js';
 import { firstHash, isObject, sanitize } from '../core/values.js';
 import type { JobContext, RefreshJob } from './job.js';
-import { requireFresh, requireTables, type Needed } from './requires.js';
+import { comesFirst, requireFresh, requireTables, type Needed } from './requires.js';
 import { checkedQuery, loadRows, rebuildTables, RefreshError, tableExists } from './sql.js';
 import { quoteIdent as q } from '../schema/sql-escape.js';
+import { plural } from '../core/plural.js';
 
 /** Studentmodule rows read per round trip. */
 const PAGE = 5_000;
@@ -127,7 +128,7 @@ async function readRows(ctx: JobContext, since: string, modulestore: Modulestore
     if (rows.length) await load(rows);
     const before = tally.rows;
     tally.rows += rows.length;
-    if (Math.floor(tally.rows / 100_000) > Math.floor(before / 100_000)) say(`${tally.rows} rows, modified up to ${lastModified}`);
+    if (Math.floor(tally.rows / 100_000) > Math.floor(before / 100_000)) say(`${plural(tally.rows, 'row')}, modified up to ${lastModified}`);
   }
 }
 
@@ -149,12 +150,12 @@ export const activitygrade: RefreshJob = {
     const { conn, names, dryRun, say } = ctx;
     const csm: Needed = { db: names.edxprod, table: 'courseware_studentmodule', job: 'edxprod' };
     const xlation: Needed = { db: names.EdxPrivate, table: 'LearnerIdXlation', job: 'usergrade' };
-    const ready = await requireTables(conn, [csm, xlation], dryRun, say);
+    const ready = await requireTables(conn, [csm, xlation], ctx);
     if (ready) {
       try {
         await requireFresh(conn, xlation, csm);
       } catch (e) {
-        if (!dryRun) throw e;
+        if (!comesFirst(ctx, xlation.job)) throw e; // a dry run without the job that rebuilds it fails too
         say(`dry run: ${(e as Error).message}`);
       }
     }
@@ -165,7 +166,7 @@ export const activitygrade: RefreshJob = {
       } catch (e) {
         throw new RefreshError(`--modulestore ${ctx.inputs.modulestore}: ${(e as Error).message}`);
       }
-      say(`${modulestore.size} modules of ${ctx.inputs.modulestore} for resource_display_name`);
+      say(`${plural(modulestore.size, 'module')} of ${ctx.inputs.modulestore} for resource_display_name`);
     }
 
     const table = qualifiedName(ActivityGrade, names, { quoted: true });
@@ -222,9 +223,9 @@ export const activitygrade: RefreshJob = {
     }
 
     const [total] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${table}`);
-    const notes = [`${tally.rows} rows ${incremental ? `added or replaced (modified since ${since})` : 'built'}`];
+    const notes = [`${plural(tally.rows, 'row')} ${incremental ? `added or replaced (modified since ${since})` : 'built'}`];
     if (tally.testCourses) notes.push(`${tally.testCourses} graded rows of test courses left out`);
-    if (tally.badState) notes.push(`${tally.badState} rows whose state is not JSON: no answers or attempts`);
+    if (tally.badState) notes.push(`${plural(tally.badState, 'row')} whose state is not JSON: no answers or attempts`);
     notes.push(...fitNotes(tally.fit));
     if (!ctx.inputs.modulestore) notes.push('no --modulestore: resource_display_name is empty');
     return { tables: [{ name: ActivityGrade.name, rows: Number(total[0].n) }], notes };

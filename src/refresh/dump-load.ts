@@ -16,6 +16,7 @@ import { RefreshError } from './sql.js';
 import { checkedQuery } from '../mysql/checked.js';
 import { quoteIdent } from '../schema/sql-escape.js';
 import { progressClock } from '../io/progress.js';
+import { plural } from '../core/plural.js';
 
 const LF = 0x0a;
 
@@ -137,7 +138,7 @@ export async function loadDumpTables(
   const run = async (c: Copy, pieces: Buffer[], was: { found: boolean; done: boolean }) => {
     for (const piece of pieces) for (const statement of c.statements.push(piece)) await execute(c, statement);
     if (!was.found && c.filter.result.found) order.push(c.table);
-    if (!was.done && c.filter.done) say(`${c.table}: ${c.rows} rows`);
+    if (!was.done && c.filter.done) say(`${c.table}: ${plural(c.rows, 'row')}`);
   };
   const push = async (c: Copy, line: Buffer | undefined) => {
     const was = { found: c.filter.result.found, done: c.filter.done };
@@ -178,7 +179,7 @@ export async function loadDumpTables(
         }
         if (due()) {
           const now = copies.find(inside);
-          say(`${(bytes / 2 ** 20).toFixed(0)} MiB of the dump read${now ? `; ${now.table}: ${now.rows} rows so far` : ''}`);
+          say(`${(bytes / 2 ** 20).toFixed(0)} MiB of the dump read${now ? `; ${now.table}: ${plural(now.rows, 'row')} so far` : ''}`);
         }
         if (copies.every((c) => c.filter.done)) {
           stoppedEarly = true;

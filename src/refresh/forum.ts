@@ -29,9 +29,10 @@ import { scrubBody } from './forum-scrub.js';
 import type { RefreshJob } from './job.js';
 import { BrokenInput } from './report.js';
 import { loadRows, rebuildTable, RefreshError, tableExists } from './sql.js';
-import { requireTables } from './requires.js';
+import { requireTables, type DryRunContext } from './requires.js';
 import { progressClock } from '../io/progress.js';
 import { intOrNull, json, sqlDateTime } from './values.js';
+import { plural } from '../core/plural.js';
 
 /** The anon_screen_name of a post whose author is unknown (the column's default, as the original's). */
 export const UNKNOWN_AUTHOR = 'anon_screen_name_redacted';
@@ -171,7 +172,8 @@ async function routineExists(conn: Connection, db: string, name: string): Promis
  * In a dry run a missing table or key is said, and false returned (the jobs and the load that make
  * them may be in the same run); a missing or unreadable input fails all the same.
  */
-async function checkPrerequisites(conn: Connection, names: DatabaseNames, path: string, dryRun: boolean, say: (m: string) => void): Promise<boolean> {
+async function checkPrerequisites(conn: Connection, names: DatabaseNames, path: string, ctx: DryRunContext): Promise<boolean> {
+  const { dryRun, say } = ctx;
   try {
     if (!statSync(path).isFile()) throw new RefreshError(`${path} is not a file`);
   } catch (e) {
@@ -179,7 +181,7 @@ async function checkPrerequisites(conn: Connection, names: DatabaseNames, path: 
     throw new RefreshError(`cannot read the forum export ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const priv = names.EdxPrivate;
-  if (!(await requireTables(conn, [{ db: priv, table: 'UserGrade', job: 'usergrade' }], dryRun, say))) return false;
+  if (!(await requireTables(conn, [{ db: priv, table: 'UserGrade', job: 'usergrade' }], ctx))) return false;
   const keySet = (await tableExists(conn, priv, 'Keys')) && Number((await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${priv}\`.\`Keys\` WHERE forumKey <> ''`))[0][0].n) > 0;
   if (!keySet || !(await routineExists(conn, priv, 'idInt2Forum'))) {
     const missing = `no forum key in \`${priv}\`.\`Keys\` or no function idInt2Forum there: run edx-csvload --init --forum-key-file FILE first`;
@@ -196,11 +198,12 @@ export const forumJob: RefreshJob = {
   after: ['usergrade'],
   input: 'forum',
   builds: [ForumContents],
-  async run({ conn, connect, names, inputs, dryRun, say }) {
+  async run(ctx) {
+    const { conn, connect, names, inputs, dryRun, say } = ctx;
     const path: string | undefined = inputs.forum;
     if (!path) throw new RefreshError('no forum export given (--forum FILE)');
     const file: string = path;
-    if (!(await checkPrerequisites(conn, names, path, dryRun, say))) {
+    if (!(await checkPrerequisites(conn, names, path, ctx))) {
       say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} from ${path}`);
       return { tables: [] };
     }
@@ -232,7 +235,7 @@ export const forumJob: RefreshJob = {
         if (++read % BATCH === 0) {
           yield* convert(batch);
           batch = [];
-          if (due()) say(`${read} documents read`);
+          if (due()) say(`${plural(read, 'document')} read`);
         }
       }
       yield* convert(batch);
@@ -246,7 +249,7 @@ export const forumJob: RefreshJob = {
         n = 0;
         for await (const _row of rows()) n++;
         if (read === 0) throw new RefreshError(`${path}: no document in the export`);
-        say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} with ${n} posts`);
+        say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} with ${plural(n, 'post')}`);
       } else {
         n = await rebuildTable(conn, ForumContents, names, async (building) => {
           await loadRows(conn, ForumContents, names, rows(), building);

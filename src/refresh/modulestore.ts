@@ -26,6 +26,7 @@ import type { RefreshJob } from './job.js';
 import { BrokenInput } from './report.js';
 import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from './values.js';
 import { loadRows, rebuildTables, RefreshError } from './sql.js';
+import { noun, plural } from '../core/plural.js';
 
 /**
  * Stanford's marks of an internal course (docs/original.md#job-modulestore): enrollment restricted to its
@@ -265,7 +266,7 @@ export const modulestoreJob: RefreshJob = {
           broken.report(`${file}:${b.line}`, b.reason);
           cut ??= b.cut && `${file}:${b.line}: ${b.reason}`;
         },
-        (file, n) => say(`${file}: ${n} documents read so far`),
+        (file, n) => say(`${file}: ${plural(n, 'document')} read so far`),
       );
     } catch (e) {
       if (e instanceof ExportError) throw new RefreshError(e.message);
@@ -277,10 +278,10 @@ export const modulestoreJob: RefreshJob = {
     const courses = model.courses();
     for (const p of model.problems) broken.report(p.where, p.reason);
     const rows = modulestoreRows(courses, model.oldModules());
-    say(`${documents} documents: ${courses.length} courses (${rows.testCourses.length} of them test courses, left out), ${rows.problems.length} problems, ${rows.videos.length} videos`);
+    say(`${plural(documents, 'document')}: ${plural(courses.length, 'course')} (${rows.testCourses.length} of them test ${noun(rows.testCourses.length, 'course')}, left out), ${plural(rows.problems.length, 'problem')}, ${plural(rows.videos.length, 'video')}`);
     if (rows.courses.length === 0) {
       const others = [broken.count && `${broken.count} unusable`, rows.testCourses.length && `${rows.testCourses.length} test course(s) only`].filter(Boolean);
-      throw new RefreshError(`no course in ${path} (${documents} documents read${others.length ? `; ${others.join(', ')}` : ''}): the tables are left as they were`);
+      throw new RefreshError(`no course in ${path} (${plural(documents, 'document')} read${others.length ? `; ${others.join(', ')}` : ''}): the tables are left as they were`);
     }
     const notes = [...broken.notes()];
     if (rows.testCourses.length) notes.push(`${rows.testCourses.length} test course(s) left out (schema/test-courses.ts): ${rows.testCourses.slice(0, 5).join(', ')}${rows.testCourses.length > 5 ? ', …' : ''}`);
@@ -295,13 +296,13 @@ export const modulestoreJob: RefreshJob = {
       { table: EdxVideo, rows: rows.videos },
     ];
     if (dryRun) {
-      say(`dry run: would rebuild ${parts.map((p) => `${qualifiedName(p.table, names, { quoted: true })} (${p.rows.length} rows)`).join(', ')}`);
+      say(`dry run: would rebuild ${parts.map((p) => `${qualifiedName(p.table, names, { quoted: true })} (${plural(p.rows.length, 'row')})`).join(', ')}`);
       return { tables: [], notes };
     }
     const fit = newFitCounters();
     const counts = await rebuildTables(conn, parts.map((p) => p.table), names, async (building) => {
       for (const p of parts) {
-        say(`loading ${p.rows.length} rows into ${building(p.table)}`);
+        say(`loading ${plural(p.rows.length, 'row')} into ${building(p.table)}`);
         await loadRows(conn, p.table, names, p.rows.map((r) => fitRow(p.table, r, fit)), building(p.table));
       }
     });

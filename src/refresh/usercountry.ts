@@ -17,6 +17,7 @@ import { valuesOf, type Value } from '../schema/table.js';
 import type { RefreshJob } from './job.js';
 import { progressClock } from '../io/progress.js';
 import { loadRows, rebuildTable, RefreshError, streamRows, tableExists } from './sql.js';
+import { plural } from '../core/plural.js';
 
 export const UNKNOWN_COUNTRY = { two: 'XX', three: 'XXX', name: 'Not in lookup tbl' } as const;
 
@@ -49,7 +50,7 @@ export const userCountryJob: RefreshJob = {
       'GROUP BY anon_screen_name, ip_country ORDER BY anon_screen_name, ip_country';
     if (dryRun) {
       const [est] = await conn.query<RowDataPacket[]>('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [names.Edx, 'EdxTrackEvent']);
-      say(`dry run: would rebuild ${qualifiedName(UserCountry, names, { quoted: true })} from the distinct (user, country) pairs of ${events} (about ${Number(est[0]?.n ?? 0)} events)`);
+      say(`dry run: would rebuild ${qualifiedName(UserCountry, names, { quoted: true })} from the distinct (user, country) pairs of ${events} (about ${plural(Number(est[0]?.n ?? 0), 'event')})`);
       return { tables: [] };
     }
     let unknown = 0;

@@ -16,6 +16,7 @@ import type { RefreshJob } from './job.js';
 import { requireTables } from './requires.js';
 import { checkedQuery, loadRows, rebuildTables } from './sql.js';
 import { quoteIdent as q } from '../schema/sql-escape.js';
+import { plural } from '../core/plural.js';
 
 /** Learners read per round trip (their certificates come with them). */
 const BATCH = 20_000;
@@ -32,20 +33,20 @@ export const usergrade: RefreshJob = {
   summary: 'rebuild UserGrade, Lti2Anon and LearnerIdXlation from the edxprod copy',
   after: ['edxprod'],
   builds: [UserGrade, Lti2Anon, LearnerIdXlation],
-  async run({ conn, names, dryRun, say }) {
+  async run(ctx) {
+    const { conn, names, dryRun, say } = ctx;
     const prod = names.edxprod;
     const ready = await requireTables(
       conn,
       ['auth_user', 'certificates_generatedcertificate', 'student_anonymoususerid'].map((table) => ({ db: prod, table, job: 'edxprod' })),
-      dryRun,
-      say,
+      ctx,
     );
     if (dryRun) {
       if (ready) {
         const [n] = await conn.query<RowDataPacket[]>(
           `SELECT (SELECT COUNT(*) FROM ${q(prod)}.auth_user) AS users, (SELECT COUNT(*) FROM ${q(prod)}.certificates_generatedcertificate) AS certs`,
         );
-        say(`dry run: would read ${n[0].users} users and ${n[0].certs} certificates of ${prod}`);
+        say(`dry run: would read ${plural(Number(n[0].users), 'user')} and ${plural(Number(n[0].certs), 'certificate')} of ${prod}`);
       }
       say(`dry run: would rebuild ${[UserGrade, Lti2Anon, LearnerIdXlation].map((t) => qualifiedName(t, names, { quoted: true })).join(', ')} and swap them in together`);
       return { tables: [] };
