@@ -220,7 +220,7 @@ async function suite(): Promise<void> {
     t.equal(Number(mismatch.n), 0, "every row's anon_screen_name is its learner's in this run's LearnerIdXlation");
     const [key] = await rows("SELECT GROUP_CONCAT(COLUMN_NAME) AS k FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'ActivityGrade' AND INDEX_NAME = 'PRIMARY'", [main.edx]);
     t.equal(key.k, 'activity_grade_id', 'keyed by the studentmodule row');
-    t.match(first.stderr, 'activitygrade: 1 values of parts_correctness cut to fit the column');
+    t.match(first.stderr, 'activitygrade: 1 value of parts_correctness cut to fit the column');
     t.match(first.stderr, 'activitygrade: 1 row whose state is not JSON');
   });
 
