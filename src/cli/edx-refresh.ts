@@ -95,7 +95,6 @@ export async function main(argv: string[]): Promise<number> {
       }
       const quiet = Boolean(values.quiet);
       const dryRun = Boolean(values['dry-run']);
-      const planned = new Set(jobs.map((j) => j.name));
       /** Dry run: the jobs that would fail (each said as it comes; the others are still looked at). */
       const wouldFail: string[] = [];
       try {
@@ -109,7 +108,6 @@ export async function main(argv: string[]): Promise<number> {
               names,
               inputs,
               dryRun,
-              planned,
               say: (m) => quiet || say(TOOL, `${job.name}: ${m}`),
             });
             const rows = result.tables.map((t) => `${t.name} ${t.rows}`).join(', ');

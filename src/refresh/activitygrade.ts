@@ -21,7 +21,7 @@ import { isTrueCourseName } from '../schema/test-courses.js';
 import { Modulestore } from '../modulestore/display-names.js';
 import { firstHash, isObject, sanitize } from '../core/values.js';
 import type { JobContext, RefreshJob } from './job.js';
-import { comesFirst, requireFresh, requireTables, type Needed } from './requires.js';
+import { requireFresh, requireTables, type Needed } from './requires.js';
 import { checkedQuery, loadRows, rebuildTables, RefreshError, tableExists } from './sql.js';
 import { quoteIdent as q } from '../schema/sql-escape.js';
 import { plural } from '../core/plural.js';
@@ -155,7 +155,7 @@ export const activitygrade: RefreshJob = {
       try {
         await requireFresh(conn, xlation, csm);
       } catch (e) {
-        if (!comesFirst(ctx, xlation.job)) throw e; // a dry run without the job that rebuilds it fails too
+        if (!dryRun) throw e;
         say(`dry run: ${(e as Error).message}`);
       }
     }

@@ -25,8 +25,6 @@ export interface JobContext {
   inputs: JobInputs;
   /** Say what would be done; change nothing (reading is allowed). */
   dryRun: boolean;
-  /** The jobs of this run: in a dry run, a table one of them builds may be missing yet. */
-  planned?: ReadonlySet<string>;
   /** Progress and notes, on stderr. */
   say: (msg: string) => void;
 }

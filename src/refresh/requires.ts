@@ -23,27 +23,23 @@ async function madeAt(conn: Connection, n: { db: string; table: string }): Promi
   return rows.length ? String(rows[0].t ?? '') : undefined;
 }
 
-/** What a dry run knows: whether it is one, the jobs of the run, where to say things. */
+/** Whether this is a dry run, and where to say things. */
 export interface DryRunContext {
   dryRun: boolean;
-  planned?: ReadonlySet<string>;
   say: (m: string) => void;
 }
 
-/** In a dry run, whether job `job` runs before (in this run), so that what it builds may be missing now. */
-export const comesFirst = (ctx: DryRunContext, job: string) => ctx.dryRun && (ctx.planned?.has(job) ?? true);
-
 /**
- * Every needed table exists. In a dry run a missing one that a job of the same run builds is said
- * and false returned; otherwise (a real run, or a dry run without that job) it fails, naming the
- * job to run first: a dry run fails where the run would.
+ * Every needed table exists. In a dry run a missing one is said and false returned (the job that
+ * builds it may run before, in this run or in the make run that runs the jobs one by one);
+ * otherwise it fails, naming the job to run first.
  */
 export async function requireTables(conn: Connection, needed: readonly Needed[], ctx: DryRunContext): Promise<boolean> {
   const { say } = ctx;
   let all = true;
   for (const n of needed) {
     if ((await madeAt(conn, n)) !== undefined) continue;
-    if (!comesFirst(ctx, n.job)) throw new RefreshError(`${name(n)} does not exist: run job '${n.job}' first`);
+    if (!ctx.dryRun) throw new RefreshError(`${name(n)} does not exist: run job '${n.job}' first`);
     say(`dry run: ${name(n)} does not exist yet (job '${n.job}' builds it)`);
     all = false;
   }
