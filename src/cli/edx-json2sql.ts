@@ -1,5 +1,5 @@
 // edx-json2sql: Open edX tracking-log lines → rows of the warehouse tables.
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { runTool, finish, say, databaseNames, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
 import { SqlScriptWriter } from '../sql/script.js';
 import { runTransform } from '../transform/run.js';
@@ -125,6 +125,8 @@ export async function main(argv: string[]): Promise<number> {
     if (values.stats) checkOutputFile('--stats', values.stats, inputs, values.csv);
     if (values.csv) checkOutputDir('--csv', values.csv);
     const writer = await makeWriter(values, inputs);
+    // --rejects may name a file inside --csv DIR, which the writer makes only at its first source.
+    if (values.rejects && values.csv) mkdirSync(values.csv, { recursive: true });
     const rejectsFile = values.rejects ? createWriteStream(values.rejects) : undefined;
     const rejectsOnStderr = new CappedReport((m) => say(TOOL, m));
     let failed = false;
