@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, testConnection, testServer } from './helpers/mariadb.js';
-import { REPO, runShell, shellQuote } from './helpers/tools.js';
+import { REPO, runShell, runTool, shellQuote } from './helpers/tools.js';
 import { gz, logLines } from './helpers/pipeline-logs.js';
 import { throwawayWarehouse } from './csvload-helpers.js';
 import { tempDir } from './helpers/tmp.js';
@@ -128,4 +128,35 @@ t.test('runs one after another, one cut inside a source: that source fails, the 
   const [rows] = await conn.query<import('mysql2').RowDataPacket[]>('SELECT COUNT(*) AS n FROM LoadInfo WHERE load_file = ?', [`file://${b}`]);
   await conn.end();
   t.equal(Number(rows[0].n), 0, 'the cut source is not recorded');
+});
+
+t.test('--files-from: usage, the list itself, and entries that are not logs', async (t) => {
+  const [log] = logs('usage', 1, MANY + 2 * LOADED + 6);
+  const usage: [string[], RegExp][] = [
+    [['--files-from', '-', log], /--files-from LIST takes no FILE operands/],
+    [['-0', log], /--null goes with --files-from/],
+    [['--files-from'], /--files-from needs a value/],
+  ];
+  for (const [args, message] of usage) {
+    const r = await runTool('edx-json2sql', args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message);
+  }
+  const noList = await runTool('edx-json2sql', ['--files-from', join(tmp, 'no.list')]);
+  t.equal(noList.code, 1);
+  t.match(noList.stderr, /no\.list: no such file/);
+  t.equal(noList.stdout, '', 'a missing list: nothing written');
+  // Entries: a CRLF line, an empty line, stdin, a directory, the --rejects output: the log alone is read.
+  const rejects = join(tmp, 'usage-rejects.jsonl');
+  const r = await runTool('edx-json2sql', ['--rows', '--rejects', rejects, '--files-from', '-'], { input: `${log}\r\n\n-\n${tmp}\n${rejects}\n` });
+  t.equal(r.code, 1, 'entries left out fail the run');
+  t.match(r.stderr, "edx-json2sql: -: a list names files; stdin is not one of them (write ./- for a file named '-'); left out");
+  t.match(r.stderr, `edx-json2sql: ${tmp}: is a directory, not a log; left out`);
+  t.match(r.stderr, `edx-json2sql: ${rejects}: is an output of this run (--rejects or --stats), not a log; left out`);
+  t.match(r.stdout, `#source {"name":${JSON.stringify(log)}`);
+  t.match(r.stdout, /#done \{"sources":1\}\n$/);
+  // A NUL list read as lines is one long entry: said, not taken for a path.
+  const long = await runTool('edx-json2sql', ['--rows', '--files-from', '-', '-0'], { input: 'x'.repeat(70_000) });
+  t.equal(long.code, 1);
+  t.match(long.stderr, /an entry longer than 64 KiB: not a list of paths ending with NUL/);
 });
