@@ -78,11 +78,14 @@ $(BENCH_DIR)/corpus-50000.log:
 	@mkdir -p $(BENCH_DIR)
 	node $(SHARED)/bench/make-corpus.mjs --events 50000 --seed 7 > $@
 
-.PHONY: bench bench-transform bench-load bench-backfill
-bench: bench-transform bench-load bench-backfill
+.PHONY: bench bench-transform bench-load bench-backfill bench-load-settings
+bench: bench-transform bench-load bench-backfill bench-load-settings
 bench-transform: build $(BENCH_DIR)/corpus-50000.log $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log
 	node bench/transform.mjs $(BENCH_DIR)/corpus-50000.log $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log
 bench-load: build $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log
-	node bench/load.mjs $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log --runs 3
+	SHARED='$(SHARED)' node bench/load.mjs $(BENCH_DIR)/corpus-$(BENCH_EVENTS).log --runs 3
 bench-backfill: build
-	node bench/backfill.mjs --events $(BENCH_EVENTS) --days 4
+	SHARED='$(SHARED)' node bench/backfill.mjs --events $(BENCH_EVENTS) --days 4
+# InnoDB session settings, row order and statement size for edx-csvload's loads (docs/scale.md).
+bench-load-settings: build
+	SHARED='$(SHARED)' node bench/load-settings.mjs --events 40000 --days 4 --runs 5

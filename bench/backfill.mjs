@@ -17,7 +17,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 
 import { benchDatabases } from './mariadb-client.mjs';
@@ -31,7 +31,7 @@ const EVENTS = opt('events', 200000);
 const DAYS = opt('days', 4);
 const RUNS = opt('runs', 1);
 const say = (m) => process.stderr.write(`bench/backfill: ${m}\n`);
-const maker = join(ROOT, '..', 'shared', 'bench', 'make-corpus.mjs');
+const maker = join(resolve(ROOT, process.env.SHARED ?? '../shared'), 'bench', 'make-corpus.mjs');
 if (!existsSync(maker)) {
   say(`${maker} is not there (set up ../shared); skipped`);
   process.exit(0);
@@ -62,6 +62,54 @@ async function timed(what, commands, opts = {}) {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   say(`${what}: ${seconds.toFixed(2)} s`);
   return { seconds, results };
+}
+
+const FEW = opt('files', 20);
+const SMALL = opt('file-events', 500);
+
+/**
+ * Peak RSS (MB) of each tool over FEW and 4*FEW small gzipped logs (the lines of one generated
+ * corpus, cut into logs of SMALL events, a day each): [label, few, many] per tool.
+ */
+async function memoryByFiles(empty, load) {
+  const base = join(dir, 'memory');
+  const all = join(base, 'corpus.log');
+  mkdirSync(base, { recursive: true });
+  const gen = spawn(process.execPath, [maker, '--events', String(4 * FEW * SMALL), '--seed', '11'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await pipeline(gen.stdout, createWriteStream(all));
+  const lines = readFileSync(all, 'utf8').split('\n').filter(Boolean);
+  rmSync(all);
+  const logsOf = (count) => {
+    const root = join(base, `mirror-${count}`);
+    mkdirSync(join(root, 'app1'), { recursive: true });
+    const files = [];
+    for (let i = 0; i < count; i++) {
+      const day = new Date(Date.UTC(2014, 0, 1 + i)).toISOString().slice(0, 10).replace(/-/g, '');
+      const file = join(root, 'app1', `tracking.log-${day}.gz`);
+      writeFileSync(file, gzipSync(lines.slice(i * SMALL, (i + 1) * SMALL).join('\n') + '\n'));
+      files.push(file);
+    }
+    writeFileSync(join(root, 'manifest'), files.join('\n') + '\n');
+    return { root, files, manifest: join(root, 'manifest') };
+  };
+  const sets = { few: logsOf(FEW), many: logsOf(4 * FEW) };
+  const rss = { shard: {}, json2sql: {}, load1: {}, load2: {} };
+  for (const [size, set] of Object.entries(sets)) {
+    const csv = join(base, `csv-${size}`);
+    const collections = join(base, `collections-${size}`);
+    const n = set.files.length;
+    rss.shard[size] = (await timed(`memory: edx-shard, ${n} logs`, [[bin('edx-shard'), [set.manifest, '--shard', '0/1', '--local-root', set.root, '--out', csv, ...dbArgs]]])).results[0].rssMb;
+    rss.json2sql[size] = (await timed(`memory: edx-json2sql --csv, ${n} logs`, [[bin('edx-json2sql'), ['--quiet', '--csv', collections, ...dbArgs, ...set.files]]])).results[0].rssMb;
+    for (const jobs of [1, 2]) {
+      empty();
+      rss[`load${jobs}`][size] = (await timed(`memory: edx-csvload --jobs ${jobs}, ${n} sources`, [load(jobs, [collections])])).results[0].rssMb;
+    }
+    rmSync(csv, { recursive: true, force: true });
+    rmSync(collections, { recursive: true, force: true });
+  }
+  rmSync(base, { recursive: true, force: true });
+  return [['edx-shard', rss.shard], ['edx-json2sql --csv', rss.json2sql], ['edx-csvload --jobs 1', rss.load1], ['edx-csvload --jobs 2', rss.load2]]
+    .map(([label, r]) => [label, r.few, r.many]);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -132,7 +180,13 @@ try {
     empty();
     runs.j2.push((await timed(`run ${run}: edx-csvload --jobs 2`, [load(2, collections)])).seconds);
   }
+  // Peak memory in the number of files: the same small logs, FEW of them and 4x as many, through
+  // edx-shard, edx-json2sql --csv (all files in one run) and edx-csvload (--jobs 1 and 2). A tool
+  // that kept something per file would grow with the count; the ratios should stay near 1.
+  const memory = await memoryByFiles(empty, load);
   const [b1, b2, c, j1, j2, cpu] = Object.values(runs).map(median);
+  const perCore = events / cpu;
+  const serverEvents = events / Math.min(c, j2);
   const lines = [
     `backfill benchmark: ${DAYS} days, ${fmt(events)} events, ${fmt(rows)} rows; ${RUNS === 1 ? 'one run' : `medians of ${RUNS} runs`}`,
     `  1 shard + load:                      ${b1.toFixed(2)} s  ${fmt(events / b1)} events/s`,
@@ -142,7 +196,14 @@ try {
     `  edx-csvload --jobs 2:                ${j2.toFixed(2)} s  ${fmt(rows / j2)} rows/s  (${(c / j2).toFixed(2)} of the client, target >= 1.1; ${(j1 / j2).toFixed(2)}x --jobs 1)`,
     `  backfill, client load-only / whole:  1 shard ${(c / b1).toFixed(2)}, 2 shards ${(c / b2).toFixed(2)}  (target >= 0.9)`,
     `  transform CPU per million events:    ${(cpu / (events / 1e6)).toFixed(1)} CPU-s (edx-shard, pull-free, 1 shard)`,
+    // What a cluster gets (docs/scale.md, "Where the time goes"): shards scale with cores, each
+    // transforming at one core's rate, until they outrun the server, whose rate is the client's.
+    `  one shard (one core) transforms:     ${fmt(perCore)} events/s`,
+    `  the server takes:                    ${fmt(serverEvents)} events/s  (${(rows / events).toFixed(2)} rows per event; the faster of the client and edx-csvload --jobs 2)`,
+    `  shards to reach the server's limit:  ${Math.ceil(serverEvents / perCore)} (on cores of their own; then load while they run: make load at intervals)`,
     `  peak memory:                         ${[...peaks].map(([t, mb]) => `${t} ${mb.toFixed(0)} MB`).join(', ')}`,
+    `  peak memory, ${FEW} vs ${4 * FEW} files of ${fmt(SMALL)} events (ratio; flat is 1.00):`,
+    ...memory.map(([tool, few, many]) => `    ${tool.padEnd(33)} ${few.toFixed(0).padStart(4)} MB  ${many.toFixed(0).padStart(4)} MB  ${(many / few).toFixed(2)}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
 } finally {

@@ -30,7 +30,7 @@ if (!corpus) {
 const say = (m) => process.stderr.write(`bench/load: ${m}\n`);
 
 if (!existsSync(corpus)) {
-  const maker = join(ROOT, '..', 'shared', 'bench', 'make-corpus.mjs');
+  const maker = join(resolve(ROOT, process.env.SHARED ?? '../shared'), 'bench', 'make-corpus.mjs');
   if (!existsSync(maker)) throw new Error(`${corpus} does not exist and ${maker} is not there to make it`);
   say(`making ${corpus} (200,000 events, seed 7)`);
   const fd = openSync(corpus, 'w');

@@ -8,8 +8,9 @@
 # Prints the local path of every file fetched (or found complete), one per line, as each finishes,
 # so a transform can read them: examples/s3-pull.sh B DIR | while read -r f; do ...; done
 # S3 settings come from the environment like the AWS CLI (AWS_PROFILE, AWS_REGION,
-# AWS_ENDPOINT_URL_S3, the credential chain); with --db, the MySQL settings from ~/.my.cnf or
-# MYSQL_*. It starts nothing itself: no server, no database.
+# AWS_ENDPOINT_URL_S3, the credential chain); with --db, the MySQL settings as the mysql client
+# finds them (option files such as ~/.my.cnf, then MYSQL_*). It starts nothing itself: no server,
+# no database.
 # Exit status: 0 all fetched, 1 some key failed or the listing failed, 2 usage error.
 set -euo pipefail
 

@@ -5,7 +5,8 @@
 // log paths, so the site directory is reused and emptied between runs, databases of their own).
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startS3, putMany, type S3Test } from './helpers/s3server.js';
@@ -14,6 +15,7 @@ import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
 import { logFor } from './helpers/pipeline-logs.js';
 import { fingerprint, databaseExists } from './helpers/warehouse.js';
 import { startSlurm, type Slurm } from './helpers/slurm.js';
+import { waitFor } from './helpers/wait.js';
 
 const BUCKET = 'edx-backfill';
 const DAYS = ['20140301', '20140302', '20140303', '20140304', '20140305', '20140306', '20140307', '20140308'];
@@ -32,15 +34,15 @@ let s3: S3Test;
 
 interface Warehouse { edx: string; priv: string; config: string }
 
-/** Databases of their own and a config.mk whose paths are always those of `site`. */
-function warehouse(name: string): Warehouse {
+/** Databases of their own and a config.mk whose paths are always those of `site` (and more lines). */
+function warehouse(name: string, more: string[] = []): Warehouse {
   const edx = uniqueName('bf_edx');
   const priv = uniqueName('bf_priv');
   databases.push(edx, priv);
   const config = join(tmp, `${name}.mk`);
   writeFileSync(config, [
     `BUCKET = ${BUCKET}`, 'PREFIX = tracking/', `S3_ENDPOINT = ${s3.endpoint}`, 'S3_REGION = us-east-1',
-    `LOG_ROOT = ${site}/tracking`, `OUT = ${site}/CSV`, `LOGS = ${site}/logs`, `EDX_DB = ${edx}`, `PRIVATE_DB = ${priv}`, '',
+    `LOG_ROOT = ${site}/tracking`, `OUT = ${site}/CSV`, `LOGS = ${site}/logs`, `EDX_DB = ${edx}`, `PRIVATE_DB = ${priv}`, ...more, '',
   ].join('\n'));
   return { edx, priv, config };
 }
@@ -53,7 +55,7 @@ function freshSite(): void {
 
 async function env(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
   const db = await testServer();
-  const e: NodeJS.ProcessEnv = { ...s3.env, EDX_PIPES_MY_CNF: '/nonexistent' };
+  const e: NodeJS.ProcessEnv = { ...s3.env, EDX_PIPES_NO_DEFAULTS: '1' };
   for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_USER', 'MYSQL_PWD', 'MYSQL_UNIX_PORT']) {
     if (db.env[k] === undefined) delete e[k];
     else e[k] = db.env[k];
@@ -138,9 +140,9 @@ t.test('a Slurm job array of shards and a dependent load job', async (t) => {
   t.teardown(() => slurm.stop());
   const logs = join(tmp, 'slurm-logs');
   mkdirSync(logs, { recursive: true });
-  const submit = async (w: Warehouse, shards: number) => {
+  const submit = async (w: Warehouse, shards: number, extra: NodeJS.ProcessEnv = {}) => {
     const r = await run(join(REPO, 'examples', 'slurm', 'submit-backfill.sh'), [FROM, TO, String(shards)],
-      await env({ SLURM_CONF: slurm.env.SLURM_CONF, CONFIG: w.config, MANIFEST: join(tmp, 'slurm.manifest'), SLURM_LOGS: logs }));
+      await env({ SLURM_CONF: slurm.env.SLURM_CONF, CONFIG: w.config, MANIFEST: join(tmp, 'slurm.manifest'), SLURM_LOGS: logs, ...extra }));
     const [array, load] = r.stdout.trim().split(/\s+/);
     return { r, array, load };
   };
@@ -189,6 +191,77 @@ t.test('a Slurm job array of shards and a dependent load job', async (t) => {
     const second = done.slice(-3);
     t.equal(second.reduce((a, [n]) => a + n, 0), 1, 'the second submission transformed only the log that had failed');
     t.equal(second.reduce((a, [, n]) => a + n, 0), LOGS.length - 1, 'and found every other log done');
+  });
+
+  await t.test('a task killed while it writes, then resubmitted alone: the same warehouse', async (t) => {
+    freshSite();
+    rmSync(logs, { recursive: true, force: true });
+    mkdirSync(logs);
+    // A gate the test holds, so that the task is killed in the middle of its work whatever the
+    // machine's speed: the transform reads its country database (GEOIP) afresh for each log,
+    // after creating the log's .partial collection. Task KILLED's database is a FIFO fed once:
+    // its first log is transformed whole, its second waits at the gate with its .partial
+    // collection begun. The other tasks read the bundled database (what make all used) by a link.
+    const KILLED = 1;
+    const bundled = createRequire(join(REPO, 'package.json')).resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+    const gates = join(tmp, 'gates');
+    rmSync(gates, { recursive: true, force: true });
+    mkdirSync(gates);
+    const gate = (i: number) => join(gates, `geoip-${i}.mmdb`);
+    for (const i of [0, 1, 2]) {
+      if (i !== KILLED) symlinkSync(bundled, gate(i));
+      else if (spawnSync('mkfifo', [gate(i)]).status !== 0) throw new Error('mkfifo failed');
+    }
+    const w = warehouse('slurmkill', [`GEOIP = ${gates}/geoip-$(SLURM_ARRAY_TASK_ID).mmdb`]);
+    const feeder = spawn('sh', ['-c', `cat '${bundled}' > '${gate(KILLED)}'`], { stdio: 'ignore' });
+    t.teardown(() => { if (feeder.exitCode === null) feeder.kill('SIGKILL'); });
+
+    const first = await submit(w, 3);
+    t.equal(first.r.code, 0, first.r.out);
+    const e = await env({ SLURM_CONF: slurm.env.SLURM_CONF });
+    const manifest = join(tmp, 'slurm.manifest');
+    const keys = (await run(join(REPO, 'bin', 'edx-shard'), [manifest, '--shard', `${KILLED}/3`, '--list'], e)).stdout.trim().split('\n');
+    t.ok(keys.length >= 2, `task ${KILLED} has several logs: ${keys.join(' ')}`);
+    const [done, cut] = keys;
+    const csv = (key: string) => join(site, 'CSV', `${key}.csv`);
+    const task = `${first.array}_${KILLED}`;
+    const taskState = () => /JobState=(\S+)/.exec(slurm.run('scontrol', ['show', 'job', '-o', task]).stdout)?.[1];
+    const caught = await waitFor(() => existsSync(csv(done)) && existsSync(`${csv(cut)}.partial`) && taskState() === 'RUNNING', { timeoutMs: 300000, everyMs: 100 });
+    t.ok(caught, `task ${KILLED} running, its first log done and its second begun (state ${taskState()})`);
+    const killed = slurm.run('scancel', ['--signal=KILL', task]);
+    t.equal(killed.code, 0, `scancel --signal=KILL ${task}: ${killed.stderr}`);
+    await slurm.waitFor([first.array, first.load]);
+    const states = arrayStates(first.array);
+    t.same([states[0], states[2]], ['0:COMPLETED', '2:COMPLETED'], 'the other tasks finished');
+    t.match(states[KILLED], /^1:(FAILED|CANCELLED)$/, 'the killed task did not succeed');
+    t.equal(slurm.state(first.load), 'CANCELLED', 'so the load job never ran');
+    t.ok(existsSync(`${csv(cut)}.partial`) && !existsSync(csv(cut)), 'the log being transformed left only its .partial collection');
+
+    // A load now (as one started while shards still write) takes what is complete, never the .partial.
+    const early = await run('make', ['--no-print-directory', '-C', REPO, `CONFIG=${w.config}`, 'load'], await env());
+    t.equal(early.code, 0, early.out);
+    const c = await testConnection();
+    const [loaded] = await c.query(`SELECT load_file FROM \`${w.edx}\`.LoadInfo`);
+    await c.end();
+    const files = (loaded as { load_file: string }[]).map((r) => r.load_file);
+    t.ok(files.some((f) => f.endsWith(done)), 'the killed task\'s finished log loaded');
+    t.notOk(files.some((f) => f.endsWith(cut)), 'its cut log not loaded');
+    t.ok(existsSync(`${csv(cut)}.partial`), 'and its .partial collection left alone');
+
+    // Submitted again alone (the gate open now), with a load after it, as docs/scale.md says:
+    // TASKS=1 (sbatch --array=1); the task is still shard 1 of 3, not shard 0 of an array of one.
+    unlinkSync(gate(KILLED));
+    symlinkSync(bundled, gate(KILLED));
+    const again = await submit(w, 3, { TASKS: String(KILLED) });
+    t.equal(again.r.code, 0, again.r.out);
+    await slurm.waitFor([again.array, again.load]);
+    t.same(arrayStates(again.array), [`${KILLED}:COMPLETED`], 'the task submitted again succeeded');
+    t.equal(slurm.state(again.load), 'COMPLETED', 'the load ran');
+    const redo = readFileSync(join(logs, `edx-shard-${again.array}_${KILLED}.out`), 'utf8');
+    t.match(redo, new RegExp(`shard ${KILLED}/3: ${keys.length} logs: ${keys.length - 1} transformed .*?, 1 already done, 0 failed`),
+      'it was its own shard again: it redid the cut log and the ones after, not the finished one');
+    t.same(await fingerprint(w.edx, w.priv), reference, 'same tables, rows and ids as make all');
+    t.same(tree(join(site, 'CSV')), [], 'every collection loaded and deleted, no .partial left');
   });
 });
 

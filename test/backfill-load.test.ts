@@ -31,7 +31,7 @@ t.teardown(async () => {
 });
 
 async function env(): Promise<NodeJS.ProcessEnv> {
-  return { ...process.env, ...(await testServer()).env, EDX_PIPES_MY_CNF: '/nonexistent' };
+  return { ...process.env, ...(await testServer()).env, EDX_PIPES_NO_DEFAULTS: '1' };
 }
 
 /** The collections of every log under out, as make transform writes them. */

@@ -77,6 +77,10 @@ t.test('the shard from --shard or the scheduler', async (t) => {
   t.same(shardFromEnv({ SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '4' }), { index: 3, count: 4 });
   t.same(shardFromEnv({ SLURM_ARRAY_TASK_ID: '12', SLURM_ARRAY_TASK_MIN: '10', SLURM_ARRAY_TASK_MAX: '13' }), { index: 2, count: 4 }, 'MIN/MAX');
   t.ok(usageError(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '1' })), 'no size: said, never guessed');
+  const alone = { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_MAX: '5', SLURM_ARRAY_TASK_COUNT: '1' };
+  t.same(shardFromEnv(alone, 8), { index: 5, count: 8 }, 'with the count given, a task resubmitted alone (sbatch --array=5) keeps its shard');
+  t.same(shardFromEnv(alone), { index: 0, count: 1 }, 'without it, the array is all there is');
+  t.ok(usageError(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '8', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_MAX: '8' }, 8)), 'with the count given, the index counts from 0');
   t.same(shardFromEnv({ JOB_COMPLETION_INDEX: '5' }, 16), { index: 5, count: 16 }, 'Kubernetes Indexed Job');
   t.ok(usageError(() => shardFromEnv({ JOB_COMPLETION_INDEX: '5' })), 'Kubernetes: the count must be given');
   t.same(shardFromEnv({ AWS_BATCH_JOB_ARRAY_INDEX: '0' }, 2), { index: 0, count: 2 }, 'AWS Batch');

@@ -1,5 +1,7 @@
-// The command line every tool shares: --version, --help and -h, and usage errors as one line and
-// a pointer to --help (exit 2, nothing on stdout), among them an option's forgotten value.
+// The command line every tool shares: --version, --help and -h (-? in the tools that talk to the
+// database, where -h is the host as in the mysql client: test/client-options.test.ts), and usage
+// errors as one line and a pointer to --help (exit 2, nothing on stdout), among them an option's
+// forgotten value.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,32 +10,32 @@ import { parseCommandLine, UsageError } from '../src/cli/common.js';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** Each tool with one of its value-taking options and one of its flags. */
-const TOOLS: [tool: string, valued: string, flag: string][] = [
-  ['edx-json2sql', '--csv', '--rows'],
-  ['edx-csvload', '--tmpdir', '--quiet'],
-  ['edx-s3-ls', '--prefix', '--long'],
-  ['edx-fetch', '--jobs', '--stdout'],
-  ['edx-screennames', '--match', '--quiet'],
-  ['edx-extract-table', '--database', '--list'],
-  ['edx-refresh', '--dump', '--list'],
+/** Each tool with one of its value-taking options, one of its flags, and its short help option. */
+const TOOLS: [tool: string, valued: string, flag: string, help: string][] = [
+  ['edx-json2sql', '--csv', '--rows', '-h'],
+  ['edx-csvload', '--tmpdir', '--quiet', '-?'],
+  ['edx-s3-ls', '--prefix', '--long', '-?'],
+  ['edx-fetch', '--jobs', '--stdout', '-h'],
+  ['edx-screennames', '--match', '--quiet', '-h'],
+  ['edx-extract-table', '--database', '--list', '-h'],
+  ['edx-refresh', '--dump', '--list', '-?'],
 ];
 
 const tryHelp = (tool: string) => `Try '${tool} --help' for more information.\n`;
 
-for (const [tool, valued, flag] of TOOLS) {
+for (const [tool, valued, flag, short] of TOOLS) {
   t.test(tool, async (t) => {
     const [version, help, missing, taken] = await Promise.all([
       runTool(tool, ['--version']),
-      runTool(tool, ['-h']),
+      runTool(tool, [short]),
       runTool(tool, [valued]),
       runTool(tool, [valued, flag]),
     ]);
     t.equal(version.code, 0);
     t.equal(version.stdout, `${tool} ${VERSION}\n`, '--version: the tool and the package version');
     t.equal(version.stderr, '');
-    t.equal(help.code, 0, '-h');
-    t.match(help.stdout, new RegExp(`^Usage: ${tool} `), '-h: the usage on stdout');
+    t.equal(help.code, 0, short);
+    t.match(help.stdout, new RegExp(`^Usage: ${tool} `), `${short}: the usage on stdout`);
     t.equal(help.stderr, '');
     for (const [r, args, message] of [
       [missing, [valued], `${valued} needs a value`],
@@ -68,5 +70,23 @@ t.test('parseCommandLine: typed values, operands as typed, usage errors naming t
     [['-x'], 'unknown option -x'],
   ] as const) {
     t.throws(() => parseCommandLine([...args], spec), new UsageError(message), args.join(' '));
+  }
+});
+
+t.test('parseCommandLine: a flag whose value is refused (the password), whatever form the value takes', async (t) => {
+  const spec = {
+    password: { type: 'boolean', short: 'p', refuseValue: 'not here' },
+    user: { type: 'string', short: 'u' },
+    verbose: { type: 'boolean', short: 'v' },
+  } as const;
+  t.same(parseCommandLine(['-p', 'db'], spec), { values: { password: true }, positionals: ['db'] }, '-p alone: a flag; the next word is an operand');
+  t.same(parseCommandLine(['--password', '-vp'], spec).values, { password: true, verbose: true }, '-vp: two flags');
+  for (const [args, message] of [
+    [['--password=x'], '--password with a value: not here'],
+    [['-px'], '-p with a value: not here'],
+    [['-puroot'], '-p with a value: not here'],
+    [['--no-such', '-psecret'], '-p with a value: not here'],
+  ] as const) {
+    t.throws(() => parseCommandLine([...args], spec), new UsageError(message), `${args.join(' ')}: refused before anything else`);
   }
 });

@@ -2,12 +2,16 @@
 // throwaway warehouses, and running bin/edx-csvload against the test server.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { TABLES } from '../src/schema/tables.js';
 import { emptyRow, columnIndex, type TableDef, type DatabaseNames, type Value } from '../src/schema/table.js';
 import { fitRow, newFitCounters } from '../src/schema/fit.js';
 import { quarterOf } from '../src/schema/quarters.js';
 import type { Row, RowWriter, Source } from '../src/schema/rows.js';
+import { RowStreamWriter } from '../src/csv/rowstream-writer.js';
+import { sourceLockName } from '../src/mysql/load.js';
+import type { Connection } from 'mysql2/promise';
 import { testServer, testConnection, uniqueName } from './helpers/mariadb.js';
 import { runTool, spawnTool } from './helpers/tools.js';
 
@@ -112,6 +116,15 @@ export async function writeSources(w: RowWriter, sources: { source: Source; rows
   await w.close();
 }
 
+/** The row stream of these sources, as edx-json2sql --rows writes it. */
+export async function streamOf(sources: { source: Source; rows: Row[] }[]): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await writeSources(new RowStreamWriter(out), sources);
+  return Buffer.concat(chunks);
+}
+
 export interface Run {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -123,6 +136,43 @@ export interface Run {
 export async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildProcessWithoutNullStreams> {
   const s = await testServer();
   return spawnTool(cmd, args, { env: { ...s.env, ...env } }) as ChildProcessWithoutNullStreams;
+}
+
+/** A started tool's end: its exit code or signal, and what it said on stderr (stdout is drained). */
+export function exited(p: ChildProcessWithoutNullStreams): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  let stderr = '';
+  p.stderr.on('data', (d) => (stderr += d));
+  p.stdout.resume();
+  return new Promise((resolve) => p.on('close', (code, signal) => resolve({ code, signal, stderr })));
+}
+
+/** Rows of a table (that match `where`). */
+export async function count(db: string, table: string, where = '1'): Promise<number> {
+  const c = await testConnection();
+  const [r] = await c.query(`SELECT COUNT(*) AS n FROM \`${db}\`.\`${table}\` WHERE ${where}`);
+  await c.end();
+  return Number((r as { n: number }[])[0].n);
+}
+
+/**
+ * The connection loading `source` into the warehouse right now, while its transaction holds rows:
+ * the one holding the source's named lock (what every loader takes first), once its open
+ * transaction has modified rows. Undefined while there is none.
+ */
+export async function loadingConnection(c: Connection, names: DatabaseNames, source: Source): Promise<number | undefined> {
+  const [lock] = await c.query('SELECT IS_USED_LOCK(?) AS id', [sourceLockName(names, source.loadInfoId)]);
+  const id = (lock as { id: number | null }[])[0].id;
+  if (id === null) return undefined;
+  const [trx] = await c.query('SELECT trx_rows_modified AS n FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ?', [id]);
+  return Number((trx as { n: number }[])[0]?.n ?? 0) > 0 ? Number(id) : undefined;
+}
+
+/** The LoadInfo ids a warehouse records. */
+export async function loadInfoIds(db: string): Promise<string[]> {
+  const c = await testConnection();
+  const [r] = await c.query(`SELECT load_info_id AS id FROM \`${db}\`.LoadInfo ORDER BY load_info_id`);
+  await c.end();
+  return (r as { id: string }[]).map((x) => x.id);
 }
 
 /** Run a tool with the test server's environment; `input` is piped to stdin. */

@@ -1,23 +1,14 @@
 // The row stream: RowStreamWriter → edx-csvload on stdin, per-source commits, truncated streams.
 import t from 'tap';
 import { PassThrough } from 'node:stream';
-import { RowStreamWriter } from '../src/csv/rowstream-writer.js';
 import { readRowStream } from '../src/csv/rowstream-reader.js';
 import { STREAM_HEADER } from '../src/csv/rowstream-format.js';
 import { TABLES } from '../src/schema/tables.js';
 import { testConnection } from './helpers/mariadb.js';
-import { CSVLOAD, makeRows, makeSource, run, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';
+import { CSVLOAD, makeRows, makeSource, run, streamOf, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';
 import { CsvCollectionWriter } from '../src/csv/collection.js';
 import { readFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
-
-async function streamOf(sources: { source: ReturnType<typeof makeSource>; rows: ReturnType<typeof makeRows> }[]): Promise<Buffer> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  await writeSources(new RowStreamWriter(out), sources);
-  return Buffer.concat(chunks);
-}
 
 const a = makeSource('/logs/app1/tracking.log-20140101.gz');
 const b = makeSource('/logs/app2/tracking.log-20140101.gz');

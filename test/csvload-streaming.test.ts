@@ -2,25 +2,11 @@
 // hold the rest of the stream back until another connection (READ UNCOMMITTED) sees rows of the
 // source's open transaction, so "loaded while streaming" is shown by the server, not by timing.
 import t from 'tap';
-import { PassThrough } from 'node:stream';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { RowStreamWriter } from '../src/csv/rowstream-writer.js';
 import { TABLES, ALL_TABLES } from '../src/schema/tables.js';
-import type { Row } from '../src/schema/rows.js';
 import { testConnection } from './helpers/mariadb.js';
 import { waitFor } from './helpers/wait.js';
 import { tempDir } from './helpers/tmp.js';
-import { CSVLOAD, makeRows, makeSource, run, start, throwawayWarehouse, writeSources, tableDigest } from './csvload-helpers.js';
-
-type Source = ReturnType<typeof makeSource>;
-
-async function streamOf(sources: { source: Source; rows: Row[] }[]): Promise<Buffer> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  await writeSources(new RowStreamWriter(out), sources);
-  return Buffer.concat(chunks);
-}
+import { CSVLOAD, count, exited, makeRows, makeSource, run, start, streamOf, throwawayWarehouse, tableDigest } from './csvload-helpers.js';
 
 /** The stream cut after the first line that ends past `fraction` of it. */
 function firstPart(bytes: Buffer, fraction: number): [Buffer, Buffer] {
@@ -40,20 +26,6 @@ async function uncommittedRows(db: string, loadInfoId: string): Promise<number> 
   } finally {
     await c.end();
   }
-}
-
-function exited(p: ChildProcessWithoutNullStreams): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  let stderr = '';
-  p.stderr.on('data', (d) => (stderr += d));
-  p.stdout.resume();
-  return new Promise((resolve) => p.on('close', (code, signal) => resolve({ code, signal, stderr })));
-}
-
-async function count(db: string, table: string, where = '1'): Promise<number> {
-  const c = await testConnection();
-  const [r] = await c.query(`SELECT COUNT(*) AS n FROM \`${db}\`.\`${table}\` WHERE ${where}`);
-  await c.end();
-  return Number((r as { n: number }[])[0].n);
 }
 
 const SEGMENTS = ['--segment-size', '4096'];

@@ -52,7 +52,7 @@ function setup(name: string): Setup {
 
 async function env(): Promise<NodeJS.ProcessEnv> {
   const db = await testServer();
-  const e: NodeJS.ProcessEnv = { ...s3.env, EDX_PIPES_MY_CNF: '/nonexistent' };
+  const e: NodeJS.ProcessEnv = { ...s3.env, EDX_PIPES_NO_DEFAULTS: '1' };
   for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_USER', 'MYSQL_PWD', 'MYSQL_UNIX_PORT']) {
     if (db.env[k] === undefined) delete e[k];
     else e[k] = db.env[k];

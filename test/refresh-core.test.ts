@@ -1,4 +1,4 @@
-// What every refresh job stands on (src/refresh/sql.ts, run-dates.ts, the edx-refresh CLI), on
+// What every refresh job stands on (src/refresh/sql.ts, jobs/run-dates.ts, the edx-refresh CLI), on
 // the real MariaDB: a rebuilt table appears whole or not at all, a failed rebuild leaves the old
 // table, streamed rows are checked, and the weekly run's stamps.
 import t from 'tap';
@@ -17,7 +17,7 @@ t.teardown(async () => {
   await admin.end();
 });
 // The tools' own connection (LOAD DATA LOCAL allowed), as edx-refresh opens it.
-const conn = await connect(connectionSettings({ env: server.env }), { flags: ['+LOCAL_FILES'] });
+const conn = await connect(connectionSettings({}, server.env), { flags: ['+LOCAL_FILES'] });
 t.teardown(() => conn.end());
 
 const Scores = defineTable({

@@ -74,7 +74,7 @@ function setup(name: string, settings: Record<string, string>): Setup {
 
 async function make(s: Setup, args: string[]): Promise<{ code: number | null; out: string }> {
   const db = await testServer();
-  const env: NodeJS.ProcessEnv = { ...s3.env, EDX_PIPES_MY_CNF: '/nonexistent', AWS_ENDPOINT_URL_S3: s3.endpoint };
+  const env: NodeJS.ProcessEnv = { ...s3.env, EDX_PIPES_NO_DEFAULTS: '1', AWS_ENDPOINT_URL_S3: s3.endpoint };
   for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_USER', 'MYSQL_PWD', 'MYSQL_UNIX_PORT']) {
     if (db.env[k] === undefined) delete env[k];
     else env[k] = db.env[k];

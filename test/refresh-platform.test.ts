@@ -417,7 +417,7 @@ async function suite(): Promise<void> {
     const cnf = join(tmp, 'warehouse.cnf');
     writeFileSync(cnf, `[client]\nhost=${srv.host}\nport=${srv.port}\nuser=${user}\npassword=${password}\n`, { mode: 0o600 });
     const d = dbs(t);
-    const env: NodeJS.ProcessEnv = { ...toolEnv(), EDX_PIPES_MY_CNF: '/nonexistent' };
+    const env: NodeJS.ProcessEnv = { ...toolEnv(), EDX_PIPES_NO_DEFAULTS: '1' };
     for (const k of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_USER', 'MYSQL_PWD']) delete env[k];
     const seen = new Set<string>();
     const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {

@@ -348,20 +348,44 @@ t.test('a progress line on stderr when it is a terminal (and none otherwise)', a
   checkMirror(t, root, [BIG, KEYS[1]]);
 });
 
-t.test('interrupted (SIGTERM) mid-download: the partial file is removed, no final name', async (t) => {
+/** edx-fetch of BIG through a proxy that stalls it halfway: the run, once half is in its partial file. */
+async function stalledDownload(t: Test) {
   const proxy = await startProxy(s3.port);
   t.teardown(() => { proxy.release(); return proxy.close(); });
   const root = newRoot();
   proxy.tamper(BIG, 'stall', 1);
   const child = spawnTool('edx-fetch', ['--bucket', BUCKET, '--local-root', root, BIG], { env: viaProxy(proxy), stdio: 'ignore' });
-  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  const dir = dirname(join(root, BIG));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
   const half = OBJECTS.get(BIG)!.length / 2;
   const stalled = () => partials(root).length === 1 && statSync(join(root, partials(root)[0])).size >= half;
   await waitFor(stalled, { child });
   t.ok(stalled(), 'half the object in a partial file while stalled');
+  return { root, child, closed };
+}
+
+t.test('interrupted (SIGTERM) mid-download: the partial file is removed, no final name', async (t) => {
+  const { root, child, closed } = await stalledDownload(t);
+  const dir = dirname(join(root, BIG));
   child.kill('SIGTERM');
-  t.equal(await closed, 143, 'exit status 128 + SIGTERM');
+  t.equal((await closed).code, 143, 'exit status 128 + SIGTERM');
   t.same(tree(root), [], 'nothing left in the mirror');
   t.ok(existsSync(dir), 'the folder may stay');
+});
+
+t.test('killed outright (SIGKILL) mid-download: the next run removes the partial file, not a live run\'s', async (t) => {
+  const { root, child, closed } = await stalledDownload(t);
+  child.kill('SIGKILL');
+  t.equal((await closed).signal, 'SIGKILL');
+  const [left] = partials(root);
+  t.ok(left, 'SIGKILL left the partial file (log lines: personal data)');
+  // A partial of a run still going (this test's pid): never removed.
+  const dir = dirname(join(root, BIG));
+  const live = join(dir, `.${basename(KEYS[1])}.partial-${process.pid}`);
+  writeFileSync(live, 'someone is writing this');
+
+  const r = await fetch(['--local-root', root, BIG]);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(readFileSync(join(root, BIG)).equals(OBJECTS.get(BIG)!), 'the object is fetched');
+  t.notOk(existsSync(join(root, left)), 'the killed run\'s partial file is removed');
+  t.ok(existsSync(live), 'a live run\'s partial file stays');
 });

@@ -102,7 +102,7 @@ async function privateServer(t: Test): Promise<TestServer | string> {
     child.kill('SIGTERM');
     await exited;
   });
-  const s: TestServer = { host: '127.0.0.1', port, user: 'root', env: { ...process.env, EDX_PIPES_MY_CNF: '/nonexistent', MYSQL_HOST: '127.0.0.1', MYSQL_TCP_PORT: String(port), MYSQL_USER: 'root' } };
+  const s: TestServer = { host: '127.0.0.1', port, user: 'root', env: { ...process.env, EDX_PIPES_NO_DEFAULTS: '1', MYSQL_HOST: '127.0.0.1', MYSQL_TCP_PORT: String(port), MYSQL_USER: 'root' } };
   delete s.env.MYSQL_PWD;
   // Wait until it answers (or dies): a condition, not a fixed time.
   let dead = false;

@@ -18,8 +18,9 @@ PRIVATE_DB  = edx_pipeline_demo_private
 # edxprod and EdxForum.
 EDXPROD_DB  = edx_pipeline_demo_edxprod
 FORUM_DB    = edx_pipeline_demo_forum
-# The connection: an option file, or MYSQL_HOST/MYSQL_TCP_PORT/MYSQL_USER/MYSQL_PWD in the
-# environment; empty means $EDX_PIPES_MY_CNF, else ~/.my.cnf, else root@127.0.0.1:3306.
+# The connection: an option file (only it is read), or MYSQL_HOST/MYSQL_TCP_PORT/MYSQL_USER/MYSQL_PWD
+# in the environment; empty means $EDX_PIPES_MY_CNF, else the usual option files (~/.my.cnf, ...),
+# which win over MYSQL_* as in the mysql client (docs/connection.md).
 MY_CNF      =
 JOBS        = 2
 

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ToolError, UsageError } from '../core/errors.js';
+import { readFailure } from '../io/input.js';
 
 export { ToolError, UsageError };
 export { write, finish } from '../io/write.js';
@@ -17,6 +18,8 @@ export interface OptionDef {
   type: 'string' | 'boolean';
   short?: string;
   multiple?: boolean;
+  /** A flag that must never be given a value (`--password=x`, `-px`): why, for the usage error. */
+  refuseValue?: string;
 }
 export type OptionSpec = Record<string, OptionDef>;
 
@@ -48,6 +51,7 @@ const optionLike = (value: string) => value.length > 1 && value.startsWith('-');
 export function parseCommandLine<S extends OptionSpec>(argv: string[], spec: S): ParsedArgs<S> & { values: CommonValues } {
   const options: OptionSpec = { ...COMMON_OPTIONS, ...spec };
   const config = { args: argv, options, allowPositionals: true, tokens: true } as const;
+  refuseValues(argv, parseArgs({ ...config, strict: false }).tokens, options);
   let parsed;
   try {
     parsed = parseArgs({ ...config, strict: true });
@@ -62,6 +66,22 @@ export function parseCommandLine<S extends OptionSpec>(argv: string[], spec: S):
     seen.add(token.name);
   }
   return { values: parsed.values as OptionValues<S> & CommonValues, positionals: parsed.positionals };
+}
+
+/**
+ * A flag whose value is refused, given one: `--password=x`, or `-px` (which parseArgs would read as
+ * -p -x, so taken apart from what was typed). Checked before anything else: the value may be a secret.
+ */
+function refuseValues(argv: string[], tokens: ReturnType<typeof parseArgs>['tokens'], options: OptionSpec): void {
+  for (const token of tokens ?? []) {
+    if (token.kind !== 'option' || !Object.hasOwn(options, token.name)) continue;
+    const why = options[token.name].refuseValue;
+    if (why === undefined) continue;
+    const typed = argv[token.index];
+    if (token.inlineValue || (token.rawName.length === 2 && typed.startsWith(token.rawName) && typed !== token.rawName)) {
+      throw new UsageError(`${token.rawName} with a value: ${why}`);
+    }
+  }
 }
 
 /** Why strict parsing refused the command line, in our words (the first offending option). */
@@ -126,7 +146,12 @@ export async function runTool<S extends OptionSpec>(
       process.stderr.write(`${tool}: ${e.message}\n`);
       return e.exitCode;
     }
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK;
+    const sys = e as NodeJS.ErrnoException;
+    // A file the user named that the system refused (a path we did not check first): one line.
+    if (sys.code !== undefined && sys.path !== undefined) {
+      process.stderr.write(`${tool}: ${sys.path}: ${readFailure(sys)}\n`);
+      return EXIT_FAILURE;
+    }
     process.stderr.write(`${tool}: ${(e as Error).stack ?? e}\n`);
     return EXIT_FAILURE;
   }

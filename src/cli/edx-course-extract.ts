@@ -2,6 +2,7 @@
 // (the original's makeCourseExtract).
 import { runTool, databaseName, numberOption, say, UsageError, ToolError, type OptionSpec } from './common.js';
 import { connectTool } from '../mysql/connection.js';
+import { CONNECTION_OPTIONS, connectionUsage, resolveConnection } from './db-options.js';
 import { progressClock } from '../io/progress.js';
 import { CHUNK_ROWS, DEFAULT_COLUMNS, ExtractError, makeExtract, planExtract, tableNameOf } from '../research/course-extract.js';
 import { noun } from '../core/plural.js';
@@ -31,12 +32,11 @@ Options:
   --chunk-rows N         events copied per statement (default 10000): smaller holds each lock
                          for less time on a busy server, larger is quicker in all
   --dry-run              only count: the matching courses and their events; nothing is changed
-  --defaults-file FILE   MySQL option file with the connection (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --edx-db NAME          database of the clickstream (default: Edx)
   --extracts-db NAME     database of the extracts (default: Extracts; created when missing)
   --quiet                no progress and no summary on stderr
-  -h, --help             this text
 
+${connectionUsage()}
 Examples:
   edx-course-extract --dry-run 'Medicine/HRP258'
   edx-course-extract --table hrp258_all --all-columns '^Medicine/HRP258/'
@@ -46,7 +46,7 @@ Exit status: 0 done, 1 failure (no connection, table exists, bad pattern, nothin
 
 const OPTIONS = {
   table: { type: 'string' },
-  'defaults-file': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   'edx-db': { type: 'string' },
   'extracts-db': { type: 'string' },
   'chunk-rows': { type: 'string' },
@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     const quiet = Boolean(values.quiet);
     const chunkRows = numberOption(values['chunk-rows'], 'chunk-rows', CHUNK_ROWS);
     if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new UsageError(`--chunk-rows takes a whole number above 0, not ${values['chunk-rows']}`);
-    const conn = await connectTool({ defaultsFile: values['defaults-file'] });
+    const conn = await connectTool(await resolveConnection(values, (m) => say(TOOL, m)));
     try {
       const plural = (n: number, what: string) => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
       if (values['dry-run']) {

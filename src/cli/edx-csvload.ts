@@ -21,13 +21,12 @@ Options:
                          dropped); its SHA2-224 goes to EdxPrivate.Keys (default: key unchanged)
   --force                reload sources already recorded in LoadInfo (default: skip them)
   --dry-run              say what would be done; change nothing (reads LoadInfo if it can connect)
-  --defaults-file FILE   MySQL option file with the connection ([client], [mysql], [edx-pipes])
-                         (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --edx-db NAME          database for Edx tables (default: Edx)
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
   --edxprod-db NAME      with --init: the database of edx-refresh's platform copy, which the
                          routines over it name (default: edxprod)
-  --tmpdir DIR           where the row stream is spooled per source (default: $TMPDIR or /tmp)
+  --tmpdir DIR           where the row stream is spooled per source, privately (default: $TMPDIR
+                         or /tmp)
   --segment-size BYTES   row stream: each table's rows are loaded in pieces of about this size
                          while the stream still arrives; k/M suffixes (default: 4M)
   --jobs N               load N sources at once over N connections, each still in its own
@@ -44,24 +43,30 @@ Options:
                          <DIR>/<key>.jsonl before the collection is deleted
   --quiet                no progress lines, no summary, and none of --init's messages (a dry
                          run still says what it would do; errors are always said)
-  -h, --help             this text
 
-Environment:
-  MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_USER, MYSQL_PWD override the option file.
-  Passwords are never taken from the command line.
-
+%CONNECTION%
 Examples:
   edx-csvload --init --forum-key-file ~/.edx-forum-passphrase
   edx-json2sql --csv /data/csv /data/logs/tracking.log-2014*.gz && edx-csvload /data/csv
   edx-json2sql /data/logs/tracking.log-20140101.gz --rows | edx-csvload
   edx-csvload --dry-run --defaults-file ~/.my.cnf.warehouse /data/csv
+  edx-csvload -h db.example.org -u loader -p --ssl-ca ~/db-ca.pem --init
   edx-csvload --jobs 2 --collections /data/CSV --log-root /data/tracking --stamps /data/loaded
 
-Exit status: 0 everything loaded or skipped; 1 a source failed, or no connection; 2 usage error.
-`;
+Interrupted: SIGINT, SIGTERM or SIGHUP removes the spool, waits for a COMMIT under way, leaves
+the source being loaded to the server's rollback, says which sources are committed and exits
+128 + the signal's number. A lost connection is said once with its cause; no further source
+starts. Spool directories (edx-csvload-*, 0700, files 0600) that a killed run left are removed
+by the next run, when the process that made them is gone.
+
+Exit status: 0 everything loaded or skipped; 1 a source failed, the connection was lost, or no
+connection; 2 usage error; 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.
+`.replace('%CONNECTION%', connectionUsage());
 
 import { runTool, databaseName, databaseNames, say, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec } from './common.js';
+import { checkInputPath } from '../io/paths.js';
 import { runCsvload } from '../mysql/csvload.js';
+import { CONNECTION_OPTIONS, connectionUsage, resolveConnection } from './db-options.js';
 import { resolve } from 'node:path';
 
 const TOOL = 'edx-csvload';
@@ -74,8 +79,8 @@ function byteSize(text: string): number {
 }
 
 const OPTIONS = {
+  ...CONNECTION_OPTIONS,
   'forum-key-file': { type: 'string' },
-  'defaults-file': { type: 'string' },
   ...DATABASE_OPTIONS,
   'edxprod-db': { type: 'string' },
   tmpdir: { type: 'string' },
@@ -107,6 +112,12 @@ export async function main(argv: string[]): Promise<number> {
     if (stdin && jobs > 1) throw new UsageError('--jobs loads collections; the row stream on stdin is one source after the other');
     if (stdin && inputs.length > 1) throw new UsageError("'-' (stdin) cannot be mixed with collections");
     if (stdin && process.stdin.isTTY) throw new UsageError('no COLLECTION given and stdin is a terminal (pipe a row stream, or name a collection)');
+    if (values.tmpdir !== undefined) checkInputPath('--tmpdir', values.tmpdir, 'directory');
+    if (values['forum-key-file'] !== undefined) checkInputPath('--forum-key-file', values['forum-key-file'], 'file');
+    if (dir !== undefined) checkInputPath('--collections', dir, 'directory');
+    // A dry run of --collections connects to nothing; everything else needs the connection's settings.
+    const connects = !(dir !== undefined && values['dry-run']);
+    const settings = connects ? await resolveConnection(values, (m) => say(TOOL, m)) : undefined;
     try {
       return await runCsvload({
         names: { ...databaseNames(values), edxprod: databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod') },
@@ -115,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
         forumKeyFile: values['forum-key-file'],
         force: values.force,
         dryRun: values['dry-run'],
-        defaultsFile: values['defaults-file'],
+        settings,
         tmpdir: values.tmpdir,
         segmentBytes,
         quiet: values.quiet,

@@ -2,7 +2,9 @@
 import { runTool, databaseName, say, UsageError, ToolError, type OptionSpec } from './common.js';
 import { write, finish } from '../io/write.js';
 import { readLines } from '../io/input.js';
+import { checkInputs } from '../io/paths.js';
 import { connectTool } from '../mysql/connection.js';
+import { CONNECTION_OPTIONS, connectionUsage, resolveConnection } from './db-options.js';
 import { extToAnon } from '../research/ext-to-anon.js';
 import { csvField } from '../screennames/csv.js';
 
@@ -22,11 +24,10 @@ The mapping is the table Lti2Anon that 'edx-refresh usergrade' builds in the pla
 on it (the original loaded the ids through server-side files).
 
 Options:
-  --defaults-file FILE   MySQL option file with the connection (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --edxprod-db NAME      the platform copy holding Lti2Anon (default: edxprod)
   --quiet                no summary on stderr
-  -h, --help             this text
 
+${connectionUsage()}
 Example:
   edx-ext2anon < survey-ids.txt > survey-anon.csv
 
@@ -35,7 +36,7 @@ input or output failed, 2 usage error.
 `;
 
 const OPTIONS = {
-  'defaults-file': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   'edxprod-db': { type: 'string' },
   quiet: { type: 'boolean' },
 } as const satisfies OptionSpec;
@@ -56,8 +57,9 @@ export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
     const inputs = positionals.length ? positionals : ['-'];
     if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("'-' (stdin) given more than once");
+    checkInputs(inputs);
     const edxprod = databaseName(values['edxprod-db'], 'edxprod-db', 'edxprod');
-    const conn = await connectTool({ defaultsFile: values['defaults-file'] });
+    const conn = await connectTool(await resolveConnection(values, (m) => say(TOOL, m)));
     const counts = { ids: 0, unknown: 0 };
     try {
       await write(process.stdout, 'ext_id,anon_screen_name\n');
@@ -71,7 +73,6 @@ export async function main(argv: string[]): Promise<number> {
       if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') {
         throw new ToolError(`${edxprod}.Lti2Anon does not exist: run 'edx-refresh usergrade' first`);
       }
-      if (code === 'ENOENT') throw new ToolError(`${(e as Error).message}`);
       throw e;
     } finally {
       await conn.end().catch(() => undefined);

@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline';
 import { runTool, numberOption, write, UsageError, ToolError, type OptionSpec, type ParsedArgs } from './common.js';
 import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
+import { checkOutputDir } from '../io/paths.js';
 import { checkBucket, describeS3Error, keyIn, localRoot, makeClient, parseS3Url, s3Config } from '../s3/client.js';
 import { download, fetchAllToMirror, removePartialsOnSignal, FetchFailure, type RetryPolicy, type Sink } from '../s3/fetch.js';
 import { progressTicker } from '../io/progress.js';
@@ -22,7 +23,8 @@ as soon as it is done, so the next stage can start on it.
 
 Each object is written to a temporary name in the same directory (.<name>.partial-<pid>) and renamed
 only after its size, and its MD5 when the ETag is a plain MD5, have been checked: a half-written file
-never carries the final name. A local file that already has the object's size is not downloaded
+never carries the final name; a signal (SIGINT, SIGTERM, SIGHUP) removes it, and a later run removes
+one a killed run left (its pid gone). A local file that already has the object's size is not downloaded
 again (its path is still printed). Network resets, 5xx answers, throttling and short or corrupt
 bodies are retried with exponential back-off (an interrupted body resumes where it stopped). A
 missing key or denied access fails that key at once (message on stderr naming it); the other keys
@@ -135,6 +137,7 @@ async function fetchKeys({ values, positionals }: Args): Promise<number> {
 
   const root = localRoot(values['local-root']);
   if (!root) throw new UsageError('no local root: give --local-root DIR or set EDX_PIPES_LOCAL_ROOT (or use --stdout)');
+  checkOutputDir('--local-root', root);
   const client = makeClient(config, { maxAttempts: 1 });
   await checkBucket(client, config).catch((e) => { client.destroy(); throw e; });
   const report = new Reporter();

@@ -1,6 +1,8 @@
 // edx-json2sql: Open edX tracking-log lines → rows of the warehouse tables.
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { runTool, finish, say, databaseNames, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
+import { onStopSignal } from '../io/interrupt.js';
 import { SqlScriptWriter } from '../sql/script.js';
 import { runTransform } from '../transform/run.js';
 import { summaryLine, statsJson } from '../transform/stats.js';
@@ -94,6 +96,11 @@ async function makeWriter(values: Values, inputs: string[]): Promise<RowWriter> 
   if (values.csv !== undefined) {
     if (values.csv === '') throw new UsageError('--csv needs a directory');
     const { CsvCollectionWriter } = await import('../csv/collection.js');
+    // Its partial files hold personal data: a signal removes them, then the run exits 128+n.
+    const dir = values.csv;
+    onStopSignal((signal) => {
+      say(TOOL, `stopped by ${signal}: the unfinished files in ${dir} are removed; sources completed before stay`);
+    });
     return new CsvCollectionWriter({ dir: values.csv, names });
   }
   if (values.rows) {
@@ -125,8 +132,9 @@ export async function main(argv: string[]): Promise<number> {
     if (values.stats) checkOutputFile('--stats', values.stats, inputs, values.csv);
     if (values.csv) checkOutputDir('--csv', values.csv);
     const writer = await makeWriter(values, inputs);
-    // --rejects may name a file inside --csv DIR, which the writer makes only at its first source.
-    if (values.rejects && values.csv) mkdirSync(values.csv, { recursive: true });
+    // A --rejects file may be inside the --csv directory, which the writer makes only at its first
+    // row: made now, or the file's open races it (ENOENT, seen in test/backfill-load.test.ts).
+    if (values.rejects) mkdirSync(dirname(values.rejects), { recursive: true });
     const rejectsFile = values.rejects ? createWriteStream(values.rejects) : undefined;
     const rejectsOnStderr = new CappedReport((m) => say(TOOL, m));
     let failed = false;

@@ -16,7 +16,6 @@ Options:
                          (docs/refresh-course.md)
   --forum FILE           forum contents: mongoexport JSON (one document per line) or mongodump's
                          contents.bson, plain or gzip
-  --defaults-file FILE   MySQL option file with the connection (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --edx-db NAME          database for Edx tables (default: Edx)
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
   --edxprod-db NAME      database for the copy of the platform tables (default: edxprod)
@@ -25,17 +24,15 @@ Options:
                          would fail (each such job says why; the others are still looked at)
   --list                 the jobs, what they read and rebuild, and their order
   --quiet                no progress lines
-  -h, --help             this text
 
-Environment:
-  MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_USER, MYSQL_PWD override the option file.
-  Passwords are never taken from the command line.
-
+%CONNECTION%
 Exit status: 0 every job done; 1 a job failed (the jobs after it did not run); 2 usage error.
 `;
 
 import { runTool, databaseName, databaseNames, say, UsageError, ToolError, write, DATABASE_OPTIONS, type OptionSpec } from './common.js';
-import { connect, connectionSettings, describeSettings } from '../mysql/connection.js';
+import { checkInputPath } from '../io/paths.js';
+import { connect, connectTool } from '../mysql/connection.js';
+import { CONNECTION_OPTIONS, connectionUsage, resolveConnection } from './db-options.js';
 import { createPlatformViews } from '../mysql/init.js';
 import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
 import type { JobInputs } from '../refresh/job.js';
@@ -51,7 +48,7 @@ const OPTIONS = {
   dump: { type: 'string' },
   modulestore: { type: 'string' },
   forum: { type: 'string' },
-  'defaults-file': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   ...DATABASE_OPTIONS,
   'edxprod-db': { type: 'string' },
   'forum-db': { type: 'string' },
@@ -61,7 +58,7 @@ const OPTIONS = {
 } as const satisfies OptionSpec;
 
 export async function main(argv: string[]): Promise<number> {
-  const usage = USAGE.replace('%JOBS%', jobLines());
+  const usage = USAGE.replace('%JOBS%', jobLines()).replace('%CONNECTION%', connectionUsage());
   return runTool(
     TOOL,
     usage,
@@ -85,14 +82,11 @@ export async function main(argv: string[]): Promise<number> {
       const inputs: JobInputs = { dump: values.dump, modulestore: values.modulestore, forum: values.forum };
       const jobs = inRunOrder(wanted);
       for (const j of jobs) if (j.input && !inputs[j.input]) throw new UsageError(`job ${j.name} needs --${j.input}`);
+      // Every input exists before any job starts (a typo must not cost a half-done weekly run).
+      for (const [name, path] of Object.entries(inputs)) if (path !== undefined) checkInputPath(`--${name}`, path, name === 'modulestore' ? 'either' : 'file');
 
-      const settings = connectionSettings({ defaultsFile: values['defaults-file'] });
-      let conn;
-      try {
-        conn = await connect(settings, { flags: ['+LOCAL_FILES'] });
-      } catch (e) {
-        throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
-      }
+      const settings = await resolveConnection(values, (m) => say(TOOL, m));
+      const conn = await connectTool(settings, { flags: ['+LOCAL_FILES'] });
       const quiet = Boolean(values.quiet);
       const dryRun = Boolean(values['dry-run']);
       /** Dry run: the jobs that would fail (each said as it comes; the others are still looked at). */

@@ -5,12 +5,13 @@ import { bucketProblem, describeS3Error, localRoot, makeClient, s3Config } from 
 import { DEFAULT_KEY_PATTERN, keyPattern, dayOption, inDayRange } from '../s3/keys.js';
 import { alreadyDone, formatObject, listLogs, LoadedFiles, type ObjectInfo } from '../s3/list.js';
 import { loadedFiles } from '../mysql/loadinfo.js';
+import { CONNECTION_OPTIONS, connectionUsage, refuseConnectionOptions, resolveConnection } from './db-options.js';
 
 const TOOL = 'edx-s3-ls';
 
 const USAGE = `\
 Usage: edx-s3-ls {--bucket NAME [--prefix P] | s3://NAME/P} [--match REGEX] [--from DATE] [--to DATE] [--long]
-                 [--new [--local-root DIR] [--db [--edx-db NAME] [--defaults-file FILE]]]
+                 [--new [--local-root DIR] [--db [--edx-db NAME] [CONNECTION OPTIONS]]]
 
 List the tracking-log objects of an S3 bucket, one key per line, sorted by key. A key is a tracking
 log when the regular expression of --match finds it (a search, not anchored at the start). Buckets
@@ -31,10 +32,8 @@ Options:
   --local-root DIR       root of the local mirror of the bucket (env EDX_PIPES_LOCAL_ROOT; default: none)
   --db                   with --new: also leave out logs recorded in <edx-db>.LoadInfo
   --edx-db NAME          name of the Edx database (default: Edx)
-  --defaults-file FILE   MySQL option file for --db (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf;
-                         MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_USER, MYSQL_PWD override it)
-  -h, --help             print this help
 ${S3_OPTIONS_USAGE}
+${connectionUsage('with --db')}
 Examples:
   edx-s3-ls --bucket B --from 2014-01-01 --to 2016-12-31 > backfill.manifest
   edx-s3-ls --bucket stanford-edx-logs --prefix tracking/ --long
@@ -49,7 +48,7 @@ const OPTIONS = {
   prefix: { type: 'string' },
   match: { type: 'string' },
   'edx-db': { type: 'string' },
-  'defaults-file': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   from: { type: 'string' },
   to: { type: 'string' },
   long: { type: 'boolean' },
@@ -69,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     const root = localRoot(values['local-root']);
     const useDb = Boolean(values.db);
     if (useDb && !values.new) throw new UsageError('--db only goes with --new');
+    if (!useDb) refuseConnectionOptions(values, '--db');
     if (values.new && !root && !useDb) throw new UsageError('--new needs --local-root DIR (or EDX_PIPES_LOCAL_ROOT) and/or --db');
     const names = databaseNames(values);
     const from = dayOption('from', values.from);
@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
 
     // Read LoadInfo first: a database problem should fail before a long listing.
     const loaded = useDb
-      ? new LoadedFiles(await loadedFiles(names, { defaultsFile: values['defaults-file'] || undefined, note: (m) => say(TOOL, m) }))
+      ? new LoadedFiles(await loadedFiles(names, { settings: await resolveConnection(values, (m) => say(TOOL, m)), note: (m) => say(TOOL, m) }))
       : undefined;
 
     const client = makeClient(config);

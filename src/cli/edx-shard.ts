@@ -1,20 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { runTool, databaseNames, numberOption, say, write, finish, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec, type OptionValues } from './common.js';
+import { runTool, databaseNames, numberOption, say, write, finish, UsageError, DATABASE_OPTIONS, type OptionSpec, type OptionValues } from './common.js';
 import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
+import { inputError } from '../io/input.js';
 import { makeClient, s3Config } from '../s3/client.js';
 import { DEFAULT_KEY_PATTERN, keyPattern } from '../s3/keys.js';
 import { parseManifest, parseShard, shardFromEnv, shardOf, type Shard } from '../shard/manifest.js';
 import { runShard } from '../shard/run.js';
 import { pendingLogs } from '../shard/pending.js';
 import { plural } from '../core/plural.js';
+import { CONNECTION_OPTIONS, connectionUsage, refuseConnectionOptions, resolveConnection } from './db-options.js';
 
 const TOOL = 'edx-shard';
 const USAGE = `\
 Usage: edx-shard MANIFEST [--shard I/N | --shards N] --local-root DIR --out DIR [--stamps DIR]
                  [--bucket NAME ...] [--modulestore PATH] [--geoip FILE] [--edx-db NAME] [--private-db NAME]
        edx-shard MANIFEST [--shard I/N | --shards N] --list
-       edx-shard --pending --local-root DIR [--match REGEX] [--stamps DIR] [--edx-db NAME] [--defaults-file FILE]
+       edx-shard --pending --local-root DIR [--match REGEX] [--stamps DIR] [--edx-db NAME] [CONNECTION OPTIONS]
 
 Processes shard I of N of a backfill (I counts from 0, as array indexes do): the logs of MANIFEST
 ('-': stdin) are sorted by the date in their names and cut into N contiguous runs of whole days,
@@ -30,6 +32,8 @@ A MANIFEST is the output of edx-s3-ls (keys, or --long lines: key, size, ...), o
 come from the scheduler: SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX) of a Slurm
 job array, JOB_COMPLETION_INDEX of a Kubernetes Indexed Job, AWS_BATCH_JOB_ARRAY_INDEX of an AWS
 Batch array job (these two with --shards N or SHARDS=N); with none of them: one shard of all.
+With --shards N (or SHARDS=N) a Slurm task is shard SLURM_ARRAY_TASK_ID of N, whatever the array:
+so a task submitted again alone (sbatch --array=5) is still shard 5 (submit-backfill.sh sets it).
 
 --pending prints, instead, the logs of the mirror (keys below --local-root that --match finds)
 still to transform and load: those LoadInfo does not record, and those changed since their load
@@ -51,10 +55,9 @@ Options:
   --pending              list the mirror's logs not loaded yet or changed since (see above)
   --match REGEX          with --pending: which files are tracking logs (default: ${DEFAULT_KEY_PATTERN})
   --dry-run              with --pending: when LoadInfo cannot be read, take no log as loaded
-  --defaults-file FILE   with --pending: MySQL option file (default: $EDX_PIPES_MY_CNF, else ~/.my.cnf)
   --quiet                no line per transformed log
-  -h, --help             this text
 ${S3_OPTIONS_USAGE.replace('; required)', '; without it a log missing from the mirror fails)')}
+${connectionUsage('with --pending')}
 Examples:
   edx-s3-ls --bucket B --from 2014-01-01 --to 2014-12-31 --long > 2014.manifest
   edx-shard 2014.manifest --shard 3/16 --bucket B --local-root /scratch/tracking --out /scratch/CSV
@@ -74,7 +77,7 @@ const OPTIONS = {
   geoip: { type: 'string' },
   retries: { type: 'string' },
   match: { type: 'string' },
-  'defaults-file': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   list: { type: 'boolean' },
   pending: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
@@ -105,7 +108,7 @@ async function pending(args: Values, positionals: string[]): Promise<number> {
     pattern: keyPattern(args.match),
     stamps: args.stamps ? resolve(String(args.stamps)) : undefined,
     names: databaseNames(args),
-    defaultsFile: args['defaults-file'] || undefined,
+    settings: await resolveConnection(args, (m) => say(TOOL, m)),
     dryRun: args['dry-run'],
     say: (m) => say(TOOL, m),
   });
@@ -120,11 +123,12 @@ async function pending(args: Values, positionals: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values: args, positionals }) => {
     if (args.pending) return pending(args, positionals);
+    refuseConnectionOptions(args, '--pending');
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'one MANIFEST only' : 'no MANIFEST given');
     const shard = whichShard(args);
     const root = rootOf(args);
     const manifestPath = positionals[0];
-    const text = await (manifestPath === '-' ? readStdin() : readFile(manifestPath, 'utf8')).catch((e: Error) => { throw new ToolError(`${manifestPath}: ${e.message}`); });
+    const text = await (manifestPath === '-' ? readStdin() : readFile(manifestPath, 'utf8')).catch((e: unknown) => { throw inputError(manifestPath, e); });
     const mine = shardOf(parseManifest(text, root), shard);
     if (args.list) {
       for (const e of mine) await write(process.stdout, `${e.key}\n`);

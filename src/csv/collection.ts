@@ -6,6 +6,8 @@
 // Crash safety: data files are written under temporary names (`.<name>.partial`) and renamed when
 // the source ends; the manifest is removed before and written (temp + rename) after them. A
 // collection is complete exactly when its manifest exists; the loader only reads manifests.
+// The partial files hold personal data too (Account, EventIp): a signal removes them
+// (io/interrupt.ts), and a rerun of the same log removes what a killed run left of it.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -14,8 +16,10 @@ import { databaseName, DEFAULT_DATABASES, type DatabaseNames, type TableDef } fr
 import { isQuarter } from '../schema/quarters.js';
 import type { Row, RowWriter, Source, SourceCounts } from '../schema/rows.js';
 import { finish } from '../io/write.js';
+import { readFailure } from '../io/input.js';
 import { encodeRow, loadStatement, QuarterSet, DIALECT_CLAUSE, ROW_END } from './encode.js';
 import { TextChunks } from '../io/text-chunks.js';
+import { removeOnSignal } from '../io/interrupt.js';
 
 export const MANIFEST_FORMAT = 'edx-pipes-collection/1';
 export const MANIFEST_SUFFIX = '.manifest.json';
@@ -53,12 +57,15 @@ export function collectionBase(source: Source): string {
 }
 
 const fileName = (base: string, t: TableDef) => `${base}.${t.name}.csv`;
+const partialName = (base: string, t: TableDef) => `.${fileName(base, t)}.partial`;
 const FLUSH_AT = 1 << 16;
 
 interface OpenFile {
   table: TableDef;
   stream: WriteStream;
   tmp: string;
+  /** Stop removing it at a signal (renamed or removed). */
+  forget: () => void;
   rows: number;
   pending: TextChunks;
   /** The CRC-32 of the file's bytes, once all are appended. */
@@ -85,14 +92,18 @@ export class CsvCollectionWriter implements RowWriter {
     this.current = source;
     this.files = new Map();
     this.quarters = new QuarterSet();
+    // What a killed run (SIGKILL) left of this source, also of tables it may not write this time.
+    const base = collectionBase(source);
+    await Promise.all(ALL_TABLES.map((t) => rm(join(this.dir, partialName(base, t)), { force: true })));
   }
 
   write(row: Row): Promise<void> | void {
     if (!this.current) throw new Error('CsvCollectionWriter: write() outside a source');
     let f = this.files.get(row.table);
     if (!f) {
-      const tmp = join(this.dir, `.${fileName(collectionBase(this.current), row.table)}.partial`);
-      f = { table: row.table, stream: createWriteStream(tmp), tmp, rows: 0, pending: new TextChunks(), crc32: 0 };
+      const tmp = join(this.dir, partialName(collectionBase(this.current), row.table));
+      const forget = removeOnSignal(tmp);
+      f = { table: row.table, stream: createWriteStream(tmp), tmp, forget, rows: 0, pending: new TextChunks(), crc32: 0 };
       f.pending.startChecksum();
       const opened = f;
       f.stream.on('error', (e) => (opened.error ??= e));
@@ -118,7 +129,10 @@ export class CsvCollectionWriter implements RowWriter {
     }
     // The old manifest goes first: between here and the new one, the collection is incomplete.
     await rm(manifestPath, { force: true });
-    for (const f of written) await rename(f.tmp, join(this.dir, fileName(base, f.table)));
+    for (const f of written) {
+      await rename(f.tmp, join(this.dir, fileName(base, f.table)));
+      f.forget();
+    }
     for (const t of ALL_TABLES) {
       if (!this.files.has(t)) await rm(join(this.dir, fileName(base, t)), { force: true });
     }
@@ -148,6 +162,7 @@ export class CsvCollectionWriter implements RowWriter {
     for (const f of this.files.values()) {
       f.stream.destroy();
       await rm(f.tmp, { force: true });
+      f.forget();
     }
     this.files = new Map();
   }
@@ -159,7 +174,9 @@ export async function readManifest(path: string): Promise<LoadableSource> {
   try {
     m = JSON.parse(await readFile(path, 'utf8')) as Manifest;
   } catch (e) {
-    throw new Error(`${path}: not a readable manifest (${(e as Error).message})`);
+    // JSON.parse quotes the text it choked on, line breaks and all: the reason is kept to one line.
+    const reason = e instanceof SyntaxError ? 'not valid JSON' : readFailure(e);
+    throw new Error(`${path}: not a readable manifest (${reason})`);
   }
   const bad = (what: string) => new Error(`${path}: ${what}`);
   if (m.format !== MANIFEST_FORMAT) throw bad(`unknown manifest format ${JSON.stringify(m.format)}`);

@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip, Gunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { ToolError } from '../core/errors.js';
+import { skipNul } from './nul-padding.js';
 
 /** An input that could not be read to its end (missing, unreadable, not valid gzip, …): said plainly. */
 export class InputError extends ToolError {}
@@ -101,9 +102,8 @@ export async function openInput(path: string): Promise<Readable> {
  * for that. (Decoding whole chunks made every line of a chunk two-byte as soon as one was; a
  * newline byte is never part of a multi-byte character, so the text is the same.)
  *
- * NUL bytes that start a line are dropped as they arrive: a log truncated in place (logrotate
- * copytruncate) while its writer kept its offset starts with as many NULs as the old file had
- * bytes, with no newline among them, and they are no part of any event (decode drops NULs too).
+ * NUL bytes that start a line are dropped as they arrive (nul-padding.ts; decode drops NULs
+ * inside a line too).
  * A line still longer than MAX_LINE_BYTES is cut there and the rest of it, up to its newline,
  * skipped: the cut line is repaired, rescued or rejected like any broken line, and the file goes on.
  */
@@ -152,12 +152,6 @@ export interface LineOptions {
    * docs/decisions.md §8) is handed here, after every other line, instead of being yielded.
    */
   onUnterminated?: (text: string) => void;
-}
-
-/** The index of the first byte at or after i that is not NUL. */
-function skipNul(bytes: Buffer, i: number): number {
-  while (i < bytes.length && bytes[i] === 0) i++;
-  return i;
 }
 
 /** The text of bytes start..end-1 without a CR before the LF at `end` (invalid UTF-8 as U+FFFD). */

@@ -4,6 +4,7 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ToolError, UsageError } from '../core/errors.js';
+import { withoutPadding } from './nul-padding.js';
 
 const statOf = (path: string): Stats | undefined => {
   try {
@@ -35,6 +36,22 @@ export function checkInputs(inputs: readonly string[]): void {
   }
 }
 
+/**
+ * An input option's value (`--dump FILE`, `--tmpdir DIR`, ...): exists, is a file or a directory as
+ * `kind` asks ('either' for options that take both), and can be read; else one line naming the option.
+ */
+export function checkInputPath(option: string, path: string, kind: 'file' | 'directory' | 'either'): void {
+  const st = statOf(path);
+  if (!st) throw new ToolError(`${option} ${path}: no such ${kind === 'either' ? 'file or directory' : kind}`);
+  if (kind === 'file' && st.isDirectory()) throw new UsageError(`${option} ${path}: is a directory, not a file`);
+  if (kind === 'directory' && !st.isDirectory()) throw new UsageError(`${option} ${path}: is not a directory`);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new ToolError(`${option} ${path}: cannot be read (permission denied)`);
+  }
+}
+
 /** The first bytes of a file (at most `n`). */
 function head(path: string, n: number): Buffer {
   const fd = openSync(path, 'r');
@@ -50,7 +67,7 @@ function head(path: string, n: number): Buffer {
 export function looksLikeInput(path: string): boolean {
   const bytes = head(path, 4096);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
-  const first = bytes.toString('utf8').replace(/^[\s\0]+/, '').split('\n')[0];
+  const first = bytes.toString('utf8').split('\n').map(withoutPadding).find((line) => line !== '') ?? '';
   return /^\{.*"(event_type|username|event_source)"\s*:/.test(first) || /^[^{]{0,200}\{"(username|event_type|host|time)"/.test(first);
 }
 

@@ -54,7 +54,7 @@ export async function checkedQuery(conn: Connection, sql: string, params?: unkno
   try {
     [res] = await conn.query<ResultSetHeader>(sql, params);
   } catch (e) {
-    throw new Err(`${label} failed: ${(e as Error).message}`);
+    throw Object.assign(new Err(`${label} failed: ${(e as Error).message}`), { cause: e }); // the cause tells a lost connection
   }
   if (res && typeof res === 'object' && 'warningStatus' in res && res.warningStatus > 0) {
     const found = await problems(conn);
@@ -82,7 +82,7 @@ async function checkedLoad(conn: Connection, spec: LoadSpec, offered: string, by
     // The statement names one file, and only that one is served (see offeredFile).
     [res] = await conn.query<ResultSetHeader>({ sql: spec.sql, infileStreamFactory: offeredFile(offered, bytes) });
   } catch (e) {
-    throw new Err(`${spec.table}: ${(e as Error).message}`);
+    throw Object.assign(new Err(`${spec.table}: ${(e as Error).message}`), { cause: e }); // the cause tells a lost connection
   }
   const info = loadInfo(res.info ?? '');
   if (res.warningStatus > 0 || info.warnings > 0 || info.skipped > 0) {

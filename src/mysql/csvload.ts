@@ -1,17 +1,23 @@
 // What edx-csvload does, apart from option parsing: connect, optionally --init, then load every
-// source of the named collections (or of the row stream on stdin), then print the summary.
+// source of the named collections (or of the row stream on stdin), then print the summary. A
+// signal or a lost connection ends the run early, saying what is committed (session.ts).
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { ToolError } from '../core/errors.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { findManifests, readManifest } from '../csv/collection.js';
 import { readRowStream } from '../csv/rowstream-reader.js';
 import { StreamProblems } from '../csv/rowstream-format.js';
-import { connect, connectionSettings, describeSettings } from './connection.js';
+import { sweepSpools } from '../csv/spool.js';
+import { onStopSignal, signalExitCode } from '../io/interrupt.js';
+import { connect, connectFailure, type ConnectionSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
-import { DryRun, Loader, Progress, formatSummary, noWarehouse, warehouseExists } from './load.js';
+import { DryRun, Loader, Progress, fmt, formatSummary, noWarehouse, warehouseExists } from './load.js';
 import { loadTasks, taskPerSource, type LoadTask } from './parallel.js';
 import { collectionTasks } from './collection-dir.js';
+import { LoadSession, failureLines, someNames } from './session.js';
 import { plural } from '../core/plural.js';
 
 export interface CsvloadOptions {
@@ -21,7 +27,8 @@ export interface CsvloadOptions {
   forumKeyFile?: string;
   force?: boolean;
   dryRun?: boolean;
-  defaultsFile?: string;
+  /** The connection's settings (none: a dry run of --collections, which connects to nothing). */
+  settings?: ConnectionSettings;
   tmpdir?: string;
   /** Row stream: load a table's rows in pieces of about this many bytes while they arrive. */
   segmentBytes?: number;
@@ -37,7 +44,43 @@ export interface CsvloadOptions {
   collectionsDir?: { out: string; logRoot?: string; stamps?: string; rejects?: string };
 }
 
+/** What the main course of a run awaits once a signal stopped it: the signal's handler ends the process. */
+const parked = () => new Promise<never>(() => undefined);
+
 export async function runCsvload(o: CsvloadOptions): Promise<number> {
+  let session: LoadSession | undefined;
+  /** The sources a run means to load (by origin), when known before it starts: what a stop names as not started. */
+  let planned: { name: string; origin: string }[] = [];
+  const notStarted = () => {
+    const begun = new Set(session?.sources.map((s) => s.origin));
+    const rest = planned.filter((p) => !begun.has(p.origin)).map((p) => p.name);
+    return o.stdin ? 'the rest of the row stream' : rest.length ? someNames(rest) : '';
+  };
+  const offSignal = onStopSignal(async (signal) => {
+    if (!session) return;
+    await session.halt(signal);
+    if (!o.quiet) process.stderr.write(formatSummary(session.finish()));
+    o.say(`stopped by ${signal} (exit ${signalExitCode(signal)})${o.stdin ? '; the spooled rows are removed' : ''}`);
+    for (const line of session.outcomeLines(notStarted())) o.say(line);
+  });
+  try {
+    const status = await load(o, (s) => (session = s), (p) => (planned = p), notStarted);
+    if (session?.halted) return await parked();
+    return status;
+  } catch (e) {
+    if (session?.halted) return await parked(); // what failed was the connection the signal dropped
+    throw e;
+  } finally {
+    offSignal();
+  }
+}
+
+async function load(
+  o: CsvloadOptions,
+  started: (s: LoadSession) => void,
+  plan: (sources: { name: string; origin: string }[]) => void,
+  notStarted: () => string,
+): Promise<number> {
   const { say } = o;
   // Read everything local first: a wrong path fails before any connection is made.
   const manifests = o.collections.length ? await findManifests(o.collections).catch((e: Error) => { throw new ToolError(e.message); }) : [];
@@ -61,18 +104,28 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     ? (await readFile(o.forumKeyFile, 'utf8').catch((e: Error) => { throw new ToolError(`--forum-key-file: ${e.message}`); })).replace(/[\r\n]+$/, '')
     : undefined;
 
-  let settings;
-  try {
-    settings = connectionSettings({ defaultsFile: o.defaultsFile });
-  } catch (e) {
-    throw new ToolError((e as Error).message);
+  const settings = o.settings;
+  if (!settings) throw new Error('runCsvload: no connection settings to connect with');
+  const session = new LoadSession(settings.socketPath ?? `${settings.host}:${settings.port}`);
+  started(session);
+  plan((tasks ? tasks.flatMap((t) => t.sources) : sources).map((s) => ({ name: s.source.name, origin: s.origin })));
+  if (!o.dryRun) {
+    // What killed loads left behind (a signal's run removes its own; SIGKILL gives it no chance).
+    const spoolParent = o.tmpdir ?? tmpdir();
+    const swept = await sweepSpools(spoolParent);
+    if (swept.removed.length) {
+      say(`removed ${plural(swept.removed.length, 'spool directory', 'spool directories')} (${fmt(Math.round(swept.bytes / 1024))} KiB) that killed loads left in ${spoolParent}`);
+    }
+    if (swept.unowned.length) {
+      say(`left alone in ${spoolParent}: ${someNames(swept.unowned.map((d) => basename(d)))} (no owner file: an older edx-csvload's, or one starting; remove them by hand once no load runs)`);
+    }
   }
   let conn: Connection | undefined;
   try {
-    conn = await connect(settings, { flags: ['+LOCAL_FILES'] });
+    conn = session.watch(await connect(settings, { flags: ['+LOCAL_FILES'] }));
   } catch (e) {
-    if (!o.dryRun) throw new ToolError(`cannot connect to ${describeSettings(settings)}: ${(e as Error).message}`);
-    say(`dry run: cannot connect to ${describeSettings(settings)} (${(e as Error).message}); not checking LoadInfo`);
+    if (!o.dryRun) throw new ToolError(connectFailure(settings, e));
+    say(`dry run: ${connectFailure(settings, e)}; not checking LoadInfo`);
   }
   try {
     if (o.init) {
@@ -90,12 +143,14 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     // No warehouse: said once, before any source is read (not once per source).
     if (conn && !o.dryRun && !(await warehouseExists(conn, o.names))) throw new ToolError(noWarehouse(o.names));
     if (tasks) {
-      const status = await loadTasks(tasks, { settings, jobs: o.jobs ?? 1, names: o.names, force: o.force, quiet: o.quiet, progressEveryMs: o.progressEveryMs, say });
+      const status = await loadTasks(tasks, { settings, jobs: o.jobs ?? 1, names: o.names, force: o.force, quiet: o.quiet, progressEveryMs: o.progressEveryMs, say, session });
+      if (session.halted) return status;
       if (status && o.collectionsDir) say(`some collections failed and are kept in ${o.collectionsDir.out}`);
+      if (session.lost) for (const line of [session.lostMessage!, ...session.outcomeLines(notStarted())]) say(line);
       return status;
     }
     const progress = new Progress(say, o.quiet ? 0 : o.progressEveryMs ?? 2000);
-    const opts = { names: o.names, force: o.force, progress };
+    const opts = { names: o.names, force: o.force, progress, session };
     let loader: Loader | DryRun;
     if (o.dryRun || !conn) loader = new DryRun(conn, opts);
     else {
@@ -106,20 +161,28 @@ export async function runCsvload(o: CsvloadOptions): Promise<number> {
     if (o.stdin) {
       try {
         const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes });
-        for await (const src of sources) await loader.loadStream(src);
+        for await (const src of sources) {
+          await loader.loadStream(src);
+          if (session.stopped) break;
+        }
       } catch (e) {
         streamError = e as Error;
       }
     } else {
       progress.sourcesTotal = sources.length;
-      for (const src of sources) await loader.load(src);
+      for (const src of sources) {
+        if (session.stopped) break;
+        await loader.load(src);
+      }
     }
+    if (session.halted) return 1;
     const report = loader.finish();
     if (!o.quiet) process.stderr.write(formatSummary(report));
-    const failed = report.sources.filter((s) => s.outcome === 'failed');
-    for (const f of failed) say(`${f.name}: failed, rolled back, not recorded: ${f.message}`);
-    if (streamError) for (const m of streamError instanceof StreamProblems ? streamError.problems : [streamError.message]) say(m);
-    return failed.length || streamError ? 1 : 0;
+    const failures = failureLines(report.sources);
+    for (const line of failures) say(line);
+    if (streamError && !session.lost) for (const m of streamError instanceof StreamProblems ? streamError.problems : [streamError.message]) say(m);
+    if (session.lost) for (const line of [session.lostMessage!, ...session.outcomeLines(notStarted())]) say(line);
+    return failures.length || streamError || session.lost ? 1 : 0;
   } finally {
     await conn?.end().catch(() => undefined);
   }

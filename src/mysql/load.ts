@@ -9,6 +9,7 @@
 //   5. the LoadInfo row, last, in the same transaction, with load_date_time = now (UTC);
 //   6. COMMIT. Anything else → ROLLBACK, and the source is reported failed and not recorded.
 // A killed loader leaves an open transaction that the server rolls back when the connection drops.
+// A signal or a lost connection stops the run between sources (session.ts).
 import { createHash } from 'node:crypto';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { progressClock } from '../io/progress.js';
@@ -22,27 +23,12 @@ import type { LoadableSource } from '../csv/collection.js';
 import { StreamFormatError, type Segment, type SourceEvent } from '../csv/rowstream-format.js';
 import type { StreamedSource } from '../csv/rowstream-reader.js';
 import type { Source } from '../schema/rows.js';
+import { COMMIT_LOST, SOURCE_LOST, connectionLost, type LoadReport, type LoadSession, type Outcome, type SourceReport } from './session.js';
 import { noun } from '../core/plural.js';
 
+export type { LoadReport, Outcome, SourceReport };
+
 export class LoadError extends Error {}
-
-export type Outcome = 'loaded' | 'skipped' | 'failed' | 'would load' | 'would skip';
-
-export interface SourceReport {
-  name: string;
-  origin: string;
-  outcome: Outcome;
-  rows: number;
-  seconds: number;
-  message?: string;
-}
-
-export interface LoadReport {
-  sources: SourceReport[];
-  /** Rows loaded (committed) per table name. */
-  tables: Map<string, number>;
-  seconds: number;
-}
 
 /** Live counters, and a progress line when the one clock (io/progress.ts) says one is due. */
 export class Progress {
@@ -91,7 +77,13 @@ export interface LoaderOptions {
   names: DatabaseNames;
   force?: boolean;
   progress?: Progress;
+  /** The run this loader belongs to: its connection lost or a signal stops it (session.ts). */
+  session?: LoadSession;
 }
+
+/** The named lock a loader holds while it loads a source (GET_LOCK names: 64 characters at most). */
+export const sourceLockName = (names: DatabaseNames, loadInfoId: string): string =>
+  'edx-pipes:' + createHash('sha1').update(`${names.Edx}\0${loadInfoId}`).digest('hex');
 
 /** Whether LoadInfo records the source; undefined when the warehouse does not exist yet. */
 async function recorded(conn: Connection, names: DatabaseNames, loadInfoId: string): Promise<boolean | undefined> {
@@ -141,8 +133,11 @@ interface LoadingSource {
   release(segment: Segment): void;
   /** Its rows are not needed (already loaded, or failed). */
   stopSpooling(): void;
-  /** Read it to its end, whatever happened, so that the reader moves on; then remove its files. */
-  close(): Promise<void>;
+  /**
+   * Read it to its end, whatever happened, so that the reader moves on (unless `abandon`: the run
+   * stops, nothing after it is read); then remove its files.
+   */
+  close(abandon?: boolean): Promise<void>;
 }
 
 /** Consume a source's remaining events (releasing segments); its end, or the stream's error. */
@@ -189,9 +184,9 @@ function streamedSource(src: StreamedSource): LoadingSource {
     events: src.events,
     release: (segment) => src.release(segment),
     stopSpooling: () => src.stopSpooling(),
-    close: async () => {
+    close: async (abandon) => {
       src.stopSpooling();
-      await untilEnd(loading).catch(() => undefined);
+      if (!abandon) await untilEnd(loading).catch(() => undefined);
       await src.cleanup();
     },
   };
@@ -221,16 +216,28 @@ abstract class SourceRunner {
   private async run(src: LoadingSource): Promise<SourceReport> {
     const t0 = Date.now();
     const rep: SourceReport = { name: src.source.name, origin: src.origin, outcome: 'failed', rows: 0, seconds: 0 };
+    const session = this.opts.session;
     this.report.sources.push(rep);
+    session?.begin(rep);
     if (this.opts.progress) this.opts.progress.current = src.source.name;
     try {
       await this.loadSource(src, rep);
     } catch (e) {
       rep.outcome = 'failed';
-      rep.message = e instanceof StreamFormatError ? 'the row stream broke inside this source' : (e as Error).message;
+      const lost = connectionLost(e);
+      if (lost) session?.connectionLost(lost);
+      if (session?.halted) {
+        // session.halt() said why
+      } else if (lost) {
+        // The cause is said once for the run (session.lostMessage), not per source.
+        rep.message = e instanceof LoadError && e.message.startsWith(COMMIT_LOST) ? e.message : SOURCE_LOST;
+      } else {
+        rep.message = e instanceof StreamFormatError ? 'the row stream broke inside this source' : (e as Error).message;
+      }
     } finally {
-      await src.close();
+      await src.close(session?.stopped);
       rep.seconds = (Date.now() - t0) / 1000;
+      session?.end(rep);
       this.opts.progress?.sourceDone();
     }
     return rep;
@@ -296,20 +303,18 @@ export class Loader extends SourceRunner {
     return added;
   }
 
-  private lockName(loadInfoId: string): string {
-    // GET_LOCK names are limited to 64 characters.
-    return 'edx-pipes:' + createHash('sha1').update(`${this.opts.names.Edx}\0${loadInfoId}`).digest('hex');
-  }
-
   /** Run `fn` holding the source's named lock, so that two loaders never interleave on one source. */
   private async withSourceLock(loadInfoId: string, fn: () => Promise<void>): Promise<void> {
-    const lock = this.lockName(loadInfoId);
+    const lock = sourceLockName(this.opts.names, loadInfoId);
     const [got] = await this.conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 3600) AS ok', [lock]);
     if (Number(got[0]?.ok) !== 1) throw new LoadError('another loader holds this source for more than an hour');
     try {
       await fn();
     } finally {
-      await this.conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+      // DO: no result. `SELECT RELEASE_LOCK(?)` returned a column named after the lock, one per
+      // source, and mysql2 compiles and caches a row parser per column name: memory grew with the
+      // number of sources loaded (about 3 KB each, up to its cache's 15,000 entries).
+      await this.conn.query('DO RELEASE_LOCK(?)', [lock]).catch(() => undefined);
     }
   }
 
@@ -322,16 +327,14 @@ export class Loader extends SourceRunner {
           throw new LoadError(noWarehouse(this.opts.names));
         }
         if (loaded) {
-          src.stopSpooling();
-          await untilEnd(src);
           rep.outcome = 'skipped';
           rep.message = alreadyLoaded(src.source.loadFile);
+          src.stopSpooling();
+          await untilEnd(src);
           return;
         }
       }
-      const per = await this.transaction(src, rep);
-      for (const [t, n] of per) this.report.tables.set(t, (this.report.tables.get(t) ?? 0) + n);
-      rep.outcome = 'loaded';
+      await this.transaction(src, rep);
     });
   }
 
@@ -355,15 +358,31 @@ export class Loader extends SourceRunner {
     if (progress) progress.rows = before + seg.rows;
   }
 
-  /** LoadInfo last: a source is recorded only together with all of its rows. Then COMMIT. */
-  private async recordAndCommit(source: Source): Promise<void> {
+  /**
+   * LoadInfo last: a source is recorded only together with all of its rows. Then COMMIT, and the
+   * source counts as loaded from the moment the server answers (what a signal then reports).
+   */
+  private async recordAndCommit(source: Source, rep: SourceReport, per: Map<string, number>, rows: number, notes: string[]): Promise<void> {
     await checkedQuery(
       this.conn,
       `REPLACE INTO ${qualifiedName(LoadInfo, this.opts.names)} (load_info_id, load_date_time, load_file) VALUES (?, UTC_TIMESTAMP(6), ?)`,
       [source.loadInfoId, source.loadFile],
       { label: 'LoadInfo: REPLACE INTO…', error: LoadError },
     );
-    await this.conn.query('COMMIT');
+    const committing = this.conn.query('COMMIT').then(() => {
+      rep.outcome = 'loaded';
+      rep.rows = rows;
+      if (notes.length) rep.message = notes.join('; ');
+      for (const [t, n] of per) this.report.tables.set(t, (this.report.tables.get(t) ?? 0) + n);
+      this.opts.session?.committed(per);
+    });
+    try {
+      await (this.opts.session ? this.opts.session.commit(committing) : committing);
+    } catch (e) {
+      // Sent, and no answer: the server may have committed. LoadInfo knows, and a rerun asks it.
+      if (connectionLost(e)) throw Object.assign(new LoadError(`${COMMIT_LOST}: a rerun finds it in LoadInfo, or loads it`), { cause: e });
+      throw e;
+    }
   }
 
   /**
@@ -379,7 +398,7 @@ export class Loader extends SourceRunner {
    * with a broken clock), the transaction is rolled back, the partition added, and the segments
    * loaded so far are loaded again from the spool; then loading goes on.
    */
-  private async transaction(src: LoadingSource, rep: SourceReport): Promise<Map<string, number>> {
+  private async transaction(src: LoadingSource, rep: SourceReport): Promise<void> {
     const conn = this.conn;
     const quarters = new Set<string>();
     /** Segments in the transaction so far (loaded again after a restart). */
@@ -443,13 +462,11 @@ export class Loader extends SourceRunner {
           const missing = await missingOf(ev.quarters);
           if (missing.length) await restartFor(missing);
           for (const seg of held) await load(seg);
-          await this.recordAndCommit(src.source);
-          open = false;
           per.set(LoadInfo.name, 1);
-          rep.rows = total;
           if (src.whileStreaming) notes.push(`${fmt(streamedRows)} of ${fmt(total)} ${noun(total, 'row')} loaded while the source streamed`);
-          if (notes.length) rep.message = notes.join('; ');
-          return per;
+          await this.recordAndCommit(src.source, rep, per, total, notes);
+          open = false;
+          return;
         }
       }
       throw new LoadError('the row stream ended inside this source');

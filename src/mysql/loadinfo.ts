@@ -1,6 +1,6 @@
-// The files LoadInfo records as loaded (docs/original.md#logs-and-the-mirror), read with the project's usual MySQL
-// settings (option file, then MYSQL_* environment; no password on the command line).
-import { connect, connectionSettings, describeSettings } from './connection.js';
+// The files LoadInfo records as loaded (docs/original.md#logs-and-the-mirror), read over a connection
+// with the client's settings (mysql/connection.ts).
+import { connectTool, type ConnectionSettings } from './connection.js';
 import { LoadInfo } from '../schema/tables.js';
 import { qualifiedName } from '../schema/ddl.js';
 import type { DatabaseNames } from '../schema/table.js';
@@ -12,21 +12,10 @@ import { ToolError } from '../core/errors.js';
  * (the original's silent empty answer made it pull and load everything again).
  */
 export async function loadedFiles(
-  names: DatabaseNames, opts: { defaultsFile?: string; note: (msg: string) => void },
+  names: DatabaseNames, opts: { settings: ConnectionSettings; note: (msg: string) => void },
 ): Promise<string[]> {
-  let settings;
-  try {
-    settings = connectionSettings({ defaultsFile: opts.defaultsFile });
-  } catch (e) {
-    throw new ToolError((e as Error).message);
-  }
   const table = qualifiedName(LoadInfo, names);
-  let conn;
-  try {
-    conn = await connect(settings);
-  } catch (e) {
-    throw new ToolError(`cannot connect to MySQL as ${describeSettings(settings)}: ${(e as Error).message}`);
-  }
+  const conn = await connectTool(opts.settings);
   try {
     const [rows] = await conn.query({ sql: `SELECT load_file FROM ${table}`, rowsAsArray: true });
     return (rows as unknown[][]).map((r) => String(r[0] ?? ''));

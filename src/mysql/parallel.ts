@@ -15,6 +15,7 @@ import { EdxTrackEvent } from '../schema/tables.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { connect, type ConnectionSettings } from './connection.js';
 import { Loader, Progress, formatSummary, type LoadReport, type SourceReport } from './load.js';
+import { connectionLost, failureLines, type LoadSession } from './session.js';
 
 export interface LoadTask {
   /** For messages: the collection directory or manifest. */
@@ -36,6 +37,8 @@ export interface ParallelOptions {
   quiet?: boolean;
   progressEveryMs?: number;
   say: (msg: string) => void;
+  /** The run: its connections are watched; a lost one or a signal stops workers taking tasks. */
+  session?: LoadSession;
 }
 
 /** The named lock of partition changes of one warehouse (GET_LOCK names: 64 characters at most). */
@@ -62,7 +65,7 @@ export async function addPartitions(conn: Connection, names: DatabaseNames, quar
     }
     return added;
   } finally {
-    await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+    await conn.query('DO RELEASE_LOCK(?)', [lock]).catch(() => undefined);
   }
 }
 
@@ -84,23 +87,31 @@ export async function loadTasks(tasks: LoadTask[], o: ParallelOptions): Promise<
   const tables = new Map<string, number>();
   const failedTasks: string[] = [];
   const conns: Connection[] = [];
+  const connected = async () => {
+    const c = await connect(o.settings, { flags: ['+LOCAL_FILES'] });
+    return o.session ? o.session.watch(c) : c;
+  };
   try {
-    const first = await connect(o.settings, { flags: ['+LOCAL_FILES'] });
+    const first = await connected();
     conns.push(first);
     const added = await addPartitions(first, o.names, tasks.flatMap((t) => t.sources.flatMap((s) => s.quarters)));
     if (added.length) o.say(`added partitions ${added.join(', ')}`);
     await prepared(first, o.names);
     const workers = Math.max(1, Math.min(o.jobs, tasks.length));
-    for (let i = 1; i < workers; i++) conns.push(await prepared(await connect(o.settings, { flags: ['+LOCAL_FILES'] }), o.names));
+    for (let i = 1; i < workers; i++) conns.push(await prepared(await connected(), o.names));
     let next = 0;
     await Promise.all(conns.map(async (conn) => {
-      for (let i = next++; i < tasks.length; i = next++) {
+      for (let i = next++; i < tasks.length && !o.session?.stopped; i = next++) {
         const task = tasks[i];
         let ok = true;
         try {
           const force = o.force || (task.force ? await task.force(conn) : false);
-          const loader = new Loader(conn, { names: o.names, force, progress });
+          const loader = new Loader(conn, { names: o.names, force, progress, session: o.session });
           for (const src of task.sources) {
+            if (o.session?.stopped) {
+              ok = false;
+              break;
+            }
             const rep = await loader.load(src);
             if (rep.outcome === 'failed') ok = false;
           }
@@ -110,7 +121,9 @@ export async function loadTasks(tasks: LoadTask[], o: ParallelOptions): Promise<
           if (ok && task.done) await task.done();
         } catch (e) {
           ok = false;
-          o.say(`${task.label}: ${(e as Error).message}`);
+          const lost = connectionLost(e);
+          if (lost) o.session?.connectionLost(lost); // said once, at the end
+          else o.say(`${task.label}: ${(e as Error).message}`);
         }
         if (!ok) failedTasks.push(task.label);
       }
@@ -118,11 +131,12 @@ export async function loadTasks(tasks: LoadTask[], o: ParallelOptions): Promise<
   } finally {
     await Promise.all(conns.map((c) => c.end().catch(() => undefined)));
   }
+  if (o.session?.halted) return 1; // the signal's handler says what was done
   const report: LoadReport = { sources: perTask.flat(), tables, seconds: (Date.now() - started) / 1000 };
   if (!o.quiet) process.stderr.write(formatSummary(report));
-  const failed = report.sources.filter((s) => s.outcome === 'failed');
-  for (const f of failed) o.say(`${f.name}: failed, rolled back, not recorded: ${f.message}`);
-  return failed.length || failedTasks.length ? 1 : 0;
+  const failures = failureLines(report.sources);
+  for (const line of failures) o.say(line);
+  return failures.length || failedTasks.length || o.session?.lost ? 1 : 0;
 }
 
 /** One task per source: `edx-csvload --jobs N COLLECTION...`. */

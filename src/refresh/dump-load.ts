@@ -107,17 +107,127 @@ export async function loadDumpTables(
   database: string,
   say: (m: string) => void,
 ): Promise<DumpLoadResult> {
-  const copies: Copy[] = tables.map((table) => ({ table, filter: new DumpTableFilter({ table, source: path, stage: false }), statements: new StatementSplitter(), rows: 0 }));
-  const inside = (c: Copy) => c.filter.result.found && !c.filter.done;
-  const order: string[] = [];
-  let decoder = decoderFor('utf8mb4')!;
-  let bytes = 0;
-  const due = progressClock();
+  const copy = new DumpCopy(conn, path, tables, say);
+  const complete = await inDatabase(conn, database, async () => copy.read(await openDump(path)));
+  return copy.result(complete);
+}
 
-  const execute = async (c: Copy, statement: Buffer) => {
+/**
+ * `use` run with `database` as the connection's default one (the dump's statements are
+ * unqualified); the session settings a dump's sections change are put back after it, whatever
+ * happens.
+ */
+async function inDatabase<T>(conn: Connection, database: string, use: () => Promise<T>): Promise<T> {
+  const [saved] = await conn.query<RowDataPacket[]>(`SELECT ${SESSION.map((v) => `@@SESSION.${v} AS ${v}`).join(', ')}`);
+  await conn.query(`USE ${quoteIdent(database)}`);
+  try {
+    return await use();
+  } finally {
+    // After a failure inside a section: its LOCK TABLES, transaction and settings are still on.
+    await conn.query('UNLOCK TABLES').catch(() => undefined);
+    await conn.query('ROLLBACK').catch(() => undefined);
+    await conn.query(`SET ${SESSION.map((v) => `SESSION ${v} = ?`).join(', ')}`, SESSION.map((v) => saved[0][v])).catch(() => undefined);
+  }
+}
+
+/** The dump's bytes (plain or gzip); a missing file said as such. */
+async function openDump(path: string): Promise<AsyncIterable<Buffer>> {
+  try {
+    return (await openInput(path)) as AsyncIterable<Buffer>;
+  } catch (e) {
+    throw new RefreshError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${path}: no such file` : (e as Error).message);
+  }
+}
+
+/** The bytes at the end of the dump kept to find mysqldump's closing line. */
+const TAIL = 256;
+
+/** One pass over a dump: every line goes to each table's filter, and the statements they give run on the connection. */
+class DumpCopy {
+  private readonly copies: Copy[];
+  /** The tables found, in the order of the dump. */
+  private readonly order: string[] = [];
+  private decoder = decoderFor('utf8mb4')!;
+  private bytes = 0;
+  private readonly due = progressClock();
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly path: string,
+    tables: readonly string[],
+    private readonly say: (m: string) => void,
+  ) {
+    this.copies = tables.map((table) => ({ table, filter: new DumpTableFilter({ table, source: path, stage: false }), statements: new StatementSplitter(), rows: 0 }));
+  }
+
+  /** Read the dump; true when it was not cut short (DumpLoadResult.complete). */
+  async read(input: AsyncIterable<Buffer>): Promise<boolean> {
+    let tail = Buffer.alloc(0);
+    try {
+      for await (const chunk of input) {
+        tail = Buffer.concat([tail, chunk.subarray(Math.max(0, chunk.length - TAIL))]).subarray(-TAIL);
+        await this.lines(chunk);
+        this.progress(chunk.length);
+        // Every table was found whole: the rest of the dump holds no table of ours and does not matter.
+        if (this.copies.every((c) => c.filter.done)) return true;
+      }
+    } catch (e) {
+      if (e instanceof RefreshError) throw e;
+      throw new RefreshError(`${(e as Error).message} (the dump is cut or damaged)`);
+    }
+    return this.end(tail);
+  }
+
+  /** The rows loaded per table found, and the tables missing. */
+  result(complete: boolean): DumpLoadResult {
+    const rows = new Map(this.order.map((t) => [t, this.copies.find((c) => c.table === t)!.rows]));
+    return { rows, missing: this.copies.map((c) => c.table).filter((t) => !rows.has(t)), complete };
+  }
+
+  /**
+   * Each line of a chunk to every filter not done, the one inside its section first: one line
+   * can end a section and begin the next, and the statements must run in the dump's order (each
+   * section saves and restores the session).
+   */
+  private async lines(chunk: Buffer): Promise<void> {
+    const inside = (c: Copy) => c.filter.result.found && !c.filter.done;
+    let pos = 0;
+    while (pos < chunk.length) {
+      const lf = chunk.indexOf(LF, pos);
+      const end = lf === -1 ? chunk.length : lf + 1;
+      const line = chunk.subarray(pos, end);
+      pos = end;
+      const pending = this.copies.filter((c) => !c.filter.done);
+      for (const c of [...pending.filter(inside), ...pending.filter((x) => !inside(x))]) await this.push(c, line);
+    }
+  }
+
+  /** The end of the dump read whole: a section still open is cut; true when mysqldump's closing line ends it. */
+  private async end(tail: Buffer): Promise<boolean> {
+    for (const c of this.copies.filter((x) => !x.filter.done)) await this.push(c, undefined);
+    if (this.copies.every((c) => c.filter.result.tablesSeen === 0)) {
+      throw new RefreshError(`${this.path}: no '-- Table structure for table' comments: not a dump, or made with --compact or --skip-comments`);
+    }
+    return /\n-- Dump completed/.test(tail.toString('latin1'));
+  }
+
+  /** One line (undefined: the end of the dump) to a table's filter; the statements it completes run. */
+  private async push(c: Copy, line: Buffer | undefined): Promise<void> {
+    const was = { found: c.filter.result.found, done: c.filter.done };
+    const out: Buffer[] = [];
+    if (line) c.filter.push(line, out);
+    else c.filter.end(out);
+    if (!line && c.filter.result.truncated) throw new RefreshError(`${this.path} ends inside the section of table ${c.table}: the dump is cut`);
+    for (const piece of out) for (const statement of c.statements.push(piece)) await this.execute(c, statement);
+    if (!was.found && c.filter.result.found) this.order.push(c.table);
+    if (!was.done && c.filter.done) this.say(`${c.table}: ${plural(c.rows, 'row')}`);
+  }
+
+  /** Run one statement of a table's section, checked; SET NAMES changes how the next ones are decoded. */
+  private async execute(c: Copy, statement: Buffer): Promise<void> {
     let text: string;
     try {
-      text = decoder.decode(statement);
+      text = this.decoder.decode(statement);
     } catch {
       throw new RefreshError(`${c.table}: the dump holds bytes that are not text in its character set (binary data outside --hex-blob?)`);
     }
@@ -125,86 +235,20 @@ export async function loadDumpTables(
     if (names) {
       // The connection stays utf8mb4: the text is decoded here, the server gets UTF-8.
       const d = decoderFor(names[1]);
-      if (!d) throw new RefreshError(`${path}: character set ${names[1]}: only utf8, utf8mb4 and latin1 dumps are read`);
-      decoder = d;
+      if (!d) throw new RefreshError(`${this.path}: character set ${names[1]}: only utf8, utf8mb4 and latin1 dumps are read`);
+      this.decoder = d;
       return;
     }
     // The label, not the statement itself: its rows are personal data.
-    const res = await checkedQuery(conn, text, undefined, { label: `${c.table}: ${kind(text)}…`, error: RefreshError });
+    const res = await checkedQuery(this.conn, text, undefined, { label: `${c.table}: ${kind(text)}…`, error: RefreshError });
     if (INSERT.test(text)) c.rows += res.affectedRows;
-  };
-
-  /** Run what a filter gave for one line (or the end); the filter's state before that is `was`. */
-  const run = async (c: Copy, pieces: Buffer[], was: { found: boolean; done: boolean }) => {
-    for (const piece of pieces) for (const statement of c.statements.push(piece)) await execute(c, statement);
-    if (!was.found && c.filter.result.found) order.push(c.table);
-    if (!was.done && c.filter.done) say(`${c.table}: ${plural(c.rows, 'row')}`);
-  };
-  const push = async (c: Copy, line: Buffer | undefined) => {
-    const was = { found: c.filter.result.found, done: c.filter.done };
-    const out: Buffer[] = [];
-    if (line) c.filter.push(line, out);
-    else c.filter.end(out);
-    if (!line && c.filter.result.truncated) throw new RefreshError(`${path} ends inside the section of table ${c.table}: the dump is cut`);
-    await run(c, out, was);
-  };
-
-  // The job's statements are unqualified in the dump: they go to `database`.
-  const [saved] = await conn.query<RowDataPacket[]>(`SELECT ${SESSION.map((v) => `@@SESSION.${v} AS ${v}`).join(', ')}`);
-  await conn.query(`USE ${quoteIdent(database)}`);
-  let complete = false;
-  try {
-    let input;
-    try {
-      input = await openInput(path);
-    } catch (e) {
-      throw new RefreshError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${path}: no such file` : (e as Error).message);
-    }
-    let tail = Buffer.alloc(0);
-    let stoppedEarly = false;
-    try {
-      for await (const chunk of input as AsyncIterable<Buffer>) {
-        bytes += chunk.length;
-        tail = Buffer.concat([tail, chunk.subarray(Math.max(0, chunk.length - 256))]).subarray(-256);
-        // Line by line, every filter: one line can end a section and begin the next, and the
-        // statements must run in the dump's order (each section saves and restores the session).
-        let pos = 0;
-        while (pos < chunk.length) {
-          const lf = chunk.indexOf(LF, pos);
-          const end = lf === -1 ? chunk.length : lf + 1;
-          const line = chunk.subarray(pos, end);
-          pos = end;
-          const pending = copies.filter((c) => !c.filter.done);
-          for (const c of [...pending.filter(inside), ...pending.filter((x) => !inside(x))]) await push(c, line);
-        }
-        if (due()) {
-          const now = copies.find(inside);
-          say(`${(bytes / 2 ** 20).toFixed(0)} MiB of the dump read${now ? `; ${now.table}: ${plural(now.rows, 'row')} so far` : ''}`);
-        }
-        if (copies.every((c) => c.filter.done)) {
-          stoppedEarly = true;
-          break; // the rest of the dump holds no table of ours
-        }
-      }
-    } catch (e) {
-      if (e instanceof RefreshError) throw e;
-      throw new RefreshError(`${(e as Error).message} (the dump is cut or damaged)`);
-    }
-    if (!stoppedEarly) {
-      for (const c of copies.filter((x) => !x.filter.done)) await push(c, undefined);
-      complete = /\n-- Dump completed/.test(tail.toString('latin1'));
-      if (copies.every((c) => c.filter.result.tablesSeen === 0)) {
-        throw new RefreshError(`${path}: no '-- Table structure for table' comments: not a dump, or made with --compact or --skip-comments`);
-      }
-    } else {
-      complete = true; // every table was found whole; the rest does not matter
-    }
-  } finally {
-    // After a failure inside a section: its LOCK TABLES, transaction and settings are still on.
-    await conn.query('UNLOCK TABLES').catch(() => undefined);
-    await conn.query('ROLLBACK').catch(() => undefined);
-    await conn.query(`SET ${SESSION.map((v) => `SESSION ${v} = ?`).join(', ')}`, SESSION.map((v) => saved[0][v])).catch(() => undefined);
   }
-  const rows = new Map(order.map((t) => [t, copies.find((c) => c.table === t)!.rows]));
-  return { rows, missing: tables.filter((t) => !rows.has(t)), complete };
+
+  /** Now and then, how far the dump has been read. */
+  private progress(bytes: number): void {
+    this.bytes += bytes;
+    if (!this.due()) return;
+    const now = this.copies.find((c) => c.filter.result.found && !c.filter.done);
+    this.say(`${(this.bytes / 2 ** 20).toFixed(0)} MiB of the dump read${now ? `; ${now.table}: ${plural(now.rows, 'row')} so far` : ''}`);
+  }
 }

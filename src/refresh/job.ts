@@ -1,5 +1,11 @@
 // The shape of a refresh job (docs/original.md#the-weekly-refresh, in the order of docs/original.md#refresh-order): what it reads, what it
 // rebuilds, and the jobs whose tables it reads (which therefore run before it, this week).
+//
+// Each job (jobs/*.ts) is written as the same named steps, as far as it has them: `check` (the
+// tables it reads from other jobs are there and fresh), `read` (its input: an export, a dump, a
+// page of the platform copy), `rows` (the rows of its tables from what it read), `rebuild` (the
+// tables built aside and swapped in, sql.ts's rebuildTables) and `plan` (a dry run: what would be
+// done). run() only puts them in order.
 import type { Connection } from 'mysql2/promise';
 import type { DatabaseNames, TableDef } from '../schema/table.js';
 
@@ -35,6 +41,10 @@ export interface JobResult {
   /** Anything the user should know about this run (rows left out and why, …). */
   notes?: string[];
 }
+
+/** The result's table list: each table rebuilt with its row count, in the order given. */
+export const builtTables = (tables: readonly TableDef[], counts: readonly number[]): JobResult['tables'] =>
+  tables.map((t, i) => ({ name: t.name, rows: counts[i] }));
 
 export interface RefreshJob {
   name: string;

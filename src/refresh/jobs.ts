@@ -1,13 +1,13 @@
 // Every refresh job, in an order that satisfies their `after` lists (docs/original.md#refresh-order, with the
 // stale-data order of the original fixed: docs/original.md#bug-9).
 import type { RefreshJob } from './job.js';
-import { runStart, runEnd } from './run-dates.js';
-import { edxprod } from './edxprod.js';
-import { usergrade } from './usergrade.js';
-import { activitygrade } from './activitygrade.js';
-import { modulestoreJob } from './modulestore.js';
-import { userCountryJob } from './usercountry.js';
-import { forumJob } from './forum.js';
+import { runStart, runEnd } from './jobs/run-dates.js';
+import { edxprod } from './jobs/edxprod.js';
+import { usergrade } from './jobs/usergrade.js';
+import { activitygrade } from './jobs/activitygrade.js';
+import { modulestoreJob } from './jobs/modulestore.js';
+import { userCountryJob } from './jobs/usercountry.js';
+import { forumJob } from './jobs/forum.js';
 
 export const JOBS: readonly RefreshJob[] = [runStart, edxprod, usergrade, modulestoreJob, activitygrade, userCountryJob, forumJob, runEnd];
 

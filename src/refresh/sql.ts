@@ -54,6 +54,23 @@ export function streamRows(conn: Connection, sql: string, params: unknown[] = []
   return callbackConnection.query({ sql, values: params, rowsAsArray: true }).stream({ highWaterMark: 1000 });
 }
 
+/**
+ * `use` run with a second connection (JobContext.connect), ended after it. When `use` fails the
+ * connection is destroyed instead: one stopped inside a result cannot be ended politely.
+ */
+export async function withSecondConnection<T>(connect: () => Promise<Connection>, use: (reader: Connection) => Promise<T>): Promise<T> {
+  const reader = await connect();
+  let result: T;
+  try {
+    result = await use(reader);
+  } catch (e) {
+    reader.destroy();
+    throw e;
+  }
+  await reader.end().catch(() => reader.destroy());
+  return result;
+}
+
 const BUILDING = '__building';
 const RETIRED = '__retired';
 
@@ -90,42 +107,54 @@ export async function rebuildTables(
   names: DatabaseNames,
   fill: (building: (t: TableDef) => string) => Promise<void>,
 ): Promise<number[]> {
+  const name = (t: TableDef, as?: string) => qualifiedName(t, names, { quoted: true, as });
   await ensureDatabases(conn, tables, names);
   for (const t of tables) {
-    await conn.query(`DROP TABLE IF EXISTS ${qualifiedName(t, names, { quoted: true, as: buildingName(t) })}, ${qualifiedName(t, names, { quoted: true, as: t.name + RETIRED })}`);
+    await conn.query(`DROP TABLE IF EXISTS ${name(t, buildingName(t))}, ${name(t, t.name + RETIRED)}`);
     await checkedQuery(conn, createTable(t, names, { quoted: true, as: buildingName(t) }));
   }
-  const dropBuilding = async () => {
-    for (const t of tables) await conn.query(`DROP TABLE IF EXISTS ${qualifiedName(t, names, { quoted: true, as: buildingName(t) })}`).catch(() => undefined);
-  };
-  const counts: number[] = [];
+  let counts: number[];
   try {
     await fill(buildingName);
-    for (const t of tables) {
-      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualifiedName(t, names, { quoted: true, as: buildingName(t) })}`);
-      counts.push(Number(rows[0].n));
-    }
-    // Nothing usable in the input (a tracking log given as the forum export, documents without a
-    // course_id, an empty export): last week's tables stay, the run fails (docs/decisions.md §8).
-    if (counts.every((n) => n === 0)) {
-      throw new RefreshError(`no usable input: ${tables.map((t) => t.name).join(', ')} would be empty; last week's ${tables.length > 1 ? 'tables stay' : 'table stays'} as ${tables.length > 1 ? 'they were' : 'it was'}`);
-    }
+    counts = await countBuilt(conn, tables, (t) => name(t, buildingName(t)));
   } catch (e) {
-    await dropBuilding();
+    for (const t of tables) await conn.query(`DROP TABLE IF EXISTS ${name(t, buildingName(t))}`).catch(() => undefined);
     throw e;
   }
+  await swapIn(conn, tables, names, name);
+  return counts;
+}
+
+/**
+ * The row counts of the tables built. Nothing usable in the input (a tracking log given as the
+ * forum export, documents without a course_id, an empty export) fails: last week's tables stay
+ * (docs/decisions.md §8).
+ */
+async function countBuilt(conn: Connection, tables: readonly TableDef[], building: (t: TableDef) => string): Promise<number[]> {
+  const counts: number[] = [];
+  for (const t of tables) {
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${building(t)}`);
+    counts.push(Number(rows[0].n));
+  }
+  if (counts.every((n) => n === 0)) {
+    throw new RefreshError(`no usable input: ${tables.map((t) => t.name).join(', ')} would be empty; last week's ${tables.length > 1 ? 'tables stay' : 'table stays'} as ${tables.length > 1 ? 'they were' : 'it was'}`);
+  }
+  return counts;
+}
+
+/** One RENAME: the tables built in, last week's out under their retired names; then those dropped. */
+async function swapIn(conn: Connection, tables: readonly TableDef[], names: DatabaseNames, name: (t: TableDef, as?: string) => string): Promise<void> {
   const renames: string[] = [];
   const retired: string[] = [];
   for (const t of tables) {
     if (await tableExists(conn, databaseName(names, t.database), t.name)) {
-      renames.push(`${qualifiedName(t, names, { quoted: true })} TO ${qualifiedName(t, names, { quoted: true, as: t.name + RETIRED })}`);
-      retired.push(qualifiedName(t, names, { quoted: true, as: t.name + RETIRED }));
+      renames.push(`${name(t)} TO ${name(t, t.name + RETIRED)}`);
+      retired.push(name(t, t.name + RETIRED));
     }
-    renames.push(`${qualifiedName(t, names, { quoted: true, as: buildingName(t) })} TO ${qualifiedName(t, names, { quoted: true })}`);
+    renames.push(`${name(t, buildingName(t))} TO ${name(t)}`);
   }
   await conn.query(`RENAME TABLE ${renames.join(', ')}`);
   if (retired.length) await conn.query(`DROP TABLE ${retired.join(', ')}`);
-  return counts;
 }
 
 export async function tableExists(conn: Connection, db: string, table: string): Promise<boolean> {

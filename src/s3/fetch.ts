@@ -4,9 +4,10 @@
 // Transient trouble (resets, 5xx, throttling, a short or corrupt body) is retried with exponential
 // back-off; an interrupted body is resumed with a Range request where that is safe.
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { onStopSignal, removeOnSignal } from '../io/interrupt.js';
+import { pidRunning } from '../io/owner.js';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describeS3Error } from './client.js';
 import { localPathFor, partialPathFor } from './keys.js';
@@ -126,18 +127,31 @@ export async function download(
   return remote!;
 }
 
-/** Partial files being written right now, removed if we are interrupted. */
-const activePartials = new Set<string>();
-
+/** At SIGINT, SIGTERM or SIGHUP the partial files being written are removed, and the run exits 128 + n. */
 export function removePartialsOnSignal(): void {
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      for (const p of activePartials) {
-        try { unlinkSync(p); } catch { /* already gone */ }
+  onStopSignal();
+}
+
+/** The mirror folders whose leftovers this run has removed (once per folder). */
+const swept = new Map<string, Promise<void>>();
+const PARTIAL = /^\..+\.partial-(\d+)$/;
+
+/**
+ * Remove what killed runs (SIGKILL, a crash) left in a mirror folder: partial files whose pid no
+ * process has. One with a live pid stays: another run may be writing it.
+ */
+function sweepPartials(dir: string): Promise<void> {
+  let done = swept.get(dir);
+  if (!done) {
+    done = (async () => {
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        const pid = Number(PARTIAL.exec(name)?.[1] ?? 0);
+        if (pid > 0 && pid !== process.pid && !pidRunning(pid)) await unlink(join(dir, name)).catch(() => undefined);
       }
-      process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[signal]);
-    });
+    })();
+    swept.set(dir, done);
   }
+  return done;
 }
 
 class FileSink implements Sink {
@@ -180,13 +194,15 @@ export async function fetchToMirror(
       await sleep(backoffMs(policy, attempt));
     }
   }
+  await sweepPartials(dirname(path));
   const local = await stat(path).catch(() => undefined);
   if (local?.isFile() && local.size === remote.size) return { status: 'present', path, bytes: local.size };
 
   const partial = partialPathFor(path);
+  let forget: (() => void) | undefined;
   try {
     await mkdir(dirname(path), { recursive: true });
-    activePartials.add(partial);
+    forget = removeOnSignal(partial);
     const fh = await open(partial, 'w');
     try {
       // The object may have been replaced meanwhile; then download() has fetched the new one.
@@ -204,7 +220,7 @@ export async function fetchToMirror(
     await unlink(partial).catch(() => undefined);
     return { status: 'failed', message: (e as Error).message };
   } finally {
-    activePartials.delete(partial);
+    forget?.();
   }
 }
 

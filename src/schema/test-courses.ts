@@ -2,7 +2,7 @@
 // warehouse. The original had three different lists (isTrueCourseName, removeTestCourses.awk and
 // modulestoreToSQL.py, docs/original.md#stored-routines, #job-modulestore); this is the first of them, the one queries
 // already call, and the SQL function isTrueCourseName (mysql/routines.ts) and the refresh jobs
-// (refresh/*.ts) are both made from this list, so they cannot disagree.
+// (refresh/jobs/*.ts) are both made from this list, so they cannot disagree.
 //
 // The patterns name courses as `org/course/run`. A new-style id `course-v1:Org+Course+Run` is read
 // as `org/course/run` first, so that `/test/` or `monx/` find a test course in either form.

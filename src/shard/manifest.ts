@@ -60,14 +60,19 @@ function checkShard(index: number, count: number, from: string): Shard {
  * SLURM_ARRAY_TASK_COUNT, or MIN/MAX), Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX) and AWS Batch
  * array jobs (AWS_BATCH_JOB_ARRAY_INDEX), the last two with the count given (`count`, from
  * --shards or SHARDS). Undefined when none is there.
+ *
+ * With the count given, a Slurm task's index is its SLURM_ARRAY_TASK_ID itself: a task submitted
+ * again alone (`sbatch --array=5`, an array of one whose MIN is 5) is still shard 5 of the
+ * backfill's N, where the array's own extent would make it shard 0 of 1, the whole manifest.
  */
 export function shardFromEnv(env: NodeJS.ProcessEnv, count?: number): Shard | undefined {
   const num = (name: string) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : undefined);
   const slurm = num('SLURM_ARRAY_TASK_ID');
   if (slurm !== undefined) {
+    if (count !== undefined) return checkShard(slurm, count, 'SLURM_ARRAY_TASK_ID');
     const min = num('SLURM_ARRAY_TASK_MIN') ?? 0;
     const max = num('SLURM_ARRAY_TASK_MAX');
-    const n = count ?? num('SLURM_ARRAY_TASK_COUNT') ?? (max !== undefined ? max - min + 1 : undefined);
+    const n = num('SLURM_ARRAY_TASK_COUNT') ?? (max !== undefined ? max - min + 1 : undefined);
     if (n === undefined) throw new UsageError('SLURM_ARRAY_TASK_ID is set but not the array size (SLURM_ARRAY_TASK_COUNT or MIN/MAX); give --shard I/N');
     return checkShard(slurm - min, n, 'SLURM_ARRAY_TASK_ID');
   }

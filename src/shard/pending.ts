@@ -9,7 +9,7 @@ import { LoadInfo } from '../schema/tables.js';
 import { qualifiedName } from '../schema/ddl.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { LoadedFiles } from '../s3/list.js';
-import { connect, connectionSettings } from '../mysql/connection.js';
+import { connect, type ConnectionSettings } from '../mysql/connection.js';
 import { mtimeOf, newerThan } from '../io/stamps.js';
 
 export interface PendingOptions {
@@ -20,7 +20,7 @@ export interface PendingOptions {
   /** Where the load step stamps each loaded key with its log's time (optional). */
   stamps?: string;
   names: DatabaseNames;
-  defaultsFile?: string;
+  settings: ConnectionSettings;
   /** A dry run takes no log as loaded when LoadInfo cannot be read, instead of failing. */
   dryRun?: boolean;
   say: (msg: string) => void;
@@ -61,7 +61,7 @@ async function loadTimes(o: PendingOptions): Promise<Map<string, number>> {
   const table = qualifiedName(LoadInfo, o.names);
   const times = new Map<string, number>();
   try {
-    const conn = await connect(connectionSettings({ defaultsFile: o.defaultsFile }));
+    const conn = await connect(o.settings);
     try {
       const [rows] = await conn.query<RowDataPacket[]>(
         `SELECT load_file, DATE_FORMAT(load_date_time, '%Y-%m-%dT%H:%i:%s.%fZ') AS t FROM ${table}`,

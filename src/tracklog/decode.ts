@@ -3,6 +3,7 @@
 // before the JSON, GELF wrapping, blank and '#' lines; and repairing or rescuing broken lines
 // (docs/decisions.md §8, §9) so that no line is lost silently.
 import { isObject } from '../core/values.js';
+import { withoutPadding } from '../io/nul-padding.js';
 
 export type Record_ = Record<string, unknown>;
 
@@ -19,9 +20,7 @@ export type Decoded =
 const FIELDS_TO_RESCUE = ['username', 'event_type', 'name', 'event_source', 'time', 'ip', 'session', 'page', 'agent', 'host'];
 
 export function decodeLine(raw: string, unwrapped = false): Decoded {
-  // NULs pad live files after copytruncate; they are never part of an event.
-  let text = raw.includes('\0') ? raw.replace(/\0+/g, '') : raw;
-  text = text.trim();
+  let text = withoutPadding(raw);
   if (text === '') return { kind: 'skip', reason: 'blank' };
   if (text.startsWith('#')) return { kind: 'skip', reason: 'comment' };
 

@@ -3,6 +3,7 @@
 import { hash } from 'node:crypto';
 import { readLineBatches } from '../io/input.js';
 import { progressClock } from '../io/progress.js';
+import { withoutPadding } from '../io/nul-padding.js';
 import { CountryLookup } from './geoip.js';
 import { Modulestore } from '../modulestore/display-names.js';
 import type { RowWriter } from '../schema/rows.js';
@@ -39,7 +40,7 @@ export class NotATrackingLog extends Error {
 }
 
 /** A line that is more than white space and NULs. */
-const isEventLine = (line: string) => /[^\s\0]/.test(line);
+const isEventLine = (line: string) => withoutPadding(line) !== '';
 
 /**
  * LoadInfo.load_file of stdin given no --source-name: `stdin:` and the SHA-1 of its first line
@@ -49,7 +50,7 @@ const isEventLine = (line: string) => /[^\s\0]/.test(line);
  */
 export function stdinLoadFile(firstLines: readonly string[]): string {
   const line = firstLines.find(isEventLine);
-  return line === undefined ? 'stdin:empty' : `stdin:${hash('sha1', line.replace(/\0+/g, '').trim(), 'hex').slice(0, 16)}`;
+  return line === undefined ? 'stdin:empty' : `stdin:${hash('sha1', withoutPadding(line), 'hex').slice(0, 16)}`;
 }
 
 export async function runTransform(opts: RunOptions): Promise<RunStats> {

@@ -5,6 +5,7 @@ import { EdxTrackEvent, EventIp, LoadInfo } from '../schema/tables.js';
 import { fitRow } from '../schema/fit.js';
 import { quarterOf } from '../schema/quarters.js';
 import type { InputLine } from '../io/input.js';
+import { withoutPadding } from '../io/nul-padding.js';
 import { decodeLine, rescueFromRecord, rescueOrReject } from '../tracklog/decode.js';
 import { parseEventTime, formatGap, type EventTime } from '../tracklog/time.js';
 import { courseColumns } from './course.js';
@@ -213,7 +214,7 @@ export class SourceTransformer {
       if (gap !== FILTERED) downtimeFor = gap;
     }
 
-    const ids = eventIds(rawLine.includes('\0') ? rawLine.replace(/\0+/g, '').trim() : rawLine.trim(), time ? time.micros / 1000 : 0);
+    const ids = eventIds(withoutPadding(rawLine), time ? time.micros / 1000 : 0);
     const page = sanitize(record.page);
     const anon = 'username' in record && record.username !== null && record.username !== undefined ? anonScreenName(record.username) : '';
 

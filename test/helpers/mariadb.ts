@@ -30,11 +30,12 @@ function fromUrl(url: string): TestServer {
 function envFor(s: { host: string; port: number; user: string; password?: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    EDX_PIPES_MY_CNF: '/nonexistent', // ignore the developer's ~/.my.cnf
+    EDX_PIPES_NO_DEFAULTS: '1', // not the developer's ~/.my.cnf, nor /etc/mysql's
     MYSQL_HOST: s.host,
     MYSQL_TCP_PORT: String(s.port),
     MYSQL_USER: s.user,
   };
+  delete env.EDX_PIPES_MY_CNF;
   if (s.password) env.MYSQL_PWD = s.password;
   else delete env.MYSQL_PWD;
   return env;

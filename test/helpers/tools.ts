@@ -17,13 +17,20 @@ export function shared(path: string): { path: string; skip: string | false } {
 
 /**
  * The environment for a spawned tool: tap puts its loader hooks into NODE_OPTIONS for every child
- * process, and they break our extensionless bin/ scripts, so they are taken out.
+ * process, and they break our extensionless bin/ scripts, so they are taken out. The developer's
+ * own MySQL option files are not the test's: the usual ones are not read (EDX_PIPES_NO_DEFAULTS),
+ * and an EDX_PIPES_MY_CNF of the developer's shell is dropped (one a test sets is kept).
  */
 export function toolEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const out = { ...env };
   delete out.NODE_OPTIONS;
+  out.EDX_PIPES_NO_DEFAULTS ??= '1';
+  if (out.EDX_PIPES_MY_CNF !== undefined && out.EDX_PIPES_MY_CNF === DEVELOPER_MY_CNF) delete out.EDX_PIPES_MY_CNF;
   return out;
 }
+
+/** The option file the developer's shell names, if any (never one of a test's). */
+const DEVELOPER_MY_CNF = process.env.EDX_PIPES_MY_CNF;
 
 /** A tool of ours by its name (`edx-fetch` is bin/edx-fetch); anything else as given (a path, `make`, `bash`). */
 const program = (cmd: string) => (/^edx-[\w-]+$/.test(cmd) ? join(REPO, 'bin', cmd) : cmd);

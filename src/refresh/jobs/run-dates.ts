@@ -2,10 +2,10 @@
 // only when every step before succeeded (docs/original.md#the-weekly-refresh; the original stamped an end even
 // when steps had failed silently, docs/original.md#bug-6).
 import type { RowDataPacket } from 'mysql2/promise';
-import { createTable, qualifiedName } from '../schema/ddl.js';
-import { FullLoadDates } from '../schema/derived/run.js';
-import type { RefreshJob } from './job.js';
-import { checkedQuery, ensureDatabases, RefreshError, tableExists } from './sql.js';
+import { createTable, qualifiedName } from '../../schema/ddl.js';
+import { FullLoadDates } from '../../schema/derived/run.js';
+import type { RefreshJob } from '../job.js';
+import { checkedQuery, ensureDatabases, RefreshError, tableExists } from '../sql.js';
 
 export const runStart: RefreshJob = {
   name: 'run-start',

@@ -9,14 +9,14 @@
 // or cut load leaves last week's copy as it was.
 import type { RowDataPacket } from 'mysql2/promise';
 import { Writable } from 'node:stream';
-import { extractFromDump } from '../dump/extract.js';
-import { createDatabase, createTable, qualifiedName } from '../schema/ddl.js';
-import type { DatabaseNames } from '../schema/table.js';
-import { Lti2GlobalLti, PLATFORM_TABLES, TrueCourseEnrollment } from '../schema/derived/platform.js';
-import { loadDumpTables } from './dump-load.js';
-import type { JobContext, JobResult, RefreshJob } from './job.js';
-import { checkedQuery, RefreshError, tableExists } from './sql.js';
-import { quoteIdent as q } from '../schema/sql-escape.js';
+import { extractFromDump } from '../../dump/extract.js';
+import { createDatabase, createTable, qualifiedName } from '../../schema/ddl.js';
+import type { DatabaseNames } from '../../schema/table.js';
+import { Lti2GlobalLti, PLATFORM_TABLES, TrueCourseEnrollment } from '../../schema/derived/platform.js';
+import { loadDumpTables } from '../dump-load.js';
+import type { JobContext, JobResult, RefreshJob } from '../job.js';
+import { checkedQuery, RefreshError, tableExists } from '../sql.js';
+import { quoteIdent as q } from '../../schema/sql-escape.js';
 
 /** The databases the copy is built in and last week's copy is moved to before it is dropped. */
 function workDatabases(names: Required<DatabaseNames>): { load: string; retired: string } {
@@ -100,7 +100,7 @@ async function repointForeignKeys(ctx: JobContext, work: readonly string[]): Pro
 }
 
 /** Dry run: which of the tables the dump holds (read to its end: the dump is only listed). */
-async function dryRun(ctx: JobContext): Promise<JobResult> {
+async function plan(ctx: JobContext): Promise<JobResult> {
   const dump = ctx.inputs.dump!;
   ctx.say(`dry run: listing the tables of ${dump}`);
   const listed: string[] = [];
@@ -139,73 +139,105 @@ export const edxprod: RefreshJob = {
   input: 'dump',
   builds: [TrueCourseEnrollment, Lti2GlobalLti],
   async run(ctx) {
-    if (ctx.dryRun) return dryRun(ctx);
-    const { conn, names, say } = ctx;
-    const dump = ctx.inputs.dump!;
-    const { load, retired } = workDatabases(names);
-    // The load database has a fixed name: two runs at once would load into each other's.
-    const lock = `edx-refresh edxprod ${names.edxprod}`;
-    const [got] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS ok', [lock]);
-    if (Number(got[0].ok) !== 1) throw new RefreshError(`another edx-refresh is copying into ${names.edxprod}`);
-    try {
-      await conn.query(`DROP DATABASE IF EXISTS ${q(load)}`);
-      await conn.query(`DROP DATABASE IF EXISTS ${q(retired)}`);
-      await checkedQuery(conn, `CREATE DATABASE ${q(load)}`);
-      await checkedQuery(conn, createDatabase(q(names.edxprod)));
-      try {
-        say(`copying ${PLATFORM_TABLES.length} tables from ${dump}`);
-        const loaded = await loadDumpTables(conn, dump, PLATFORM_TABLES.map((t) => t.name), load, say);
-        const notes: string[] = [];
-        const missing = PLATFORM_TABLES.filter((t) => loaded.missing.includes(t.name));
-        const required = missing.filter((t) => t.required).map((t) => t.name);
-        if (!loaded.complete && missing.length) {
-          throw new RefreshError(`${dump} ends before table ${missing[0].name}, without mysqldump's closing '-- Dump completed' line: the dump is cut`);
-        }
-        if (required.length) throw new RefreshError(`${dump} has no table ${required.join(', ')} (read by later jobs): nothing was changed`);
-        for (const t of missing) {
-          const kept = await tableExists(conn, names.edxprod, t.name);
-          notes.push(`${t.name} is not in the dump: ${kept ? "last week's copy is kept" : 'there is no copy of it'}`);
-        }
-
-        say(`building ${TrueCourseEnrollment.name} and ${Lti2GlobalLti.name}`);
-        const derived = await buildDerived(ctx, load);
-        notes.push(derived.hasColumn
-          ? `${TrueCourseEnrollment.name}: ${derived.left} active enrollments of nonregistered users left out`
-          : `${TrueCourseEnrollment.name}: auth_userprofile has no nonregistered column: no enrollment left out`);
-
-        // One RENAME: last week's tables out, this week's in, all at once.
-        const swapped = [...loaded.rows.keys(), TrueCourseEnrollment.name, Lti2GlobalLti.name];
-        const renames: string[] = [];
-        for (const t of swapped) {
-          if (await tableExists(conn, names.edxprod, t)) renames.push(`${q(names.edxprod)}.${q(t)} TO ${q(retired)}.${q(t)}`);
-          renames.push(`${q(load)}.${q(t)} TO ${q(names.edxprod)}.${q(t)}`);
-        }
-        await checkedQuery(conn, `CREATE DATABASE ${q(retired)}`);
-        // The dump's foreign keys may name tables that are not copied; they are kept as written.
-        await conn.query('SET SESSION foreign_key_checks = 0');
-        try {
-          await conn.query(`RENAME TABLE ${renames.join(', ')}`);
-          await repointForeignKeys(ctx, [load, retired]);
-          await conn.query(`DROP DATABASE ${q(retired)}`);
-        } finally {
-          await conn.query('SET SESSION foreign_key_checks = 1');
-        }
-
-        const counts = async (t: string) => {
-          const [r] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${q(names.edxprod)}.${q(t)}`);
-          return Number(r[0].n);
-        };
-        const tables = [...loaded.rows].map(([name, rows]) => ({ name, rows }));
-        for (const t of [TrueCourseEnrollment, Lti2GlobalLti]) tables.push({ name: t.name, rows: await counts(t.name) });
-        return { tables, notes };
-      } finally {
-        await conn.query('SET SESSION foreign_key_checks = 0').catch(() => undefined);
-        await conn.query(`DROP DATABASE IF EXISTS ${q(load)}`).catch(() => undefined);
-        await conn.query(`DROP DATABASE IF EXISTS ${q(retired)}`).catch(() => undefined);
-        await conn.query('SET SESSION foreign_key_checks = 1').catch(() => undefined);
-      }
-    } finally {
-      await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
-    }
+    if (ctx.dryRun) return plan(ctx);
+    const work = workDatabases(ctx.names);
+    return withCopyLock(ctx, () =>
+      inWorkDatabases(ctx, work, async () => {
+        const copied = await read(ctx, work.load);
+        const derived = await rows(ctx, work.load);
+        await swap(ctx, work, [...copied.rows.keys(), TrueCourseEnrollment.name, Lti2GlobalLti.name]);
+        return { tables: await counted(ctx, copied.rows), notes: [...copied.notes, derived] };
+      }),
+    );
   },
 };
+
+/** `copy` run holding the server's lock of this edxprod: the work databases have fixed names, two runs at once would load into each other's. */
+async function withCopyLock<T>({ conn, names }: JobContext, copy: () => Promise<T>): Promise<T> {
+  const lock = `edx-refresh edxprod ${names.edxprod}`;
+  const [got] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS ok', [lock]);
+  if (Number(got[0].ok) !== 1) throw new RefreshError(`another edx-refresh is copying into ${names.edxprod}`);
+  try {
+    return await copy();
+  } finally {
+    await conn.query('DO RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+  }
+}
+
+/** `copy` run with an empty load database and edxprod there; the work databases are dropped after it, whatever happens. */
+async function inWorkDatabases<T>({ conn, names }: JobContext, work: { load: string; retired: string }, copy: () => Promise<T>): Promise<T> {
+  await conn.query(`DROP DATABASE IF EXISTS ${q(work.load)}`);
+  await conn.query(`DROP DATABASE IF EXISTS ${q(work.retired)}`);
+  await checkedQuery(conn, `CREATE DATABASE ${q(work.load)}`);
+  await checkedQuery(conn, createDatabase(q(names.edxprod)));
+  try {
+    return await copy();
+  } finally {
+    await conn.query('SET SESSION foreign_key_checks = 0').catch(() => undefined);
+    await conn.query(`DROP DATABASE IF EXISTS ${q(work.load)}`).catch(() => undefined);
+    await conn.query(`DROP DATABASE IF EXISTS ${q(work.retired)}`).catch(() => undefined);
+    await conn.query('SET SESSION foreign_key_checks = 1').catch(() => undefined);
+  }
+}
+
+/**
+ * Read the platform tables of the dump into the load database. Fails when a table a later job
+ * reads is missing, or one is missing from a cut dump; a missing optional one is a note.
+ */
+async function read(ctx: JobContext, load: string): Promise<{ rows: Map<string, number>; notes: string[] }> {
+  const { conn, names, say } = ctx;
+  const dump = ctx.inputs.dump!;
+  say(`copying ${PLATFORM_TABLES.length} tables from ${dump}`);
+  const loaded = await loadDumpTables(conn, dump, PLATFORM_TABLES.map((t) => t.name), load, say);
+  const missing = PLATFORM_TABLES.filter((t) => loaded.missing.includes(t.name));
+  const required = missing.filter((t) => t.required).map((t) => t.name);
+  if (!loaded.complete && missing.length) {
+    throw new RefreshError(`${dump} ends before table ${missing[0].name}, without mysqldump's closing '-- Dump completed' line: the dump is cut`);
+  }
+  if (required.length) throw new RefreshError(`${dump} has no table ${required.join(', ')} (read by later jobs): nothing was changed`);
+  const notes: string[] = [];
+  for (const t of missing) {
+    const kept = await tableExists(conn, names.edxprod, t.name);
+    notes.push(`${t.name} is not in the dump: ${kept ? "last week's copy is kept" : 'there is no copy of it'}`);
+  }
+  return { rows: loaded.rows, notes };
+}
+
+/** The derived tables made in the load database; the note on the enrollments left out. */
+async function rows(ctx: JobContext, load: string): Promise<string> {
+  ctx.say(`building ${TrueCourseEnrollment.name} and ${Lti2GlobalLti.name}`);
+  const derived = await buildDerived(ctx, load);
+  return derived.hasColumn
+    ? `${TrueCourseEnrollment.name}: ${derived.left} active enrollments of nonregistered users left out`
+    : `${TrueCourseEnrollment.name}: auth_userprofile has no nonregistered column: no enrollment left out`;
+}
+
+/** One RENAME: last week's tables out to the retired database, this week's in, all at once; then the retired ones dropped. */
+async function swap(ctx: JobContext, work: { load: string; retired: string }, tables: readonly string[]): Promise<void> {
+  const { conn, names } = ctx;
+  const renames: string[] = [];
+  for (const t of tables) {
+    if (await tableExists(conn, names.edxprod, t)) renames.push(`${q(names.edxprod)}.${q(t)} TO ${q(work.retired)}.${q(t)}`);
+    renames.push(`${q(work.load)}.${q(t)} TO ${q(names.edxprod)}.${q(t)}`);
+  }
+  await checkedQuery(conn, `CREATE DATABASE ${q(work.retired)}`);
+  // The dump's foreign keys may name tables that are not copied; they are kept as written.
+  await conn.query('SET SESSION foreign_key_checks = 0');
+  try {
+    await conn.query(`RENAME TABLE ${renames.join(', ')}`);
+    await repointForeignKeys(ctx, [work.load, work.retired]);
+    await conn.query(`DROP DATABASE ${q(work.retired)}`);
+  } finally {
+    await conn.query('SET SESSION foreign_key_checks = 1');
+  }
+}
+
+/** The result's tables: the copied ones with the rows the dump gave, the derived ones counted in edxprod. */
+async function counted({ conn, names }: JobContext, copied: Map<string, number>): Promise<JobResult['tables']> {
+  const tables = [...copied].map(([name, rows]) => ({ name, rows }));
+  for (const t of [TrueCourseEnrollment, Lti2GlobalLti]) {
+    const [r] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${q(names.edxprod)}.${q(t.name)}`);
+    tables.push({ name: t.name, rows: Number(r[0].n) });
+  }
+  return tables;
+}

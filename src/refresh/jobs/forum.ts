@@ -17,22 +17,22 @@
 // second connection while the rows load on the first: memory stays constant whatever its size.
 import { statSync } from 'node:fs';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { type BrokenRecord, type JsonRecord } from '../mongo/json-records.js';
-import { readExportRecords } from '../mongo/export.js';
-import { ForumContents } from '../schema/derived/forum.js';
-import { qualifiedName } from '../schema/ddl.js';
-import { valuesOf, type DatabaseNames, type Value } from '../schema/table.js';
-import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
-import { isTrueCourseName } from '../schema/test-courses.js';
-import { anonScreenName, isObject } from '../core/values.js';
-import { scrubBody } from './forum-scrub.js';
-import type { RefreshJob } from './job.js';
-import { BrokenInput } from './report.js';
-import { loadRows, rebuildTable, RefreshError, tableExists } from './sql.js';
-import { requireTables, type DryRunContext } from './requires.js';
-import { progressClock } from '../io/progress.js';
-import { intOrNull, json, sqlDateTime } from './values.js';
-import { plural } from '../core/plural.js';
+import { type BrokenRecord, type JsonRecord } from '../../mongo/json-records.js';
+import { readExportRecords } from '../../mongo/export.js';
+import { ForumContents } from '../../schema/derived/forum.js';
+import { qualifiedName } from '../../schema/ddl.js';
+import { valuesOf, type DatabaseNames, type Value } from '../../schema/table.js';
+import { fitNotes, fitRow, newFitCounters } from '../../schema/fit.js';
+import { isTrueCourseName } from '../../schema/test-courses.js';
+import { anonScreenName, isObject } from '../../core/values.js';
+import { scrubBody, type Poster } from './forum-scrub.js';
+import type { JobContext, JobResult, RefreshJob } from '../job.js';
+import { BrokenInput } from '../report.js';
+import { loadRows, rebuildTable, RefreshError, tableExists, withSecondConnection } from '../sql.js';
+import { requireTables, type DryRunContext } from '../requires.js';
+import { progressClock } from '../../io/progress.js';
+import { intOrNull, json, sqlDateTime } from '../values.js';
+import { plural } from '../../core/plural.js';
 
 /** The anon_screen_name of a post whose author is unknown (the column's default, as the original's). */
 export const UNKNOWN_AUTHOR = 'anon_screen_name_redacted';
@@ -121,38 +121,19 @@ export function forumRow(doc: Record<string, unknown>, users: Pick<Users, 'get'>
     counts.testCourse++;
     return null;
   }
-  const authorId = userId(doc.author_id);
-  const author = users.get(authorId);
-  const username = typeof doc.author_username === 'string' && doc.author_username !== '' ? doc.author_username : null;
-  if (authorId === null && username === null) counts.noAuthor++;
-  else if (!author?.anon) counts.notInUserGrade++;
-  const anon = author?.anon ?? (username !== null ? anonScreenName(username) : UNKNOWN_AUTHOR);
-  const body = typeof doc.body === 'string' ? doc.body : '';
-  const screenNames = [...new Set([author?.screenName, username].filter((s): s is string => !!s))];
-  const scrubbed = scrubBody(body, { screenNames, fullName: author?.name ?? null, anon });
-
-  const votes = isObject(doc.votes) ? doc.votes : undefined;
-  const uids = (list: unknown) => (Array.isArray(list) ? list.map((v) => users.get(userId(v))?.forumUid ?? null) : undefined);
-  const up = uids(votes?.up);
-  const down = uids(votes?.down);
-  const votesText = votes ? JSON.stringify({ ...votes, ...(up ? { up } : {}), ...(down ? { down } : {}) }) : '';
+  const author = authorOf(doc, users, counts);
   return valuesOf(ForumContents, {
     forum_post_id: id,
-    anon_screen_name: anon,
+    anon_screen_name: author.anon,
     type: doc._type,
     anonymous: pyBool(doc.anonymous),
     anonymous_to_peers: pyBool(doc.anonymous_to_peers),
     at_position_list: json(Array.isArray(doc.at_position_list) ? doc.at_position_list : []),
-    forum_uid: author?.forumUid ?? '',
-    body: scrubbed,
+    forum_uid: author.forumUid,
+    body: scrubBody(typeof doc.body === 'string' ? doc.body : '', author.poster),
     course_display_name: course,
     created_at: sqlDateTime(doc.created_at),
-    votes: votesText,
-    count: intOrNull(votes?.count) ?? 0,
-    down_count: intOrNull(votes?.down_count) ?? 0,
-    up_count: intOrNull(votes?.up_count) ?? 0,
-    up: json(up),
-    down: json(down),
+    ...votesOf(doc, users),
     comment_thread_id: stringOrNull(doc.comment_thread_id),
     parent_id: stringOrNull(doc.parent_id),
     parent_ids: json(doc.parent_ids),
@@ -160,6 +141,37 @@ export function forumRow(doc: Record<string, unknown>, users: Pick<Users, 'get'>
     confusion: '',
     happiness: '',
   });
+}
+
+/**
+ * A post's author as its row names them: anon_screen_name (UserGrade's, else the hash of the
+ * post's author_username, else UNKNOWN_AUTHOR), forum uid, and the names the scrub takes out.
+ */
+function authorOf(doc: Record<string, unknown>, users: Pick<Users, 'get'>, counts: Counts): { anon: string; forumUid: string; poster: Poster } {
+  const authorId = userId(doc.author_id);
+  const author = users.get(authorId);
+  const username = typeof doc.author_username === 'string' && doc.author_username !== '' ? doc.author_username : null;
+  if (authorId === null && username === null) counts.noAuthor++;
+  else if (!author?.anon) counts.notInUserGrade++;
+  const anon = author?.anon ?? (username !== null ? anonScreenName(username) : UNKNOWN_AUTHOR);
+  const screenNames = [...new Set([author?.screenName, username].filter((s): s is string => !!s))];
+  return { anon, forumUid: author?.forumUid ?? '', poster: { screenNames, fullName: author?.name ?? null, anon } };
+}
+
+/** The vote columns of a post: the voters' platform ids in votes/up/down become their forum uids. */
+function votesOf(doc: Record<string, unknown>, users: Pick<Users, 'get'>) {
+  const votes = isObject(doc.votes) ? doc.votes : undefined;
+  const uids = (list: unknown) => (Array.isArray(list) ? list.map((v) => users.get(userId(v))?.forumUid ?? null) : undefined);
+  const up = uids(votes?.up);
+  const down = uids(votes?.down);
+  return {
+    votes: votes ? JSON.stringify({ ...votes, ...(up ? { up } : {}), ...(down ? { down } : {}) }) : '',
+    count: intOrNull(votes?.count) ?? 0,
+    down_count: intOrNull(votes?.down_count) ?? 0,
+    up_count: intOrNull(votes?.up_count) ?? 0,
+    up: json(up),
+    down: json(down),
+  };
 }
 
 async function routineExists(conn: Connection, db: string, name: string): Promise<boolean> {
@@ -199,75 +211,105 @@ export const forumJob: RefreshJob = {
   input: 'forum',
   builds: [ForumContents],
   async run(ctx) {
-    const { conn, connect, names, inputs, dryRun, say } = ctx;
-    const path: string | undefined = inputs.forum;
+    const path = ctx.inputs.forum;
     if (!path) throw new RefreshError('no forum export given (--forum FILE)');
-    const file: string = path;
-    if (!(await checkPrerequisites(conn, names, path, ctx))) {
-      say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} from ${path}`);
+    if (!(await checkPrerequisites(ctx.conn, ctx.names, path, ctx))) {
+      ctx.say(`dry run: would rebuild ${qualifiedName(ForumContents, ctx.names, { quoted: true })} from ${path}`);
       return { tables: [] };
     }
-    const broken = new BrokenInput(say, 'forum documents');
-    const counts: Counts = { testCourse: 0, noAuthor: 0, notInUserGrade: 0 };
-    const fit = newFitCounters();
-    let read = 0;
-    const due = progressClock();
-
-    const reader = await connect();
-    const users = new Users(reader, names);
-    async function* convert(batch: JsonRecord[]): AsyncGenerator<Value[]> {
-      await users.load(batch.flatMap((r) => usersOf(r.value)));
-      for (const r of batch) {
-        const row = forumRow(r.value, users, counts);
-        if (typeof row === 'string') broken.report(`${path}:${r.line}`, row);
-        else if (row) yield fitRow(ForumContents, row, fit);
-      }
-    }
-    async function* rows(): AsyncGenerator<Value[]> {
-      let batch: JsonRecord[] = [];
-      const onBroken = (b: BrokenRecord) => {
-        // A cut export lacks an unknown number of posts: fail rather than load a part.
-        if (b.cut) throw new RefreshError(`${path}:${b.line}: ${b.reason}: the table is left as it was`);
-        broken.report(`${path}:${b.line}`, b.reason);
-      };
-      for await (const r of readExportRecords(file, onBroken)) {
-        batch.push(r);
-        if (++read % BATCH === 0) {
-          yield* convert(batch);
-          batch = [];
-          if (due()) say(`${plural(read, 'document')} read`);
-        }
-      }
-      yield* convert(batch);
-    }
-
-    let failed = false;
-    try {
-      say(`reading ${path}`);
-      let n: number;
-      if (dryRun) {
-        n = 0;
-        for await (const _row of rows()) n++;
-        if (read === 0) throw new RefreshError(`${path}: no document in the export`);
-        say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} with ${plural(n, 'post')}`);
-      } else {
-        n = await rebuildTable(conn, ForumContents, names, async (building) => {
-          await loadRows(conn, ForumContents, names, rows(), building);
-          if (read === 0) throw new RefreshError(`${path}: no document in the export: the table is left as it was`);
-        });
-      }
-      const notes = [...broken.notes(), ...fitNotes(fit)];
-      if (counts.testCourse) notes.push(`${counts.testCourse} post(s) of test courses left out (schema/test-courses.ts)`);
-      if (counts.notInUserGrade) notes.push(`${counts.notInUserGrade} post(s) by users not in UserGrade: anon_screen_name from the post's author_username, no full name to scrub`);
-      if (counts.noAuthor) notes.push(`${counts.noAuthor} post(s) without an author: ${UNKNOWN_AUTHOR}`);
-      return { tables: dryRun ? [] : [{ name: ForumContents.name, rows: n }], notes };
-    } catch (e) {
-      failed = true;
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || /gzip/.test((e as Error).message)) throw new RefreshError(`cannot read ${path}: ${(e as Error).message}`);
-      throw e;
-    } finally {
-      if (failed) reader.destroy();
-      else await reader.end().catch(() => reader.destroy());
-    }
+    const exported = new ForumExport(path, ctx.say);
+    return withSecondConnection(ctx.connect, (reader) =>
+      unreadableSaid(path, async () => {
+        const users = new Users(reader, ctx.names);
+        ctx.say(`reading ${path}`);
+        const tables = ctx.dryRun ? await plan(ctx, exported, users) : await rebuild(ctx, exported, users);
+        return { tables, notes: exported.notes() };
+      }),
+    );
   },
 };
+
+/** A file that cannot be read (gone, or not gzip after all) said as such. */
+async function unreadableSaid<T>(path: string, use: () => Promise<T>): Promise<T> {
+  try {
+    return await use();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || /gzip/.test((e as Error).message)) throw new RefreshError(`cannot read ${path}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+/** Dry run: the export read and converted to the end, the posts counted. */
+async function plan({ names, say }: JobContext, exported: ForumExport, users: Users): Promise<JobResult['tables']> {
+  let n = 0;
+  for await (const _row of exported.rows(users)) n++;
+  if (exported.documents === 0) throw new RefreshError(`${exported.path}: no document in the export`);
+  say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} with ${plural(n, 'post')}`);
+  return [];
+}
+
+/** The table built aside from the export's rows and swapped in. */
+async function rebuild({ conn, names }: JobContext, exported: ForumExport, users: Users): Promise<JobResult['tables']> {
+  const n = await rebuildTable(conn, ForumContents, names, async (building) => {
+    await loadRows(conn, ForumContents, names, exported.rows(users), building);
+    if (exported.documents === 0) throw new RefreshError(`${exported.path}: no document in the export: the table is left as it was`);
+  });
+  return [{ name: ForumContents.name, rows: n }];
+}
+
+/** One reading of a forum export: its documents read, their rows made, and what was left out on the way. */
+class ForumExport {
+  /** Documents read so far. */
+  documents = 0;
+  private readonly broken: BrokenInput;
+  private readonly counts: Counts = { testCourse: 0, noAuthor: 0, notInUserGrade: 0 };
+  private readonly fit = newFitCounters();
+  private readonly due = progressClock();
+
+  constructor(
+    readonly path: string,
+    private readonly say: (msg: string) => void,
+  ) {
+    this.broken = new BrokenInput(say, 'forum documents');
+  }
+
+  /** The rows of the export's posts, a batch of documents at a time (their users looked up together). */
+  async *rows(users: Users): AsyncGenerator<Value[]> {
+    for await (const batch of this.read()) {
+      await users.load(batch.flatMap((r) => usersOf(r.value)));
+      for (const r of batch) {
+        const row = forumRow(r.value, users, this.counts);
+        if (typeof row === 'string') this.broken.report(`${this.path}:${r.line}`, row);
+        else if (row) yield fitRow(ForumContents, row, this.fit);
+      }
+    }
+  }
+
+  /** Read the export's documents in batches; a cut export fails (it lacks an unknown number of posts: better none than a part). */
+  private async *read(): AsyncGenerator<JsonRecord[]> {
+    let batch: JsonRecord[] = [];
+    const onBroken = (b: BrokenRecord) => {
+      if (b.cut) throw new RefreshError(`${this.path}:${b.line}: ${b.reason}: the table is left as it was`);
+      this.broken.report(`${this.path}:${b.line}`, b.reason);
+    };
+    for await (const r of readExportRecords(this.path, onBroken)) {
+      batch.push(r);
+      if (++this.documents % BATCH === 0) {
+        yield batch;
+        batch = [];
+        if (this.due()) this.say(`${plural(this.documents, 'document')} read`);
+      }
+    }
+    yield batch;
+  }
+
+  /** What was left out or only partly filled. */
+  notes(): string[] {
+    const { counts } = this;
+    const notes = [...this.broken.notes(), ...fitNotes(this.fit)];
+    if (counts.testCourse) notes.push(`${counts.testCourse} post(s) of test courses left out (schema/test-courses.ts)`);
+    if (counts.notInUserGrade) notes.push(`${counts.notInUserGrade} post(s) by users not in UserGrade: anon_screen_name from the post's author_username, no full name to scrub`);
+    if (counts.noAuthor) notes.push(`${counts.noAuthor} post(s) without an author: ${UNKNOWN_AUTHOR}`);
+    return notes;
+  }
+}

@@ -14,19 +14,19 @@
 //     block's fields);
 //   - test courses left out by the one rule of schema/test-courses.ts;
 //   - the three tables are swapped in together, and only when all three are built.
-import { isTrueCourseName } from '../schema/test-courses.js';
-import { academicYearOf, seasonOf } from '../schema/quarters.js';
-import { CourseInfo, EdxProblem, EdxVideo } from '../schema/derived/course.js';
-import { qualifiedName } from '../schema/ddl.js';
-import { valuesOf, type Value } from '../schema/table.js';
-import { fitNotes, fitRow, newFitCounters } from '../schema/fit.js';
-import { PROBLEM, VIDEO_TYPES, type Block, type Course } from '../modulestore/model.js';
-import { ExportError, readModulestore } from '../modulestore/read.js';
-import type { RefreshJob } from './job.js';
-import { BrokenInput } from './report.js';
-import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from './values.js';
-import { loadRows, rebuildTables, RefreshError } from './sql.js';
-import { noun, plural } from '../core/plural.js';
+import { isTrueCourseName } from '../../schema/test-courses.js';
+import { academicYearOf, seasonOf } from '../../schema/quarters.js';
+import { CourseInfo, EdxProblem, EdxVideo } from '../../schema/derived/course.js';
+import { qualifiedName } from '../../schema/ddl.js';
+import { valuesOf, type TableDef, type Value } from '../../schema/table.js';
+import { fitNotes, fitRow, newFitCounters } from '../../schema/fit.js';
+import { PROBLEM, VIDEO_TYPES, type Block, type Course } from '../../modulestore/model.js';
+import { ExportError, readModulestore } from '../../modulestore/read.js';
+import { builtTables, type JobContext, type JobResult, type RefreshJob } from '../job.js';
+import { BrokenInput } from '../report.js';
+import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from '../values.js';
+import { loadRows, rebuildTables, RefreshError } from '../sql.js';
+import { noun, plural } from '../../core/plural.js';
 
 /**
  * Stanford's marks of an internal course (docs/original.md#job-modulestore): enrollment restricted to its
@@ -213,9 +213,7 @@ export function modulestoreRows(courses: readonly Course[], oldModules: Iterable
   const out: ModulestoreRows = { courses: [], problems: [], videos: [], testCourses: [], duplicates: [], unplaced: 0 };
   const ids = new Set<string>();
   const placed = new Set<Block>();
-  const firstOldCourse = new Map<string, Course>();
   for (const course of courses) {
-    if (course.store === 'old' && !firstOldCourse.has(`${course.org}/${course.number}`)) firstOldCourse.set(`${course.org}/${course.number}`, course);
     if (ids.has(course.id)) {
       out.duplicates.push(course.id);
       continue;
@@ -232,10 +230,22 @@ export function modulestoreRows(courses: readonly Course[], oldModules: Iterable
       else out.videos.push(videoRow(course, block, place));
     }
   }
-  // Old-store modules no course reaches (deleted from the course tree, drafts never published):
-  // events may still name them, so they keep a row, in the course of their org/number if any.
-  for (const block of oldModules) {
-    if (placed.has(block) || !(block.type === PROBLEM || VIDEO_TYPES.has(block.type))) continue;
+  addUnplaced(out, courses, [...oldModules].filter((b) => !placed.has(b)));
+  return out;
+}
+
+/**
+ * Old-store modules no course reaches (deleted from the course tree, drafts never published):
+ * events may still name them, so the problems and videos among them keep a row, in the course
+ * of their org/number if any.
+ */
+function addUnplaced(out: ModulestoreRows, courses: readonly Course[], unplaced: readonly Block[]): void {
+  const firstOldCourse = new Map<string, Course>();
+  for (const course of courses) {
+    if (course.store === 'old' && !firstOldCourse.has(`${course.org}/${course.number}`)) firstOldCourse.set(`${course.org}/${course.number}`, course);
+  }
+  for (const block of unplaced) {
+    if (!(block.type === PROBLEM || VIDEO_TYPES.has(block.type))) continue;
     const [, , org, number] = block.uri.split('/');
     const course = firstOldCourse.get(`${org}/${number}`);
     if (!isTrueCourseName(course?.id ?? `${org}/${number}/`)) continue;
@@ -243,7 +253,6 @@ export function modulestoreRows(courses: readonly Course[], oldModules: Iterable
     if (block.type === PROBLEM) out.problems.push(problemRow(course?.id ?? null, block, UNPLACED));
     else out.videos.push(videoRow(course, block, UNPLACED));
   }
-  return out;
 }
 
 export const modulestoreJob: RefreshJob = {
@@ -252,61 +261,83 @@ export const modulestoreJob: RefreshJob = {
   after: [],
   input: 'modulestore',
   builds: [CourseInfo, EdxProblem, EdxVideo],
-  async run({ conn, names, inputs, dryRun, say }) {
-    const path = inputs.modulestore;
+  async run(ctx) {
+    const path = ctx.inputs.modulestore;
     if (!path) throw new RefreshError('no modulestore export given (--modulestore FILE or DIR)');
-    const broken = new BrokenInput(say, 'modulestore documents');
-    say(`reading ${path}`);
-    let read;
-    let cut: string | undefined;
-    try {
-      read = await readModulestore(
-        path,
-        (file, b) => {
-          broken.report(`${file}:${b.line}`, b.reason);
-          cut ??= b.cut && `${file}:${b.line}: ${b.reason}`;
-        },
-        (file, n) => say(`${file}: ${plural(n, 'document')} read so far`),
-      );
-    } catch (e) {
-      if (e instanceof ExportError) throw new RefreshError(e.message);
-      throw e;
-    }
-    // A cut export lacks an unknown part of the store: replacing the tables with it would lose courses.
-    if (cut) throw new RefreshError(`${cut}: the tables are left as they were`);
-    const { model, ignored, documents } = read;
-    const courses = model.courses();
-    for (const p of model.problems) broken.report(p.where, p.reason);
-    const rows = modulestoreRows(courses, model.oldModules());
-    say(`${plural(documents, 'document')}: ${plural(courses.length, 'course')} (${rows.testCourses.length} of them test ${noun(rows.testCourses.length, 'course')}, left out), ${plural(rows.problems.length, 'problem')}, ${plural(rows.videos.length, 'video')}`);
-    if (rows.courses.length === 0) {
-      const others = [broken.count && `${broken.count} unusable`, rows.testCourses.length && `${rows.testCourses.length} test course(s) only`].filter(Boolean);
-      throw new RefreshError(`no course in ${path} (${plural(documents, 'document')} read${others.length ? `; ${others.join(', ')}` : ''}): the tables are left as they were`);
-    }
-    const notes = [...broken.notes()];
-    if (rows.testCourses.length) notes.push(`${rows.testCourses.length} test course(s) left out (schema/test-courses.ts): ${rows.testCourses.slice(0, 5).join(', ')}${rows.testCourses.length > 5 ? ', …' : ''}`);
-    if (rows.duplicates.length) notes.push(`${rows.duplicates.length} course(s) found twice, the first kept: ${rows.duplicates.slice(0, 5).join(', ')}`);
-    if (rows.unplaced) notes.push(`${rows.unplaced} problem(s)/video(s) no course tree reaches: kept with NULL positions`);
-    if (model.unpublished) notes.push(`${model.unpublished} split-store active version(s) without a published branch (libraries, unpublished courses) left out`);
-    if (ignored.length) notes.push(`not read from the directory: ${ignored.join(', ')}`);
-
+    const broken = new BrokenInput(ctx.say, 'modulestore documents');
+    const exported = await read(path, broken, ctx.say);
+    const rows = rowsOf(path, exported, broken, ctx.say);
+    const notes = notesOf(exported, rows, broken);
     const parts = [
       { table: CourseInfo, rows: rows.courses },
       { table: EdxProblem, rows: rows.problems },
       { table: EdxVideo, rows: rows.videos },
     ];
-    if (dryRun) {
-      say(`dry run: would rebuild ${parts.map((p) => `${qualifiedName(p.table, names, { quoted: true })} (${plural(p.rows.length, 'row')})`).join(', ')}`);
+    if (ctx.dryRun) {
+      ctx.say(`dry run: would rebuild ${parts.map((p) => `${qualifiedName(p.table, ctx.names, { quoted: true })} (${plural(p.rows.length, 'row')})`).join(', ')}`);
       return { tables: [], notes };
     }
-    const fit = newFitCounters();
-    const counts = await rebuildTables(conn, parts.map((p) => p.table), names, async (building) => {
-      for (const p of parts) {
-        say(`loading ${plural(p.rows.length, 'row')} into ${building(p.table)}`);
-        await loadRows(conn, p.table, names, p.rows.map((r) => fitRow(p.table, r, fit)), building(p.table));
-      }
-    });
-    notes.push(...fitNotes(fit));
-    return { tables: parts.map((p, i) => ({ name: p.table.name, rows: counts[i] })), notes };
+    return rebuild(ctx, parts, notes);
   },
 };
+
+type Export = Awaited<ReturnType<typeof readModulestore>>;
+
+/** Read the export whole; a cut one fails (it lacks an unknown part of the store: replacing the tables with it would lose courses). */
+async function read(path: string, broken: BrokenInput, say: (m: string) => void): Promise<Export> {
+  say(`reading ${path}`);
+  let cut: string | undefined;
+  let exported: Export;
+  try {
+    exported = await readModulestore(
+      path,
+      (file, b) => {
+        broken.report(`${file}:${b.line}`, b.reason);
+        cut ??= b.cut && `${file}:${b.line}: ${b.reason}`;
+      },
+      (file, n) => say(`${file}: ${plural(n, 'document')} read so far`),
+    );
+  } catch (e) {
+    if (e instanceof ExportError) throw new RefreshError(e.message);
+    throw e;
+  }
+  if (cut) throw new RefreshError(`${cut}: the tables are left as they were`);
+  return exported;
+}
+
+/** The rows of the export's courses; an export without a course fails (the tables stay as they were). */
+function rowsOf(path: string, { model, documents }: Export, broken: BrokenInput, say: (m: string) => void): ModulestoreRows {
+  const courses = model.courses();
+  for (const p of model.problems) broken.report(p.where, p.reason);
+  const rows = modulestoreRows(courses, model.oldModules());
+  say(`${plural(documents, 'document')}: ${plural(courses.length, 'course')} (${rows.testCourses.length} of them test ${noun(rows.testCourses.length, 'course')}, left out), ${plural(rows.problems.length, 'problem')}, ${plural(rows.videos.length, 'video')}`);
+  if (rows.courses.length === 0) {
+    const others = [broken.count && `${broken.count} unusable`, rows.testCourses.length && `${rows.testCourses.length} test course(s) only`].filter(Boolean);
+    throw new RefreshError(`no course in ${path} (${plural(documents, 'document')} read${others.length ? `; ${others.join(', ')}` : ''}): the tables are left as they were`);
+  }
+  return rows;
+}
+
+/** What was left out, found twice or not read. */
+function notesOf({ model, ignored }: Export, rows: ModulestoreRows, broken: BrokenInput): string[] {
+  const notes = [...broken.notes()];
+  if (rows.testCourses.length) notes.push(`${rows.testCourses.length} test course(s) left out (schema/test-courses.ts): ${rows.testCourses.slice(0, 5).join(', ')}${rows.testCourses.length > 5 ? ', …' : ''}`);
+  if (rows.duplicates.length) notes.push(`${rows.duplicates.length} course(s) found twice, the first kept: ${rows.duplicates.slice(0, 5).join(', ')}`);
+  if (rows.unplaced) notes.push(`${rows.unplaced} problem(s)/video(s) no course tree reaches: kept with NULL positions`);
+  if (model.unpublished) notes.push(`${model.unpublished} split-store active version(s) without a published branch (libraries, unpublished courses) left out`);
+  if (ignored.length) notes.push(`not read from the directory: ${ignored.join(', ')}`);
+  return notes;
+}
+
+/** The three tables built aside and swapped in together, only when all three are built. */
+async function rebuild({ conn, names, say }: JobContext, parts: { table: TableDef; rows: Value[][] }[], notes: string[]): Promise<JobResult> {
+  const fit = newFitCounters();
+  const tables = parts.map((p) => p.table);
+  const counts = await rebuildTables(conn, tables, names, async (building) => {
+    for (const p of parts) {
+      say(`loading ${plural(p.rows.length, 'row')} into ${building(p.table)}`);
+      await loadRows(conn, p.table, names, p.rows.map((r) => fitRow(p.table, r, fit)), building(p.table));
+    }
+  });
+  return { tables: builtTables(tables, counts), notes: [...notes, ...fitNotes(fit)] };
+}
