@@ -318,7 +318,7 @@ async function suite(): Promise<void> {
     cases.push(['not text', Buffer.concat([bytes.subarray(0, zoe + 2), Buffer.from([0xff]), bytes.subarray(zoe + 4)]), /auth_user: the dump holds bytes that are not text in its character set/]);
     const missing = await refresh(main, ALL(join(tmp, 'no-such-dump.sql.gz')));
     t.equal(missing.code, 1);
-    t.match(missing.stderr, /edxprod: FAILED: .*no-such-dump\.sql\.gz: no such file/);
+    t.match(missing.stderr, /^edx-refresh: --dump .*no-such-dump\.sql\.gz: no such file\n$/, 'refused before any job starts');
     let i = 0;
     for (const [what, content, message] of cases) {
       const file = join(tmp, `edxapp-cut-${++i}.sql${what.includes('gzip') ? '.gz' : ''}`);
