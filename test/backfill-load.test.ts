@@ -80,7 +80,7 @@ t.test('--jobs 2 over a directory gives the warehouse of one collection after th
   const r = await runTool('edx-csvload', load, { env: await env() });
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, `${LOGS.length - 1} collections into`, 'the complete collections only');
-  t.match(r.stderr, `1 lines of ${LOGS[4][0]} were rejected`, 'the rejected line is said');
+  t.match(r.stderr, `1 line of ${LOGS[4][0]} was rejected`, 'the rejected line is said');
   t.ok(existsSync(join(rejects, `${LOGS[4][0]}.jsonl`)), 'and kept');
   t.ok(existsSync(`${held}.partial`), 'a collection being written is left alone');
   for (const [key] of LOGS.slice(1)) {
@@ -93,7 +93,7 @@ t.test('--jobs 2 over a directory gives the warehouse of one collection after th
   renameSync(`${held}.partial`, held);
   const again = await runTool('edx-csvload', load, { env: await env() });
   t.equal(again.code, 0, again.stderr);
-  t.match(again.stderr, '1 collections into');
+  t.match(again.stderr, '1 collection into');
   t.same(await fingerprint(two[1], two[3]), reference, 'same tables, rows and ids');
   t.same(readdirSync(out, { recursive: true }), [], 'nothing left to load, no empty directories');
 

@@ -70,7 +70,7 @@ t.test('a stream cut short or garbled is refused', async (t) => {
   const text = bytes.toString();
   t.match(text, /\n#done \{"sources":1\}\n$/);
   const withoutDone = text.replace(/#done .*\n$/, '');
-  await t.rejects(read(Buffer.from(withoutDone)), /ended after 1 whole source\(s\) without its #done line/);
+  await t.rejects(read(Buffer.from(withoutDone)), /ended after 1 whole source without its #done line/);
   t.same(await read(Buffer.from(withoutDone.replace(STREAM_HEADER, '#edx-pipes-rows/1'))), [a.name], 'a version 1 stream needs none');
   await t.rejects(read(Buffer.from(text.replace('#done {"sources":1}', '#done {"sources":2}'))), /#done says 2 sources, the stream held 1/);
 
@@ -92,6 +92,47 @@ t.test('a stream cut short or garbled is refused', async (t) => {
   const names: string[] = [];
   for await (const s of readRowStream(input, { spool: false })) names.push(s.source.name);
   t.same(names, [a.name], 'read in 13-byte chunks, the checksum agrees');
+});
+
+t.test('streams one after another (xargs runs the writer again) read as one; one cut fails only its source', async (t) => {
+  const one = await streamOf([{ source: a, rows: rowsA }]);
+  const two = await streamOf([{ source: b, rows: rowsB }]);
+  /** The sources read whole, and each failed one with its error; then the reader's own error. */
+  const read = async (bytes: Buffer) => {
+    const input = new PassThrough();
+    input.end(bytes);
+    const whole: string[] = [];
+    const failed: string[] = [];
+    try {
+      for await (const s of readRowStream(input, { spool: false })) {
+        try {
+          for await (const ev of s.events) if (ev.kind === 'end') whole.push(s.source.name);
+        } catch (e) {
+          failed.push(`${s.source.name}: ${(e as Error).message}`);
+        }
+      }
+    } catch (e) {
+      return { whole, failed, error: (e as Error).message };
+    }
+    return { whole, failed, error: undefined };
+  };
+  t.same(await read(Buffer.concat([one, two, one])), { whole: [a.name, b.name, a.name], failed: [], error: undefined }, 'whole streams, each with its #done');
+  // Cut inside its source, at a line's end and in the middle of a line (the next header glued to it).
+  const lines = one.toString().split('\n');
+  const atLine = Buffer.from(lines.slice(0, 6).join('\n') + '\n');
+  for (const cut of [atLine, one.subarray(0, atLine.length + 7)]) {
+    const r = await read(Buffer.concat([two, cut, two]));
+    t.same(r.whole, [b.name, b.name], 'the sources of the whole streams are read');
+    t.match(r.failed, [new RegExp(`^${a.name}: row stream line \\d+: (the stream ended inside source ${a.name} .*another stream began|source ${a.name} has no #end line before the next source)`)]);
+    t.equal(r.error, r.failed[0].slice(a.name.length + 2), 'and the reader fails at the end, saying that only');
+  }
+  // Cut between sources (no #done): what it held is read, and that something may be missing is said.
+  const noDone = Buffer.from(one.toString().replace(/#done .*\n$/, ''));
+  const r = await read(Buffer.concat([noDone, two]));
+  t.same(r.whole, [a.name, b.name]);
+  t.match(r.error, /a stream ended after 1 whole source without its #done line and another began/);
+  // Anything but a stream's start after #done is still refused.
+  t.match((await read(Buffer.concat([one, Buffer.from('#source {}\n')]))).error, /a line after #done that does not start another stream/);
 });
 
 t.test('edx-csvload loads a row stream from stdin, like the same collection', async (t) => {

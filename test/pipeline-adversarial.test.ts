@@ -391,7 +391,7 @@ t.test('a corrupt or cut .gz fails the run loudly, with its name, while the othe
     t.same(files, good.map(([k]) => `file://${c.logRoot}/${k}`).sort(), `${run} run: the good logs, and only those, are loaded`);
     t.equal(await rowCount(c.edx, 'EdxTrackEvent'), good.reduce((a, [, n]) => a + n, 0), `${run} run: rows of the good logs only`);
     for (const [k] of bad) t.notOk(existsSync(join(c.out, `${k}.csv`)), `${run} run: no complete collection for ${k}`);
-    if (run === 'first') t.match(r.out, `load: 1 lines of ${textKey} were rejected`, 'the load says a line of the text log was rejected, and where it is');
+    if (run === 'first') t.match(r.out, `load: 1 line of ${textKey} was rejected`, 'the load says a line of the text log was rejected, and where it is');
   }
   const kept = join(c.logs, 'rejects', `${textKey}.jsonl`);
   const rejects = existsSync(kept) ? readFileSync(kept, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number; raw: string }) : [];

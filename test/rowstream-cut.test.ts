@@ -235,7 +235,7 @@ t.test('a cut or garbled row stream loads exactly the sources that ended', async
       t.notMatch(r.stderr, /^\s+at /m, 'no stack trace');
       // The summary (tables, sources) plus at most a couple of one-line messages.
       t.ok(r.stderr.split('\n').filter(Boolean).length <= 20, `a few lines of stderr:\n${r.stderr}`);
-      if (r.code !== 0) t.match(r.stderr, /^edx-csvload: row stream( line \d+)?: (the stream ended inside source \S+ \(no #end line|the stream ends in the middle of a line|empty input|the stream ended after \d+ whole source\(s\) without its #done line)/m, 'a one-line reason');
+      if (r.code !== 0) t.match(r.stderr, /^edx-csvload: row stream( line \d+)?: (the stream ended inside source \S+ \(no #end line|the stream ends in the middle of a line|empty input|the stream ended after \d+ whole sources? without its #done line)/m, 'a one-line reason');
       t.same(r.ids, want, `LoadInfo lists the ${want.length} source(s) whose #end line arrived`);
       for (const table of tables) {
         t.same(r.digests.get(table.name), refDigest.get(`${table.name}:${want.join()}`), `${table.name}: exactly the rows of the complete sources`);

@@ -233,7 +233,7 @@ t.test('failures: usage, missing bucket, wrong credentials (never printed)', asy
   t.match(noBucket.stderr, /no bucket/);
   const missing = await runTool('edx-s3-ls', ['--bucket', 'no-such-bucket'], { env: s3.env });
   t.equal(missing.code, 1);
-  t.match(missing.stderr, /edx-s3-ls: listing s3:\/\/no-such-bucket\/: no such bucket/);
+  t.equal(missing.stderr, 'edx-s3-ls: no such bucket: no-such-bucket\n');
   const secret = 'wrong-secret-7f3a9c';
   const denied = await runTool('edx-s3-ls', ['--bucket', BUCKET], { env: { ...s3.env, AWS_ACCESS_KEY_ID: 'NOT-KNOWN-HERE', AWS_SECRET_ACCESS_KEY: secret } });
   t.equal(denied.code, 1);

@@ -132,7 +132,7 @@ t.test('--match and --regex', async (t) => {
   const m = await runTool(TOOL, ['--match', OTHER, plain]);
   t.equal(m.code, 0);
   t.same([...csvMap(t, m.stdout).keys()], ['alice'], 'only lines containing the text');
-  t.match(m.stderr, /19 lines read; 2 events .*; 1 distinct names; 17 lines skipped \(17 not matching, 0 blank or comment, 0 unreadable\)/);
+  t.match(m.stderr, /19 lines read; 2 events .*; 1 distinct name; 17 lines skipped \(17 not matching, 0 blank or comment, 0 unreadable\)/);
   const cs = await runTool(TOOL, ['--quiet', '--match', CS101, plain]);
   const names = [...csvMap(t, cs.stdout).keys()];
   t.ok(names.includes('bob') && names.includes('alice') && names.includes('frank'));

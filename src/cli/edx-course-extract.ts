@@ -5,6 +5,7 @@ import { connectTool } from '../mysql/connection.js';
 import { CONNECTION_OPTIONS, connectionUsage, resolveConnection } from './db-options.js';
 import { progressClock } from '../io/progress.js';
 import { CHUNK_ROWS, DEFAULT_COLUMNS, ExtractError, makeExtract, planExtract, tableNameOf } from '../research/course-extract.js';
+import { noun } from '../core/plural.js';
 
 const TOOL = 'edx-course-extract';
 const USAGE = `\
@@ -84,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
         allColumns: Boolean(values['all-columns']),
         replace: Boolean(values.replace),
         chunkRows,
-        onProgress: quiet ? undefined : (copied, course) => tick() && say(TOOL, `${copied.toLocaleString('en')} rows copied (now ${course})`),
+        onProgress: quiet ? undefined : (copied, course) => tick() && say(TOOL, `${copied.toLocaleString('en')} ${noun(copied, 'row')} copied (now ${course})`),
       });
       if (!quiet) say(TOOL, `${extractsDb}.${table}: ${plural(plan.events, 'row')} of ${plural(plan.courses.length, 'course')}`);
     } catch (e) {

@@ -5,7 +5,7 @@ const USAGE = `Usage: edx-csvload [options] [COLLECTION ...]
 
 Loads CSV collections written by 'edx-json2sql --csv DIR' (a directory: every *.manifest.json in
 it; or one manifest file), or the row stream of 'edx-json2sql --rows' on stdin (no COLLECTION, or
-'-'), into the warehouse with LOAD DATA LOCAL INFILE. Each source (input log) loads in one
+'-'; several streams one after another too, as 'xargs edx-json2sql --rows' writes them), into the warehouse with LOAD DATA LOCAL INFILE. Each source (input log) loads in one
 transaction and is recorded in LoadInfo last, in that transaction; any warning or error rolls the
 source back, leaves it unrecorded and makes the exit status 1. Sources already in LoadInfo are
 skipped. Rows already present (same derived ids) are replaced, never duplicated. Quarter partitions
@@ -41,7 +41,8 @@ Options:
   --stamps DIR           with --collections: after a load, <DIR>/<key> gets the log's time
   --rejects DIR          with --collections: a collection's non-empty rejects.jsonl is kept as
                          <DIR>/<key>.jsonl before the collection is deleted
-  --quiet                no progress lines and no summary
+  --quiet                no progress lines, no summary, and none of --init's messages (a dry
+                         run still says what it would do; errors are always said)
 
 %CONNECTION%
 Examples:

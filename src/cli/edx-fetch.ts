@@ -3,9 +3,10 @@ import { createInterface } from 'node:readline';
 import { runTool, numberOption, write, UsageError, ToolError, type OptionSpec, type ParsedArgs } from './common.js';
 import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
 import { checkOutputDir } from '../io/paths.js';
-import { describeS3Error, localRoot, makeClient, s3Config } from '../s3/client.js';
+import { checkBucket, describeS3Error, keyIn, localRoot, makeClient, parseS3Url, s3Config } from '../s3/client.js';
 import { download, fetchAllToMirror, removePartialsOnSignal, FetchFailure, type RetryPolicy, type Sink } from '../s3/fetch.js';
 import { progressTicker } from '../io/progress.js';
+import { plural } from '../core/plural.js';
 
 const TOOL = 'edx-fetch';
 
@@ -15,7 +16,9 @@ Usage: edx-fetch --bucket NAME --local-root DIR [--jobs N] [--retries N] [KEY ..
 
 Download S3 objects into a local mirror of the bucket: KEY goes to <local-root>/<KEY>. Keys come
 from the arguments, or else from stdin, one per line (only the first tab-separated field is used, so
-the output of 'edx-s3-ls --long' works too). Each finished file's absolute path is printed on stdout
+the output of 'edx-s3-ls --long' works too); a key may be written s3://NAME/KEY (NAME the bucket;
+without --bucket, the bucket of the first KEY). A bucket that does not exist, or credentials that
+cannot be had (--profile), fail once before any download. Each finished file's absolute path is printed on stdout
 as soon as it is done, so the next stage can start on it.
 
 Each object is written to a temporary name in the same directory (.<name>.partial-<pid>) and renamed
@@ -61,13 +64,13 @@ type Args = ParsedArgs<typeof OPTIONS>;
 export const keyFromLine = (line: string): string => line.replace(/\r$/, '').split('\t')[0];
 
 /** The keys to fetch, each once, from the arguments or else from stdin as it arrives. */
-async function* inputKeys(operands: string[]): AsyncGenerator<string> {
+async function* inputKeys(operands: string[], bucket: string): AsyncGenerator<string> {
   const seen = new Set<string>();
   const lines: AsyncIterable<string> = operands.length > 0
     ? (async function* () { yield* operands; })()
     : createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
-    const key = keyFromLine(line);
+    const key = keyIn(bucket, keyFromLine(line));
     if (key === '' || seen.has(key)) continue;
     seen.add(key);
     yield key;
@@ -105,7 +108,7 @@ class Reporter {
     this.stopTicking?.();
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
     this.say(`fetched ${this.fetched}, already present ${this.present}, failed ${this.failed}, `
-      + `${this.bytes} bytes, ${seconds} s`);
+      + `${plural(this.bytes, 'byte')}, ${seconds} s`);
   }
 }
 
@@ -118,23 +121,31 @@ function retryPolicy(values: Args['values']): RetryPolicy {
 }
 
 async function fetchKeys({ values, positionals }: Args): Promise<number> {
-  const config = s3Config(s3Location(values));
+  // `edx-fetch --stdout s3://B/KEY`: the bucket from the key's URL when no other is given.
+  const fromUrl = values.bucket === undefined && !process.env.EDX_PIPES_BUCKET ? parseS3Url(positionals[0] ?? '')?.bucket : undefined;
+  const config = s3Config(s3Location({ ...values, bucket: values.bucket ?? fromUrl }));
+  for (const operand of positionals) keyIn(config.bucket, keyFromLine(operand)); // a key of another bucket: before any download
   const policy = retryPolicy(values);
   const jobs = numberOption(values.jobs, 'jobs', 4);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number >= 1');
   // We retry ourselves (including bodies cut short), so the SDK does not.
-  if (values.stdout) return toStdout(positionals, config.bucket, makeClient(config, { maxAttempts: 1 }), policy);
+  if (values.stdout) {
+    const client = makeClient(config, { maxAttempts: 1 });
+    await checkBucket(client, config).catch((e) => { client.destroy(); throw e; });
+    return toStdout(positionals, config.bucket, client, policy);
+  }
 
   const root = localRoot(values['local-root']);
   if (!root) throw new UsageError('no local root: give --local-root DIR or set EDX_PIPES_LOCAL_ROOT (or use --stdout)');
   checkOutputDir('--local-root', root);
   const client = makeClient(config, { maxAttempts: 1 });
+  await checkBucket(client, config).catch((e) => { client.destroy(); throw e; });
   const report = new Reporter();
   removePartialsOnSignal();
   report.start();
   let output = Promise.resolve();
   try {
-    await fetchAllToMirror(client, config.bucket, root, inputKeys(positionals), policy, jobs, {
+    await fetchAllToMirror(client, config.bucket, root, inputKeys(positionals, config.bucket), policy, jobs, {
       started: () => { report.active++; },
       onBytes: (n) => { report.bytes += n; },
       finished: async (key, outcome) => {
@@ -161,8 +172,8 @@ async function fetchKeys({ values, positionals }: Args): Promise<number> {
 /** --stdout: one object's bytes to stdout, checked like a file download. */
 async function toStdout(operands: string[], bucket: string, client: ReturnType<typeof makeClient>, policy: RetryPolicy): Promise<number> {
   const keys: string[] = [];
-  for await (const k of inputKeys(operands)) keys.push(k);
-  if (keys.length !== 1) throw new UsageError(`--stdout streams exactly one object; got ${keys.length} keys`);
+  for await (const k of inputKeys(operands, bucket)) keys.push(k);
+  if (keys.length !== 1) throw new UsageError(`--stdout streams exactly one object; got ${plural(keys.length, 'key')}`);
   const [key] = keys;
   let sent = 0;
   const sink: Sink = {

@@ -1,7 +1,7 @@
 // edx-json2sql: Open edX tracking-log lines → rows of the warehouse tables.
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { runTool, finish, say, databaseNames, UsageError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
+import { runTool, finish, say, databaseNames, UsageError, ToolError, DATABASE_OPTIONS, type OptionSpec, type ParsedArgs } from './common.js';
 import { onStopSignal } from '../io/interrupt.js';
 import { SqlScriptWriter } from '../sql/script.js';
 import { runTransform } from '../transform/run.js';
@@ -9,12 +9,15 @@ import { summaryLine, statsJson } from '../transform/stats.js';
 import type { RowWriter } from '../schema/rows.js';
 import type { Reject } from '../transform/source.js';
 import { write } from '../io/write.js';
-import { checkInputs, checkOutputDir, checkOutputFile } from '../io/paths.js';
+import { checkInputs, checkOutputDir, checkOutputFile, sameFile } from '../io/paths.js';
+import { openPathList } from '../io/path-list.js';
 import { CappedReport } from '../io/capped-report.js';
 import { inputError } from '../io/input.js';
+import { noun, plural } from '../core/plural.js';
 
 const TOOL = 'edx-json2sql';
 const USAGE = `Usage: edx-json2sql [options] [FILE...]
+       edx-json2sql [options] --files-from LIST
 
 Transform Open edX tracking logs (one JSON event per line; plain or gzip, recognised by
 content) into the rows of the Edx/EdxPrivate warehouse. Reads the FILEs, or stdin when none
@@ -22,6 +25,7 @@ content) into the rows of the Edx/EdxPrivate warehouse. Reads the FILEs, or stdi
 
     zcat tracking.log-20130609.gz | edx-json2sql | mariadb
     edx-json2sql --rejects rejects.jsonl tracking.log-*.gz > day.sql
+    edx-fetch ... | edx-json2sql --rows --files-from - | edx-csvload
 
 Every line ends as rows or in the reject report: broken lines are repaired or their fields
 rescued (badly_formatted holds the raw line); only lines with nothing recoverable are
@@ -32,6 +36,15 @@ Output (one of):
                        one transaction per input file; loading it twice adds nothing
   --csv DIR            one CSV per table and a manifest per input file, for edx-csvload
   --rows               a row stream on stdout for 'edx-csvload' (no files in between)
+
+Input:
+  --files-from LIST    read the paths of the logs from file LIST ('-': stdin), one per line (a CR
+                       before the newline is dropped; empty lines are skipped; no quoting), as it
+                       comes: any number of files, the first worked on while the list still
+                       grows (edx-fetch's output). Each path is checked just before it is read:
+                       one missing or unreadable is reported by name and left out, the others go
+                       on, and the exit status is 1. Not with FILE operands
+  -0, --null           with --files-from: the paths end with NUL, not newline (find -print0)
 
 Options:
   --modulestore PATH   modulestore export giving resource_display_name and course names for
@@ -65,6 +78,8 @@ const OPTIONS = {
   stats: { type: 'string' },
   csv: { type: 'string' },
   'source-name': { type: 'string' },
+  'files-from': { type: 'string' },
+  null: { type: 'boolean', short: '0' },
   ...DATABASE_OPTIONS,
   rows: { type: 'boolean' },
   drop: { type: 'boolean' },
@@ -75,6 +90,7 @@ const OPTIONS = {
 type Values = ParsedArgs<typeof OPTIONS>['values'];
 
 async function makeWriter(values: Values, inputs: string[]): Promise<RowWriter> {
+  const list = values['files-from'];
   const names = databaseNames(values);
   if (values.csv !== undefined && values.rows) throw new UsageError('--csv and --rows exclude each other');
   if (values.csv !== undefined) {
@@ -95,16 +111,23 @@ async function makeWriter(values: Values, inputs: string[]): Promise<RowWriter> 
     names,
     drop: values.drop,
     dropPrivate: values['drop-private'],
-    banner: `edx-pipes edx-json2sql: ${inputs.join(' ')}`,
+    banner: `edx-pipes edx-json2sql: ${list === undefined ? inputs.join(' ') : `--files-from ${list}`}`,
   });
 }
 
 export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
-    const inputs = positionals.length ? positionals : ['-'];
+    const list = values['files-from'];
+    if (list !== undefined && positionals.length) throw new UsageError('--files-from LIST takes no FILE operands (put them in the list)');
+    if (values.null && list === undefined) throw new UsageError('--null goes with --files-from');
+    if (list === '') throw new UsageError('--files-from needs a file (or - for stdin)');
+    // With --files-from the inputs are the list itself until its paths come.
+    const inputs = list !== undefined ? [list] : positionals.length ? positionals : ['-'];
     if (values['drop-private'] && !values.drop) throw new UsageError('--drop-private goes with --drop');
-    // Every path is checked before anything is opened for writing (a slip must not cost an input).
-    checkInputs(inputs);
+    // Every path is checked before anything is opened for writing (a slip must not cost an input);
+    // a list's paths are checked one by one as they come (accept below).
+    if (list !== undefined && list !== '-') checkInputs([list]);
+    else checkInputs(inputs);
     if (values.rejects) checkOutputFile('--rejects', values.rejects, inputs, values.csv);
     if (values.stats) checkOutputFile('--stats', values.stats, inputs, values.csv);
     if (values.csv) checkOutputDir('--csv', values.csv);
@@ -120,8 +143,22 @@ export async function main(argv: string[]): Promise<number> {
       // The text as a JSON string: control characters and binary garbage stay readable on a terminal.
       rejectsOnStderr.add(() => `${r.file}:${r.line}: rejected (${r.reason}): ${JSON.stringify(r.raw.slice(0, 120))}`);
     };
+    const outputs = [values.rejects, values.stats].filter((p): p is string => Boolean(p));
     const stats = await runTransform({
-      inputs,
+      inputs: list === undefined ? inputs : openPathList(list, `--files-from ${list}`, { null: values.null }),
+      // A listed path: checked as operands are, when its turn comes; a bad one is left out, said, and fails the run.
+      accept: list === undefined ? undefined : (path) => {
+        try {
+          if (path === '-') throw new ToolError("-: a list names files; stdin is not one of them (write ./- for a file named '-')");
+          checkInputs([path]);
+          if (outputs.some((o) => sameFile(o, path))) throw new ToolError(`${path}: is an output of this run (--rejects or --stats), not a log`);
+          return true;
+        } catch (e) {
+          failed = true;
+          say(TOOL, `${(e as Error).message}; left out`);
+          return false;
+        }
+      },
       writer,
       geoipFile: values.geoip,
       modulestoreFile: values.modulestore,
@@ -132,10 +169,10 @@ export async function main(argv: string[]): Promise<number> {
         failed = true;
         say(TOOL, `${inputError(name, e).message}; ${kept ?? 'its rows were rolled back'}`);
       },
-      onProgress: values.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${s.lines} lines, ${s.events} events`),
+      onProgress: values.quiet || !process.stderr.isTTY ? undefined : (s) => process.stderr.write(`\r${TOOL}: ${plural(s.lines, 'line')}, ${plural(s.events, 'event')}`),
     });
     if (rejectsFile) await finish(rejectsFile);
-    if (rejectsOnStderr.unsaid > 0) say(TOOL, `… ${rejectsOnStderr.unsaid} more rejected lines (use --rejects FILE)`);
+    if (rejectsOnStderr.unsaid > 0) say(TOOL, `… ${rejectsOnStderr.unsaid} more rejected ${noun(rejectsOnStderr.unsaid, 'line')} (use --rejects FILE)`);
     if (values.stats) writeFileSync(values.stats, JSON.stringify(statsJson(stats), null, 2) + '\n');
     if (!values.quiet) {
       if (process.stderr.isTTY) process.stderr.write('\r');

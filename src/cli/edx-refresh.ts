@@ -20,7 +20,8 @@ Options:
   --private-db NAME      database for EdxPrivate tables (default: EdxPrivate)
   --edxprod-db NAME      database for the copy of the platform tables (default: edxprod)
   --forum-db NAME        database for forum tables (default: EdxForum)
-  --dry-run              say what each job would do; change nothing
+  --dry-run              say what each job would do; change nothing. Exit status 1 when a job
+                         would fail (each such job says why; the others are still looked at)
   --list                 the jobs, what they read and rebuild, and their order
   --quiet                no progress lines
 
@@ -35,6 +36,7 @@ import { CONNECTION_OPTIONS, connectionUsage, resolveConnection } from './db-opt
 import { createPlatformViews } from '../mysql/init.js';
 import { JOBS, inRunOrder, jobNamed } from '../refresh/jobs.js';
 import type { JobInputs } from '../refresh/job.js';
+import { plural } from '../core/plural.js';
 import type { DatabaseNames } from '../schema/table.js';
 
 const TOOL = 'edx-refresh';
@@ -86,6 +88,9 @@ export async function main(argv: string[]): Promise<number> {
       const settings = await resolveConnection(values, (m) => say(TOOL, m));
       const conn = await connectTool(settings, { flags: ['+LOCAL_FILES'] });
       const quiet = Boolean(values.quiet);
+      const dryRun = Boolean(values['dry-run']);
+      /** Dry run: the jobs that would fail (each said as it comes; the others are still looked at). */
+      const wouldFail: string[] = [];
       try {
         for (const job of jobs) {
           const started = Date.now();
@@ -96,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
               connect: () => connect(settings, { flags: ['+LOCAL_FILES'] }),
               names,
               inputs,
-              dryRun: Boolean(values['dry-run']),
+              dryRun,
               say: (m) => quiet || say(TOOL, `${job.name}: ${m}`),
             });
             const rows = result.tables.map((t) => `${t.name} ${t.rows}`).join(', ');
@@ -107,12 +112,18 @@ export async function main(argv: string[]): Promise<number> {
             // A RefreshError or an input that cannot be read (ToolErrors) and the system's errors (the
             // server, files) are said plainly; anything else is a bug, said with its stack.
             const why = e instanceof ToolError || (e as NodeJS.ErrnoException).code ? (e as Error).message : ((e as Error).stack ?? String(e));
+            if (dryRun) {
+              say(TOOL, `${job.name}: would FAIL: ${why}`);
+              wouldFail.push(job.name);
+              continue;
+            }
             throw new ToolError(`${job.name}: FAILED: ${why}${later.length ? ` (not run: ${later.join(', ')})` : ''}`);
           }
         }
         // The views over the refreshed tables (a view cannot exist before its tables, --init may
         // have run before the first refresh).
-        if (!values['dry-run']) {
+        if (wouldFail.length) throw new ToolError(`dry run: ${plural(wouldFail.length, 'job')} would fail: ${wouldFail.join(', ')}`);
+        if (!dryRun) {
           const views = await createPlatformViews(conn, names);
           if (!quiet && views.made.length) say(TOOL, `views ${views.made.join(', ')} are up to date`);
         }

@@ -1,7 +1,7 @@
 // edx-s3-ls: print the tracking-log keys of a bucket, optionally leaving out what is already done.
 import { runTool, databaseNames, say, write, UsageError, ToolError, type OptionSpec } from './common.js';
 import { S3_OPTIONS, S3_OPTIONS_USAGE, s3Location } from './s3-options.js';
-import { describeS3Error, localRoot, makeClient, s3Config } from '../s3/client.js';
+import { bucketProblem, describeS3Error, localRoot, makeClient, s3Config } from '../s3/client.js';
 import { DEFAULT_KEY_PATTERN, keyPattern, dayOption, inDayRange } from '../s3/keys.js';
 import { alreadyDone, formatObject, listLogs, LoadedFiles, type ObjectInfo } from '../s3/list.js';
 import { loadedFiles } from '../mysql/loadinfo.js';
@@ -10,7 +10,7 @@ import { CONNECTION_OPTIONS, connectionUsage, refuseConnectionOptions, resolveCo
 const TOOL = 'edx-s3-ls';
 
 const USAGE = `\
-Usage: edx-s3-ls --bucket NAME [--prefix P] [--match REGEX] [--from DATE] [--to DATE] [--long]
+Usage: edx-s3-ls {--bucket NAME [--prefix P] | s3://NAME/P} [--match REGEX] [--from DATE] [--to DATE] [--long]
                  [--new [--local-root DIR] [--db [--edx-db NAME] [CONNECTION OPTIONS]]]
 
 List the tracking-log objects of an S3 bucket, one key per line, sorted by key. A key is a tracking
@@ -58,8 +58,12 @@ const OPTIONS = {
 
 export async function main(argv: string[]): Promise<number> {
   return runTool(TOOL, USAGE, argv, OPTIONS, async ({ values, positionals }) => {
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const config = s3Config(s3Location(values));
+    // `edx-s3-ls s3://BUCKET/PREFIX`, as `aws s3 ls` takes it, for --bucket and --prefix.
+    const [where, ...extra] = positionals;
+    if (extra.length || (where !== undefined && (!where.startsWith('s3://') || values.bucket !== undefined))) {
+      throw new UsageError(`unexpected argument '${extra[0] ?? where}'${where?.startsWith('s3://') ? ' (an s3:// location, or --bucket: one of them)' : ''}`);
+    }
+    const config = s3Config(s3Location({ ...values, bucket: where ?? values.bucket }));
     const pattern = keyPattern(values.match);
     const root = localRoot(values['local-root']);
     const useDb = Boolean(values.db);
@@ -82,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
       objects = await listLogs(client, config.bucket, config.prefix, pattern,
         (key, why) => say(TOOL, `skipping key ${JSON.stringify(key)}: it ${why}`), (msg) => say(TOOL, `warning: ${msg}`));
     } catch (e) {
-      throw new ToolError(`listing s3://${config.bucket}/${config.prefix}: ${describeS3Error(e).message}`);
+      throw new ToolError(bucketProblem(e, config, 'listing') ?? `listing s3://${config.bucket}/${config.prefix}: ${describeS3Error(e).message}`);
     } finally {
       client.destroy();
     }

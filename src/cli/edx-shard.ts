@@ -8,6 +8,7 @@ import { DEFAULT_KEY_PATTERN, keyPattern } from '../s3/keys.js';
 import { parseManifest, parseShard, shardFromEnv, shardOf, type Shard } from '../shard/manifest.js';
 import { runShard } from '../shard/run.js';
 import { pendingLogs } from '../shard/pending.js';
+import { plural } from '../core/plural.js';
 import { CONNECTION_OPTIONS, connectionUsage, refuseConnectionOptions, resolveConnection } from './db-options.js';
 
 const TOOL = 'edx-shard';
@@ -155,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
       });
       const used = process.cpuUsage(cpu);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      say(TOOL, `shard ${shard.index}/${shard.count}: ${mine.length} logs: ${r.transformed} transformed (${r.events} events, ${r.pulled} pulled), ` +
+      say(TOOL, `shard ${shard.index}/${shard.count}: ${plural(mine.length, 'log')}: ${r.transformed} transformed (${plural(r.events, 'event')}, ${r.pulled} pulled), ` +
         `${r.done} already done, ${r.failed.length} failed; ${seconds.toFixed(1)} s, ${((used.user + used.system) / 1e6).toFixed(1)} CPU-s`);
       return r.failed.length ? 1 : 0;
     } finally {

@@ -22,7 +22,8 @@ export const s3Location = (values: OptionValues<typeof S3_OPTIONS> & { prefix?: 
 /** Usage text for those options and their environment variables. */
 export const S3_OPTIONS_USAGE = `\
 S3 location and access (like the AWS CLI):
-  --bucket NAME          bucket holding the logs (env EDX_PIPES_BUCKET; required)
+  --bucket NAME          bucket holding the logs (env EDX_PIPES_BUCKET; required); also written
+                         s3://NAME or s3://NAME/PREFIX, as the AWS CLI names a location
   --region R             AWS region (env AWS_REGION, then AWS_DEFAULT_REGION, then the profile's
                          region; us-east-1 when --endpoint-url is given and nothing else says)
   --endpoint-url URL     an S3-compatible store, addressed path-style (env AWS_ENDPOINT_URL_S3,

@@ -65,6 +65,13 @@ export interface EndRecord {
 
 export class StreamFormatError extends Error {}
 
+/** Several breaks of a stream read to its end (streams one after another): each is a line of its own. */
+export class StreamProblems extends StreamFormatError {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
 /** A spooled piece of one table's rows of a source: a file in the CSV dialect. */
 export interface Segment {
   table: TableDef;

@@ -2,6 +2,12 @@
 // stdin. It runs ahead of the loader: each source is handed over at its `#source` line, its rows
 // spooled into segment files per table (spool.ts) and handed over as they fill, while the reader
 // goes on reading; it pauses when the loader falls too far behind.
+//
+// Several streams one after another are read as one: `xargs edx-json2sql --rows | edx-csvload`
+// runs the writer as often as xargs splits the list, and each run writes a whole stream (header
+// to `#done`). A stream cut short before the next one starts (its writer killed) fails only what
+// it left unfinished: the source without its `#end` line fails, the sources of the other streams
+// load, and the problems are told at the end (the reader still fails, so the exit status says so).
 import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { ALL_TABLES, TABLES } from '../schema/tables.js';
@@ -14,12 +20,14 @@ import {
   OLDER_HEADERS,
   STREAM_HEADER,
   StreamFormatError,
+  StreamProblems,
   tableAt,
   type EndRecord,
   type Segment,
   type SourceEvent,
   type SourceRecord,
 } from './rowstream-format.js';
+import { noun, plural } from '../core/plural.js';
 
 /**
  * A source of the row stream, handed over at its `#source` line. The loader iterates `events()`
@@ -85,6 +93,10 @@ export interface RowStreamOptions {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 4 << 20;
+/** The first lines of every version of the stream: all of one length. */
+const HEADERS = new Set([STREAM_HEADER, ...OLDER_HEADERS.keys()]);
+const HEADER_LENGTH = STREAM_HEADER.length;
+if ([...HEADERS].some((h) => h.length !== HEADER_LENGTH)) throw new Error('rowstream-reader.ts: stream headers differ in length');
 const DEFAULT_PENDING_BYTES = 64 << 20;
 
 class RowStreamReader {
@@ -99,6 +111,8 @@ class RowStreamReader {
 
   private lineNo = 0;
   private sawHeader = false;
+  /** What went wrong in streams that were followed by another: told when the input ends. */
+  private readonly problems: string[] = [];
   /** Version 2 and 3 streams end with `#done`. */
   private expectsDone = false;
   /** Version 3 streams give each source's CRC-32. */
@@ -151,7 +165,41 @@ class RowStreamReader {
   }
 
   private fail(msg: string): never {
-    throw new StreamFormatError(`row stream line ${this.lineNo}: ${msg}`);
+    throw new StreamFormatError(this.at(msg));
+  }
+
+  private at(msg: string): string {
+    return `row stream line ${this.lineNo}: ${msg}`;
+  }
+
+  /** A broken stream that does not stop the reading: the sources after it still load. */
+  private problem(msg: string): void {
+    this.problems.push(this.at(msg));
+  }
+
+  /**
+   * The current source ends here without its `#end` line (its writer stopped; another stream or
+   * source follows): it fails, its spooled rows are dropped, and the reading goes on.
+   */
+  private cutSource(msg: string): void {
+    const src = this.current!;
+    this.problem(msg);
+    for (const spool of this.spools.values()) spool.open?.abandon();
+    src.events.close(new StreamFormatError(this.at(msg)));
+    this.current = undefined;
+    this.spools = new Map();
+  }
+
+  /** A stream header after a stream: what the one before left unfinished is a problem, not an end. */
+  private nextStream(): void {
+    if (!this.sawHeader) return;
+    if (this.current) {
+      this.cutSource(`the stream ended inside source ${this.current.source.name} (no #end line: its writer did not finish) and another stream began`);
+    } else if (this.expectsDone && !this.done) {
+      this.problem(`a stream ended after ${plural(this.sourcesEnded, 'whole source')} without its #done line and another began: its writer did not finish, sources may be missing`);
+    }
+    this.done = false;
+    this.sourcesEnded = 0;
   }
 
   /** Close the table's open segment and hand it to the loader; wait while too much is pending. */
@@ -177,12 +225,13 @@ class RowStreamReader {
   private control(line: string): Promise<void> | void {
     const older = OLDER_HEADERS.get(line);
     if (line === STREAM_HEADER || older) {
+      this.nextStream(); // when the writer ran again (xargs)
       this.sawHeader = true;
       this.expectsDone = older?.done ?? true;
       this.expectsChecksum = older?.checksum ?? true;
       return;
     }
-    if (this.done) this.fail('a line after #done');
+    if (this.done) this.fail('a line after #done that does not start another stream');
     if (!this.sawHeader) this.fail(`not a row stream (expected ${STREAM_HEADER} first)`);
     const sp = line.indexOf(' ');
     const tag = sp < 0 ? line : line.slice(0, sp);
@@ -204,7 +253,7 @@ class RowStreamReader {
     if (tag === '#done') {
       if (this.current) this.fail(`#done inside source ${this.current.source.name}`);
       const n = (body as { sources?: unknown } | null)?.sources;
-      if (n !== this.sourcesEnded) this.fail(`#done says ${String(n)} sources, the stream held ${this.sourcesEnded}`);
+      if (n !== this.sourcesEnded) this.problem(`#done says ${String(n)} sources, the stream held ${this.sourcesEnded}`);
       this.done = true;
       return;
     }
@@ -212,7 +261,8 @@ class RowStreamReader {
   }
 
   private startSource(s: SourceRecord): void {
-    if (this.current) this.fail(`source ${this.current.source.name} has no #end line before the next source`);
+    // A writer cut inside a line and the next stream's header glued to it end here, too.
+    if (this.current) this.cutSource(`source ${this.current.source.name} has no #end line before the next source`);
     if (!s || typeof s.loadFile !== 'string' || !/^[0-9a-f]{40}$/.test(s.loadInfoId ?? '')) this.fail('#source without a valid loadInfoId');
     const source: Source = { name: String(s.name), loadFile: s.loadFile, loadInfoId: s.loadInfoId };
     this.current = new StreamedSource(source, s.announcesQuarters === true, this.spoolToDisk, this, this.opts.tmp);
@@ -228,7 +278,7 @@ class RowStreamReader {
     for (const t of ALL_TABLES) {
       const got = this.spools.get(t)?.rows ?? 0;
       const want = end.rows?.[t.name] ?? 0;
-      if (got !== want) this.fail(`source ${src!.source.name}: ${got} ${t.name} rows in the stream, the writer counted ${want}`);
+      if (got !== want) this.fail(`source ${src!.source.name}: ${got} ${t.name} ${noun(got, 'row')} in the stream, the writer counted ${want}`);
     }
     if (this.expectsChecksum && end.crc32 !== this.sum) {
       this.fail(`source ${src!.source.name}: its bytes differ from what the writer wrote (CRC-32 ${this.sum}, the writer's ${String(end.crc32)}): the stream was garbled`);
@@ -248,6 +298,14 @@ class RowStreamReader {
     src!.events.close();
   }
 
+  /**
+   * Whether the line buf[start, nl) is the start of a line cut short followed by a stream header.
+   * No whole line ends so: a row ends with '"', a digit after ',' or \N, a control line with '}'.
+   */
+  private gluedHeader(buf: Buffer, start: number, nl: number): boolean {
+    return nl - start > HEADER_LENGTH && buf[nl - HEADER_LENGTH] === 0x23 && HEADERS.has(buf.toString('latin1', nl - HEADER_LENGTH, nl));
+  }
+
   /** Reads the whole input; throws StreamFormatError (or an I/O error) where it breaks. */
   async pump(): Promise<void> {
     let carry: Buffer | undefined;
@@ -260,6 +318,12 @@ class RowStreamReader {
           const nl = buf.indexOf(10, start);
           if (nl < 0) break;
           this.lineNo++;
+          if (this.gluedHeader(buf, start, nl)) {
+            // A writer cut in the middle of a line, and the next one's stream begins right after it.
+            await this.control(buf.toString('latin1', nl - HEADER_LENGTH, nl));
+            start = nl + 1;
+            continue;
+          }
           if (buf[start] === 0x23 /* # */) {
             const line = buf.toString('utf8', start, nl);
             // The checksum covers the lines between #source and #end (#quarter lines too).
@@ -308,12 +372,13 @@ class RowStreamReader {
       if (this.current) this.fail(`the stream ended inside source ${this.current.source.name} (no #end line: the writer did not finish)`);
       if (!this.sawHeader) throw new StreamFormatError(`row stream: empty input (expected ${STREAM_HEADER})`);
       if (this.expectsDone && !this.done) {
-        this.fail(`the stream ended after ${this.sourcesEnded} whole source(s) without its #done line: the writer did not finish, sources may be missing`);
+        this.fail(`the stream ended after ${plural(this.sourcesEnded, 'whole source')} without its #done line: the writer did not finish, sources may be missing`);
       }
-      this.sources.close();
+      this.sources.close(this.problems.length ? new StreamProblems(this.problems) : undefined);
     } catch (e) {
       this.current?.events.close(e as Error);
-      this.sources.close(e as Error);
+      const problems = e instanceof StreamFormatError ? [...this.problems, e.message] : [];
+      this.sources.close(problems.length > 1 ? new StreamProblems(problems) : (e as Error));
     }
   }
 }

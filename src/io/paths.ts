@@ -14,6 +14,13 @@ const statOf = (path: string): Stats | undefined => {
   }
 };
 
+/** Whether two paths name one existing file (hard links and other spellings too). */
+export function sameFile(a: string, b: string): boolean {
+  const x = statOf(a);
+  const y = x && statOf(b);
+  return Boolean(x && y && x.dev === y.dev && x.ino === y.ino);
+}
+
 /** Every input that is a path (not '-') exists and can be read; else a failure naming it. */
 export function checkInputs(inputs: readonly string[]): void {
   for (const input of inputs) {
@@ -74,8 +81,7 @@ export function checkOutputFile(option: string, path: string, inputs: readonly s
   if (target?.isDirectory()) throw new UsageError(`${option} ${path}: is a directory, not a file`);
   if (target) {
     for (const input of inputs) {
-      const st = input === '-' ? undefined : statOf(input);
-      if (st && st.dev === target.dev && st.ino === target.ino) {
+      if (input !== '-' && sameFile(input, path)) {
         throw new UsageError(`${option} ${path}: that is one of the inputs; it would be overwritten`);
       }
     }

@@ -7,6 +7,7 @@
 import { EJSON, deserialize } from 'bson';
 import { openInput } from '../io/input.js';
 import { extendedJson, type BrokenRecord, type JsonRecord } from './json-records.js';
+import { plural } from '../core/plural.js';
 
 /** MongoDB's largest document is 16 MiB; a length far beyond is no document but corrupt bytes. */
 const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
@@ -41,7 +42,7 @@ function decodeDocuments(bytes: Buffer, at: number, seen: { documents: number },
 }
 
 const cutAt = (seen: { documents: number }, rest: number): BrokenRecord =>
-  ({ line: seen.documents + 1, reason: `the file ends inside a document (${rest} bytes of it)`, cut: true });
+  ({ line: seen.documents + 1, reason: `the file ends inside a document (${plural(rest, 'byte')} of it)`, cut: true });
 
 /** The documents of a BSON file, as they are read (memory: the largest document). */
 export async function* readBsonRecords(path: string, onBroken: (b: BrokenRecord) => void): AsyncGenerator<JsonRecord> {

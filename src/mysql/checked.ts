@@ -16,6 +16,7 @@ import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 import { encodeValue } from '../csv/encode.js';
 import type { Value } from '../schema/table.js';
 import { offeredFile } from './connection.js';
+import { plural } from '../core/plural.js';
 
 /** The error a caller's failures are made of (its own class, so that it can tell them apart). */
 export type ErrorClass = new (message: string) => Error;
@@ -92,7 +93,7 @@ async function checkedLoad(conn: Connection, spec: LoadSpec, offered: string, by
     }
   }
   const rows = expected();
-  if (info.records !== rows) throw new Err(`${spec.table}: the server read ${info.records} rows, the ${sentAs} should hold ${rows}`);
+  if (info.records !== rows) throw new Err(`${spec.table}: the server read ${plural(info.records, 'row')}, the ${sentAs} should hold ${rows}`);
 }
 
 /**

@@ -14,6 +14,7 @@ import { qualifiedName } from '../schema/ddl.js';
 import type { DatabaseNames } from '../schema/table.js';
 import type { LoadTask } from './parallel.js';
 import { copyTimes, mtimeOf, newerThan } from '../io/stamps.js';
+import { noun, plural } from '../core/plural.js';
 
 export interface CollectionDirOptions {
   /** Where the transform writes `<key>.csv/` collections. */
@@ -90,7 +91,8 @@ async function afterLoad(o: CollectionDirOptions, collection: string): Promise<v
     if (((await stat(rejects).catch(() => undefined))?.size ?? 0) > 0) {
       await mkdir(dirname(kept), { recursive: true });
       await moveFile(rejects, kept);
-      o.say(`${await countLines(kept)} lines of ${key} were rejected (file, line, reason, text): ${kept}`);
+      const n = await countLines(kept);
+      o.say(`${plural(n, 'line')} of ${key} ${noun(n, 'was', 'were')} rejected (file, line, reason, text): ${kept}`);
     } else {
       await rm(kept, { force: true });
     }

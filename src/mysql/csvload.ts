@@ -9,14 +9,16 @@ import { ToolError } from '../core/errors.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { findManifests, readManifest } from '../csv/collection.js';
 import { readRowStream } from '../csv/rowstream-reader.js';
+import { StreamProblems } from '../csv/rowstream-format.js';
 import { sweepSpools } from '../csv/spool.js';
 import { onStopSignal, signalExitCode } from '../io/interrupt.js';
 import { connect, connectFailure, type ConnectionSettings } from './connection.js';
 import { initWarehouse, InitError } from './init.js';
-import { DryRun, Loader, Progress, fmt, formatSummary } from './load.js';
+import { DryRun, Loader, Progress, fmt, formatSummary, noWarehouse, warehouseExists } from './load.js';
 import { loadTasks, taskPerSource, type LoadTask } from './parallel.js';
 import { collectionTasks } from './collection-dir.js';
 import { LoadSession, failureLines, someNames } from './session.js';
+import { plural } from '../core/plural.js';
 
 export interface CsvloadOptions {
   names: DatabaseNames;
@@ -96,7 +98,7 @@ async function load(
       for (const t of tasks) say(`would load ${t.label}`);
       return 0;
     }
-    say(`${tasks.length} collections into ${o.names.Edx}/${o.names.EdxPrivate}`);
+    say(`${plural(tasks.length, 'collection')} into ${o.names.Edx}/${o.names.EdxPrivate}`);
   }
   const passphrase = o.forumKeyFile
     ? (await readFile(o.forumKeyFile, 'utf8').catch((e: Error) => { throw new ToolError(`--forum-key-file: ${e.message}`); })).replace(/[\r\n]+$/, '')
@@ -112,7 +114,7 @@ async function load(
     const spoolParent = o.tmpdir ?? tmpdir();
     const swept = await sweepSpools(spoolParent);
     if (swept.removed.length) {
-      say(`removed ${swept.removed.length} spool director${swept.removed.length === 1 ? 'y' : 'ies'} (${fmt(Math.round(swept.bytes / 1024))} KiB) that killed loads left in ${spoolParent}`);
+      say(`removed ${plural(swept.removed.length, 'spool directory', 'spool directories')} (${fmt(Math.round(swept.bytes / 1024))} KiB) that killed loads left in ${spoolParent}`);
     }
     if (swept.unowned.length) {
       say(`left alone in ${spoolParent}: ${someNames(swept.unowned.map((d) => basename(d)))} (no owner file: an older edx-csvload's, or one starting; remove them by hand once no load runs)`);
@@ -129,13 +131,17 @@ async function load(
     if (o.init) {
       if (!conn) throw new ToolError('--init needs a connection');
       try {
-        await initWarehouse(conn, { names: o.names, replace: o.replace, forumPassphrase: passphrase, dryRun: o.dryRun, say });
+        // --quiet silences init's messages too, but not a dry run's account of what it would do.
+        const initSay = o.quiet && !o.dryRun ? () => undefined : say;
+        await initWarehouse(conn, { names: o.names, replace: o.replace, forumPassphrase: passphrase, dryRun: o.dryRun, say: initSay });
       } catch (e) {
         if (e instanceof InitError) throw new ToolError(e.message);
         throw e;
       }
       if (!o.stdin && !sources.length && !tasks) return 0;
     }
+    // No warehouse: said once, before any source is read (not once per source).
+    if (conn && !o.dryRun && !(await warehouseExists(conn, o.names))) throw new ToolError(noWarehouse(o.names));
     if (tasks) {
       const status = await loadTasks(tasks, { settings, jobs: o.jobs ?? 1, names: o.names, force: o.force, quiet: o.quiet, progressEveryMs: o.progressEveryMs, say, session });
       if (session.halted) return status;
@@ -174,7 +180,7 @@ async function load(
     if (!o.quiet) process.stderr.write(formatSummary(report));
     const failures = failureLines(report.sources);
     for (const line of failures) say(line);
-    if (streamError && !session.lost) say(`${streamError.message}`);
+    if (streamError && !session.lost) for (const m of streamError instanceof StreamProblems ? streamError.problems : [streamError.message]) say(m);
     if (session.lost) for (const line of [session.lostMessage!, ...session.outcomeLines(notStarted())]) say(line);
     return failures.length || streamError || session.lost ? 1 : 0;
   } finally {

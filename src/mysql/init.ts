@@ -7,6 +7,7 @@ import { ALL_TABLES } from '../schema/tables.js';
 import type { DatabaseNames } from '../schema/table.js';
 import { keysTable, ROUTINES, routineStatements } from '../schema/routines.js';
 import { neededDatabase, PLATFORM_VIEWS, RESEARCH_ROUTINES } from '../schema/research.js';
+import { plural } from '../core/plural.js';
 
 /** What --init creates: the original's routines and views, and the research views. */
 const INIT_ROUTINES = [...ROUTINES, ...RESEARCH_ROUTINES];
@@ -39,12 +40,12 @@ export async function initWarehouse(conn: Connection, opts: InitOptions): Promis
   const statements: string[] = [];
   if (existing.length && opts.replace) {
     say(
-      `replacing the existing warehouse ${names.Edx}/${names.EdxPrivate}: dropping ${existing.length} tables ` +
-        `(about ${existing.reduce((a, t) => a + t.rows, 0)} rows) and creating them empty`,
+      `replacing the existing warehouse ${names.Edx}/${names.EdxPrivate}: dropping ${plural(existing.length, 'table')} ` +
+        `(about ${plural(existing.reduce((a, t) => a + t.rows, 0), 'row')}) and creating them empty`,
     );
     statements.push(...dropAllTables(true, names));
   } else if (existing.length) {
-    say(`${existing.length} of ${ALL_TABLES.length} tables exist already and are kept (use --replace to drop and recreate them)`);
+    say(`${existing.length} of ${ALL_TABLES.length} tables ${existing.length === 1 ? 'exists' : 'exist'} already and ${existing.length === 1 ? 'is' : 'are'} kept (use --replace to drop and recreate them)`);
   }
   statements.push(...createDatabases(names), ...createAllTables(names), keysTable(names));
   for (const r of INIT_ROUTINES) statements.push(...routineStatements(r, names));
@@ -58,7 +59,7 @@ export async function initWarehouse(conn: Connection, opts: InitOptions): Promis
   }
 
   if (opts.dryRun) {
-    say(`dry run: would run ${statements.length} statements: create ${names.Edx} and ${names.EdxPrivate} if missing, ` +
+    say(`dry run: would run ${plural(statements.length, 'statement')}: create ${names.Edx} and ${names.EdxPrivate} if missing, ` +
       `${ALL_TABLES.length} tables if missing, ${INIT_ROUTINES.length} routines and views` +
       (key ? ', and set the forum key' : ''));
     return;

@@ -24,6 +24,7 @@ import { StreamFormatError, type Segment, type SourceEvent } from '../csv/rowstr
 import type { StreamedSource } from '../csv/rowstream-reader.js';
 import type { Source } from '../schema/rows.js';
 import { COMMIT_LOST, SOURCE_LOST, connectionLost, type LoadReport, type LoadSession, type Outcome, type SourceReport } from './session.js';
+import { noun } from '../core/plural.js';
 
 export type { LoadReport, Outcome, SourceReport };
 
@@ -64,7 +65,7 @@ export class Progress {
     this.lastAt = now;
     const of = this.sourcesTotal !== undefined ? `/${this.sourcesTotal}` : '';
     this.say(
-      `${fmt(this.rows)} rows, ${fmt(Math.round(rate))} rows/s, ${this.sourcesDone}${of} sources done, ` +
+      `${fmt(this.rows)} ${noun(this.rows, 'row')}, ${fmt(Math.round(rate))} rows/s, ${this.sourcesDone}${of} ${noun(this.sourcesTotal ?? this.sourcesDone, 'source')} done, ` +
         `${((now - this.started) / 1000).toFixed(0)} s${this.current ? `; loading ${this.current}` : ''}`,
     );
   }
@@ -95,6 +96,15 @@ async function recorded(conn: Connection, names: DatabaseNames, loadInfoId: stri
     throw e;
   }
 }
+
+/** Whether the warehouse is there to load into (its LoadInfo table). */
+export async function warehouseExists(conn: Connection, names: DatabaseNames): Promise<boolean> {
+  return (await recorded(conn, names, '')) !== undefined;
+}
+
+/** What a load into a warehouse that does not exist says. */
+export const noWarehouse = (names: DatabaseNames) =>
+  `${qualifiedName(LoadInfo, names)} does not exist: create the warehouse first with edx-csvload --init`;
 
 /** The partitions EdxTrackEvent has. */
 async function partitionsOf(conn: Connection, names: DatabaseNames): Promise<Set<string>> {
@@ -314,7 +324,7 @@ export class Loader extends SourceRunner {
         const loaded = await recorded(this.conn, this.opts.names, src.source.loadInfoId);
         // A warehouse that does not exist yet has loaded nothing; a load then needs --init first.
         if (loaded === undefined) {
-          throw new LoadError(`${qualifiedName(LoadInfo, this.opts.names)} does not exist: create the warehouse first with edx-csvload --init`);
+          throw new LoadError(noWarehouse(this.opts.names));
         }
         if (loaded) {
           rep.outcome = 'skipped';
@@ -421,7 +431,7 @@ export class Loader extends SourceRunner {
       await conn.query('START TRANSACTION');
       open = true;
       const again = loaded.filter((s) => s.table !== LoadInfo).reduce((a, s) => a + s.rows, 0);
-      notes.push(`quarter ${missing.join(', ')} arrived mid-load: rolled back, added partitions ${added.join(', ')}, reloaded ${fmt(again)} rows`);
+      notes.push(`quarter ${missing.join(', ')} arrived mid-load: rolled back, added partitions ${added.join(', ')}, reloaded ${fmt(again)} ${noun(again, 'row')}`);
       for (const seg of loaded) await load(seg);
     };
     const missingOf = async (qs: Iterable<string>) => {
@@ -453,7 +463,7 @@ export class Loader extends SourceRunner {
           if (missing.length) await restartFor(missing);
           for (const seg of held) await load(seg);
           per.set(LoadInfo.name, 1);
-          if (src.whileStreaming) notes.push(`${fmt(streamedRows)} of ${fmt(total)} rows loaded while the source streamed`);
+          if (src.whileStreaming) notes.push(`${fmt(streamedRows)} of ${fmt(total)} ${noun(total, 'row')} loaded while the source streamed`);
           await this.recordAndCommit(src.source, rep, per, total, notes);
           open = false;
           return;
@@ -491,7 +501,7 @@ export function formatSummary(r: LoadReport): string {
     '',
     `${count('loaded')} loaded, ${count('skipped')} skipped, ${count('failed')} failed` +
       (count('would load') + count('would skip') ? `; dry run: ${count('would load')} would load, ${count('would skip')} would skip` : '') +
-      `; ${fmt(total)} rows in ${r.seconds.toFixed(2)} s` +
+      `; ${fmt(total)} ${noun(total, 'row')} in ${r.seconds.toFixed(2)} s` +
       (r.seconds > 0 && total ? ` (${fmt(Math.round(total / r.seconds))} rows/s)` : ''),
   );
   return lines.join('\n') + '\n';

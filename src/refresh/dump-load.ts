@@ -16,6 +16,7 @@ import { RefreshError } from './sql.js';
 import { checkedQuery } from '../mysql/checked.js';
 import { quoteIdent } from '../schema/sql-escape.js';
 import { progressClock } from '../io/progress.js';
+import { plural } from '../core/plural.js';
 
 const LF = 0x0a;
 
@@ -219,7 +220,7 @@ class DumpCopy {
     if (!line && c.filter.result.truncated) throw new RefreshError(`${this.path} ends inside the section of table ${c.table}: the dump is cut`);
     for (const piece of out) for (const statement of c.statements.push(piece)) await this.execute(c, statement);
     if (!was.found && c.filter.result.found) this.order.push(c.table);
-    if (!was.done && c.filter.done) this.say(`${c.table}: ${c.rows} rows`);
+    if (!was.done && c.filter.done) this.say(`${c.table}: ${plural(c.rows, 'row')}`);
   }
 
   /** Run one statement of a table's section, checked; SET NAMES changes how the next ones are decoded. */
@@ -248,6 +249,6 @@ class DumpCopy {
     this.bytes += bytes;
     if (!this.due()) return;
     const now = this.copies.find((c) => c.filter.result.found && !c.filter.done);
-    this.say(`${(this.bytes / 2 ** 20).toFixed(0)} MiB of the dump read${now ? `; ${now.table}: ${now.rows} rows so far` : ''}`);
+    this.say(`${(this.bytes / 2 ** 20).toFixed(0)} MiB of the dump read${now ? `; ${now.table}: ${plural(now.rows, 'row')} so far` : ''}`);
   }
 }

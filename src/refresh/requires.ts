@@ -23,15 +23,23 @@ async function madeAt(conn: Connection, n: { db: string; table: string }): Promi
   return rows.length ? String(rows[0].t ?? '') : undefined;
 }
 
+/** Whether this is a dry run, and where to say things. */
+export interface DryRunContext {
+  dryRun: boolean;
+  say: (m: string) => void;
+}
+
 /**
  * Every needed table exists. In a dry run a missing one is said and false returned (the job that
- * builds it may be in the same run); otherwise it fails, naming the job to run first.
+ * builds it may run before, in this run or in the make run that runs the jobs one by one);
+ * otherwise it fails, naming the job to run first.
  */
-export async function requireTables(conn: Connection, needed: readonly Needed[], dryRun: boolean, say: (m: string) => void): Promise<boolean> {
+export async function requireTables(conn: Connection, needed: readonly Needed[], ctx: DryRunContext): Promise<boolean> {
+  const { say } = ctx;
   let all = true;
   for (const n of needed) {
     if ((await madeAt(conn, n)) !== undefined) continue;
-    if (!dryRun) throw new RefreshError(`${name(n)} does not exist: run job '${n.job}' first`);
+    if (!ctx.dryRun) throw new RefreshError(`${name(n)} does not exist: run job '${n.job}' first`);
     say(`dry run: ${name(n)} does not exist yet (job '${n.job}' builds it)`);
     all = false;
   }

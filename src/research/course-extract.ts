@@ -6,6 +6,7 @@
 // a failed or interrupted extract leaves no half table under the name.
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { quoteIdent as q } from '../schema/sql-escape.js';
+import { plural } from '../core/plural.js';
 
 /**
  * The columns the original meant its default extract to have (it named `ip`, a column the table
@@ -129,7 +130,7 @@ export async function makeExtract(conn: Connection, opts: ExtractOptions): Promi
     const indexes = INDEXES.filter(([col]) => have.has(col)).map(([col, spec]) => `ADD INDEX ${q(`${col}Idx`)} (${spec})`);
     if (indexes.length) await conn.query(`ALTER TABLE ${building} ${indexes.join(', ')}`);
     const [[{ n }]] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${building}`);
-    if (Number(n) !== copied) throw new ExtractError(`copied ${copied} rows but the extract holds ${n}`);
+    if (Number(n) !== copied) throw new ExtractError(`copied ${plural(copied, 'row')} but the extract holds ${n}`);
     // One RENAME swaps the new table in (and the old one out, when replacing).
     const old = `${q(opts.extractsDb)}.${q(`${opts.table}__old`)}`;
     await conn.query(`DROP TABLE IF EXISTS ${old}`);

@@ -3,8 +3,8 @@
 // AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE and ~/.aws/{credentials,config}, SSO, web
 // identity, container and instance roles); nothing secret is ever taken from the command line or
 // printed.
-import { S3Client } from '@aws-sdk/client-s3';
-import { UsageError } from '../core/errors.js';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { ToolError, UsageError } from '../core/errors.js';
 
 export interface S3Config {
   bucket: string;
@@ -30,10 +30,34 @@ export const LOCAL_ROOT_ENV = 'EDX_PIPES_LOCAL_ROOT';
 
 const nonEmpty = (...values: (string | undefined)[]) => values.find((v) => v !== undefined && v !== '');
 
+/** `s3://BUCKET/REST` as the AWS CLI writes a location: its bucket and the rest (a prefix or a key); undefined when not such a URL. */
+export function parseS3Url(text: string): { bucket: string; rest: string } | undefined {
+  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/is.exec(text);
+  if (!m) return undefined;
+  if (!m[1]) throw new UsageError(`${text}: no bucket in that s3:// URL`);
+  return { bucket: m[1], rest: m[2] ?? '' };
+}
+
+/** A key as given: `s3://BUCKET/KEY` names KEY when BUCKET is the bucket in use. */
+export function keyIn(bucket: string, given: string): string {
+  const url = parseS3Url(given);
+  if (!url) return given;
+  if (url.bucket !== bucket) throw new UsageError(`${given}: not in the bucket ${bucket}`);
+  return url.rest;
+}
+
 /** The S3 configuration from what the command line gave, then the environment. */
 export function s3Config(given: S3Location, env: NodeJS.ProcessEnv = process.env): S3Config {
-  const bucket = nonEmpty(given.bucket, env.EDX_PIPES_BUCKET);
+  let bucket = nonEmpty(given.bucket, env.EDX_PIPES_BUCKET);
   if (!bucket) throw new UsageError('no bucket: give --bucket NAME or set EDX_PIPES_BUCKET');
+  let prefix = nonEmpty(given.prefix, env.EDX_PIPES_PREFIX) ?? '';
+  // `--bucket s3://B/P`, as the AWS CLI names a location: bucket B, prefix P.
+  const url = parseS3Url(bucket);
+  if (url) {
+    if (url.rest && given.prefix && given.prefix !== url.rest) throw new UsageError(`${bucket} and --prefix ${given.prefix} name two prefixes`);
+    bucket = url.bucket;
+    prefix = url.rest || prefix;
+  }
   const endpoint = nonEmpty(given.endpointUrl, env.AWS_ENDPOINT_URL_S3, env.AWS_ENDPOINT_URL);
   if (endpoint !== undefined) {
     let url: URL;
@@ -48,7 +72,7 @@ export function s3Config(given: S3Location, env: NodeJS.ProcessEnv = process.env
   const region = nonEmpty(given.region, env.AWS_REGION, env.AWS_DEFAULT_REGION) ?? (endpoint ? 'us-east-1' : undefined);
   return {
     bucket,
-    prefix: nonEmpty(given.prefix, env.EDX_PIPES_PREFIX) ?? '',
+    prefix,
     region,
     endpoint,
     profile: nonEmpty(given.profile, env.AWS_PROFILE),
@@ -90,6 +114,38 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', '
   'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE', 'TimeoutError',
   'RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests',
   'RequestLimitExceeded', 'InternalError', 'ServiceUnavailable']);
+
+/**
+ * What went wrong with a whole bucket, said with its name and the profile: no such bucket, or no
+ * credentials from the profile named (the SDK's own words name neither). Undefined for the rest.
+ */
+export function bucketProblem(e: unknown, config: S3Config, what: 'bucket' | 'listing'): string | undefined {
+  const err = e as Error & { $metadata?: { httpStatusCode?: number } };
+  // HeadBucket's 404 has no body (no NoSuchBucket); a listing's has.
+  if (err?.name === 'NoSuchBucket' || (what === 'bucket' && (err?.$metadata?.httpStatusCode === 404 || err?.name === 'NotFound'))) {
+    return `no such bucket: ${config.bucket}`;
+  }
+  if (err?.name === 'CredentialsProviderError' && config.profile) {
+    return `the AWS profile '${config.profile}' gives no credentials: is it in ~/.aws/config or ~/.aws/credentials ` +
+      `(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)? (${err.message})`;
+  }
+  return undefined;
+}
+
+/**
+ * Before the work: a bucket that is not there, or credentials that cannot be had, fail once here
+ * (not once per key). Anything else (access denied to HeadBucket with only s3:GetObject allowed,
+ * network trouble) is left to the work itself, which says it per key and retries.
+ */
+export async function checkBucket(client: S3Client, config: S3Config): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: config.bucket }));
+  } catch (e) {
+    const problem = bucketProblem(e, config, 'bucket');
+    if (problem) throw new ToolError(problem);
+    if ((e as Error)?.name === 'CredentialsProviderError') throw new ToolError(describeS3Error(e).message);
+  }
+}
 
 /** Classify an error from the SDK, the network or a body stream. */
 export function describeS3Error(e: unknown): S3Failure {

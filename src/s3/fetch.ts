@@ -12,6 +12,7 @@ import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cli
 import { describeS3Error } from './client.js';
 import { localPathFor, partialPathFor } from './keys.js';
 import { unquote } from './list.js';
+import { plural } from '../core/plural.js';
 
 export interface Remote { size: number; etag: string }
 
@@ -89,14 +90,14 @@ export async function download(
       if (body) {
         for await (const piece of body) {
           const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
-          if (got + chunk.length > remote!.size) await startOver(`size mismatch: more than the ${remote!.size} bytes announced`);
+          if (got + chunk.length > remote!.size) await startOver(`size mismatch: more than the ${plural(remote!.size, 'byte')} announced`);
           await sink.write(chunk, got).catch((e) => { throw new SinkError(e); });
           hash.update(chunk);
           got += chunk.length;
           opts.onBytes?.(chunk.length);
         }
       }
-      if (got < remote!.size) throw new TransientError(`size mismatch: body ended after ${got} of ${remote!.size} bytes`);
+      if (got < remote!.size) throw new TransientError(`size mismatch: body ended after ${got} of ${plural(remote!.size, 'byte')}`);
       if (plainMd5(remote!.etag)) {
         const md5 = hash.digest('hex');
         if (md5 !== remote!.etag.toLowerCase()) await startOver(`checksum mismatch: MD5 ${md5}, ETag ${remote!.etag}`);
@@ -212,7 +213,7 @@ export async function fetchToMirror(
     }
     // A last look: the rename must never put a file of the wrong size under the final name.
     const written = await stat(partial);
-    if (written.size !== remote.size) throw new FetchFailure(`size mismatch: wrote ${written.size} of ${remote.size} bytes`);
+    if (written.size !== remote.size) throw new FetchFailure(`size mismatch: wrote ${written.size} of ${plural(remote.size, 'byte')}`);
     await rename(partial, path);
     return { status: 'fetched', path, bytes: remote.size };
   } catch (e) {

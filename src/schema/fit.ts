@@ -4,6 +4,7 @@
 // writer (SQL, CSV, row stream) receives fitted, and the rows of the refresh jobs. So what the
 // server receives always fits and strict sql_mode never has to truncate or reject anything.
 import type { Column, TableDef, Value } from './table.js';
+import { plural } from '../core/plural.js';
 
 export interface FitCounters {
   /** Values cut to fit, per `Table.column`. */
@@ -120,7 +121,7 @@ export function fitNotes(counters: FitCounters): string[] {
   const lines = (m: Map<string, number>, what: string) =>
     [...m].map(([key, n]) => {
       const dot = key.indexOf('.');
-      return `${n} values of ${key.slice(dot + 1)} ${what} the column of ${key.slice(0, dot)}`;
+      return `${plural(n, 'value')} of ${key.slice(dot + 1)} ${what} the column of ${key.slice(0, dot)}`;
     });
   return [...lines(counters.cut, 'cut to fit'), ...lines(counters.coerced, 'replaced by the empty value of')];
 }

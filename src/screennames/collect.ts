@@ -8,6 +8,7 @@ import { decodeEventField } from '../transform/decode-event.js';
 import { handlerFor } from '../transform/dispatch.js';
 import { loginAjax, loginAjaxEmails } from '../transform/families/navigation.js';
 import { H, anonScreenName } from '../core/values.js';
+import { plural } from '../core/plural.js';
 
 
 export interface CollectOptions {
@@ -163,9 +164,9 @@ export function summaryLine(s: CollectStats, distinct: number, matching: boolean
   const kinds = [`${s.withName} with a username`, `${s.withoutName} without`];
   if (s.loginAjax) kinds.push(`${s.loginAjax} /login_ajax keyed by e-mail`);
   return [
-    `${s.lines} lines read`,
-    `${s.events} events (${kinds.join(', ')})`,
-    `${distinct} distinct names`,
-    `${skipped} lines skipped (${why.join(', ')})`,
+    `${plural(s.lines, 'line')} read`,
+    `${plural(s.events, 'event')} (${kinds.join(', ')})`,
+    `${plural(distinct, 'distinct name')}`,
+    `${plural(skipped, 'line')} skipped (${why.join(', ')})`,
   ].join('; ');
 }

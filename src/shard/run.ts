@@ -16,6 +16,7 @@ import { runTransform } from '../transform/run.js';
 import { statsJson, summaryLine } from '../transform/stats.js';
 import type { ManifestEntry } from './manifest.js';
 import { newerThan } from '../io/stamps.js';
+import { plural } from '../core/plural.js';
 
 export interface ShardOptions {
   root: string;
@@ -83,7 +84,7 @@ export async function runShard(entries: ManifestEntry[], o: ShardOptions): Promi
       const log = localPathFor(o.root, e.key);
       const local = await statOf(log);
       if (!local?.isFile() || (e.size !== undefined && local.size !== e.size)) {
-        if (!o.s3) throw new Error(local ? `the local copy has ${local.size} bytes, the manifest says ${e.size}; no --bucket to pull it from` : 'not in the mirror, and no --bucket to pull it from');
+        if (!o.s3) throw new Error(local ? `the local copy has ${plural(local.size, 'byte')}, the manifest says ${e.size}; no --bucket to pull it from` : 'not in the mirror, and no --bucket to pull it from');
         const got = await fetchToMirror(o.s3.client, o.s3.bucket, o.root, e.key, o.s3.policy);
         if (got.status === 'failed') throw new Error(`pull failed: ${got.message}`);
         if (got.status === 'fetched') result.pulled++;

@@ -12,7 +12,10 @@ import { newStats, type RunStats } from './stats.js';
 import { OutputError } from '../core/errors.js';
 
 export interface RunOptions {
-  inputs: string[];
+  /** Paths ('-': stdin), read one after the other; a stream of them (--files-from) is read as it comes. */
+  inputs: Iterable<string> | AsyncIterable<string>;
+  /** Asked just before an input is opened: false leaves it out (the caller said why). */
+  accept?: (input: string) => boolean;
   writer: RowWriter;
   geoipFile?: string;
   modulestoreFile?: string;
@@ -56,7 +59,8 @@ export async function runTransform(opts: RunOptions): Promise<RunStats> {
   const geo = new CountryLookup(opts.geoipFile);
   const modulestore = opts.modulestoreFile ? Modulestore.fromFile(opts.modulestoreFile) : Modulestore.empty();
   const due = progressClock(1000);
-  for (const input of opts.inputs) {
+  for await (const input of opts.inputs) {
+    if (opts.accept && !opts.accept(input)) continue;
     let unterminated: string | undefined;
     const batches = readLineBatches(input, { onUnterminated: (text) => void (unterminated = text) });
     // Unnamed stdin is named by its first line, so the first lines are read before the source starts.

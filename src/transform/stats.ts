@@ -2,6 +2,7 @@
 // always satisfies: lines = events + filtered + rejected.
 import { ALL_TABLES } from '../schema/tables.js';
 import { newFitCounters, type FitCounters } from '../schema/fit.js';
+import { plural } from '../core/plural.js';
 
 export interface RunStats {
   sources: number;
@@ -79,22 +80,22 @@ export function summaryLine(s: RunStats): string {
   const rows = Object.entries(s.rows).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ');
   const f = s.filtered;
   const parts = [
-    `${s.lines} lines read`,
-    `${s.events} events`,
-    `${filteredTotal(s)} filtered (${f.heartbeat} heartbeats, ${f.ping} pings, ${f.blank} blank, ${f.comment} comments)`,
+    `${plural(s.lines, 'line')} read`,
+    plural(s.events, 'event'),
+    `${filteredTotal(s)} filtered (${plural(f.heartbeat, 'heartbeat')}, ${plural(f.ping, 'ping')}, ${f.blank} blank, ${plural(f.comment, 'comment')})`,
     `${s.rejected} rejected`,
     `${s.rescued} rescued`,
   ];
-  if (s.undecodableEvents) parts.push(`${s.undecodableEvents} undecodable event fields`);
+  if (s.undecodableEvents) parts.push(`${plural(s.undecodableEvents, 'undecodable event field')}`);
   if (s.unknownTypes) {
     const unknown = Object.entries(s.byType).filter(([, c]) => c.unknown > 0).sort((a, b) => b[1].unknown - a[1].unknown);
     const named = unknown.slice(0, 5).map(([type, c]) => `${type} ${c.unknown}`).join(', ');
-    parts.push(`${s.unknownTypes} of unknown type (${unknown.length} types: ${named}${unknown.length > 5 ? ', …' : ''})`);
+    parts.push(`${s.unknownTypes} of unknown type (${plural(unknown.length, 'type')}: ${named}${unknown.length > 5 ? ', …' : ''})`);
   }
   if (s.payloadKept) parts.push(`${s.payloadKept} with payload kept${s.payloadsCut ? ` (${s.payloadsCut} cut)` : ''}`);
   const cut = sum(s.fit.cut), coerced = sum(s.fit.coerced);
-  if (cut) parts.push(`${cut} values cut to fit`);
-  if (coerced) parts.push(`${coerced} non-integers in integer columns`);
+  if (cut) parts.push(`${plural(cut, 'value')} cut to fit`);
+  if (coerced) parts.push(`${plural(coerced, 'non-integer')} in integer columns`);
   parts.push(`rows: ${rows || 'none'}`);
   parts.push(`${s.seconds.toFixed(1)} s`);
   return parts.join('; ');

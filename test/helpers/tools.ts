@@ -120,8 +120,8 @@ export function parseSummary(stderr: string) {
   for (const m of rowsText.matchAll(/(\w+) (\d+)/g)) rows[m[1]] = Number(m[2]);
   return {
     line,
-    lines: num(/(\d+) lines read/),
-    events: num(/(\d+) events/),
+    lines: num(/(\d+) lines? read/),
+    events: num(/(\d+) events?\b/),
     filtered: num(/(\d+) filtered/),
     rejected: num(/(\d+) rejected/),
     rescued: num(/(\d+) rescued/),

@@ -24,6 +24,7 @@ import type { JobContext, JobResult, RefreshJob } from '../job.js';
 import { requireFresh, requireTables, type Needed } from '../requires.js';
 import { checkedQuery, loadRows, rebuildTables, RefreshError, tableExists } from '../sql.js';
 import { quoteIdent as q } from '../../schema/sql-escape.js';
+import { plural } from '../../core/plural.js';
 
 /** Studentmodule rows read per round trip. */
 const PAGE = 5_000;
@@ -89,10 +90,11 @@ export const activitygrade: RefreshJob = {
  * The studentmodule copy and this run's LearnerIdXlation are there, the second built from the
  * first (in a dry run a missing or stale table is said, and false returned when missing).
  */
-async function check({ conn, names, dryRun, say }: JobContext): Promise<boolean> {
+async function check(ctx: JobContext): Promise<boolean> {
+  const { conn, names, dryRun, say } = ctx;
   const csm: Needed = { db: names.edxprod, table: 'courseware_studentmodule', job: 'edxprod' };
   const xlation: Needed = { db: names.EdxPrivate, table: 'LearnerIdXlation', job: 'usergrade' };
-  const ready = await requireTables(conn, [csm, xlation], dryRun, say);
+  const ready = await requireTables(conn, [csm, xlation], ctx);
   if (ready) {
     try {
       await requireFresh(conn, xlation, csm);
@@ -113,7 +115,7 @@ function readModulestore({ inputs, say }: JobContext): Modulestore {
   } catch (e) {
     throw new RefreshError(`--modulestore ${inputs.modulestore}: ${(e as Error).message}`);
   }
-  say(`${modulestore.size} modules of ${inputs.modulestore} for resource_display_name`);
+  say(`${plural(modulestore.size, 'module')} of ${inputs.modulestore} for resource_display_name`);
   return modulestore;
 }
 
@@ -192,9 +194,9 @@ async function replaceChanged(ctx: JobContext, since: string, modulestore: Modul
 /** The table's row count, and what this run added, left out or cut. */
 async function result(ctx: JobContext, how: How, tally: Tally): Promise<JobResult> {
   const [total] = await ctx.conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${how.table}`);
-  const notes = [`${tally.rows} rows ${how.incremental ? `added or replaced (modified since ${how.since})` : 'built'}`];
+  const notes = [`${plural(tally.rows, 'row')} ${how.incremental ? `added or replaced (modified since ${how.since})` : 'built'}`];
   if (tally.testCourses) notes.push(`${tally.testCourses} graded rows of test courses left out`);
-  if (tally.badState) notes.push(`${tally.badState} rows whose state is not JSON: no answers or attempts`);
+  if (tally.badState) notes.push(`${plural(tally.badState, 'row')} whose state is not JSON: no answers or attempts`);
   notes.push(...fitNotes(tally.fit));
   if (!ctx.inputs.modulestore) notes.push('no --modulestore: resource_display_name is empty');
   return { tables: [{ name: ActivityGrade.name, rows: Number(total[0].n) }], notes };
@@ -273,7 +275,7 @@ async function readRows(ctx: JobContext, since: string, modulestore: Modulestore
     if (rows.length) await load(rows);
     const before = tally.rows;
     tally.rows += rows.length;
-    if (Math.floor(tally.rows / 100_000) > Math.floor(before / 100_000)) ctx.say(`${tally.rows} rows, modified up to ${after.modified}`);
+    if (Math.floor(tally.rows / 100_000) > Math.floor(before / 100_000)) ctx.say(`${plural(tally.rows, 'row')}, modified up to ${after.modified}`);
   }
 }
 

@@ -125,11 +125,10 @@ async function plan(ctx: JobContext): Promise<JobResult> {
   const { load } = workDatabases(ctx.names);
   ctx.say(`dry run: would copy ${copied.map((t) => t.name).join(', ') || 'nothing'} into ${load}, build ` +
     `${TrueCourseEnrollment.name} and ${Lti2GlobalLti.name} there, and swap them all into ${ctx.names.edxprod} with one RENAME`);
-  for (const t of missing) {
-    ctx.say(t.required
-      ? `dry run: ${t.name} is not in the dump: the job would FAIL (a later job reads it)`
-      : `dry run: ${t.name} is not in the dump: last week's copy would be kept`);
-  }
+  for (const t of missing) if (!t.required) ctx.say(`dry run: ${t.name} is not in the dump: last week's copy would be kept`);
+  const lacking = missing.filter((t) => t.required).map((t) => t.name);
+  // As the run would: it refuses a dump without a table a later job reads.
+  if (lacking.length) throw new RefreshError(`${dump} lacks ${lacking.join(', ')}, which later jobs read`);
   return { tables: [] };
 }
 

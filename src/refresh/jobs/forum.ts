@@ -29,9 +29,10 @@ import { scrubBody, type Poster } from './forum-scrub.js';
 import type { JobContext, JobResult, RefreshJob } from '../job.js';
 import { BrokenInput } from '../report.js';
 import { loadRows, rebuildTable, RefreshError, tableExists, withSecondConnection } from '../sql.js';
-import { requireTables } from '../requires.js';
+import { requireTables, type DryRunContext } from '../requires.js';
 import { progressClock } from '../../io/progress.js';
 import { intOrNull, json, sqlDateTime } from '../values.js';
+import { plural } from '../../core/plural.js';
 
 /** The anon_screen_name of a post whose author is unknown (the column's default, as the original's). */
 export const UNKNOWN_AUTHOR = 'anon_screen_name_redacted';
@@ -183,7 +184,8 @@ async function routineExists(conn: Connection, db: string, name: string): Promis
  * In a dry run a missing table or key is said, and false returned (the jobs and the load that make
  * them may be in the same run); a missing or unreadable input fails all the same.
  */
-async function checkPrerequisites(conn: Connection, names: DatabaseNames, path: string, dryRun: boolean, say: (m: string) => void): Promise<boolean> {
+async function checkPrerequisites(conn: Connection, names: DatabaseNames, path: string, ctx: DryRunContext): Promise<boolean> {
+  const { dryRun, say } = ctx;
   try {
     if (!statSync(path).isFile()) throw new RefreshError(`${path} is not a file`);
   } catch (e) {
@@ -191,7 +193,7 @@ async function checkPrerequisites(conn: Connection, names: DatabaseNames, path: 
     throw new RefreshError(`cannot read the forum export ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const priv = names.EdxPrivate;
-  if (!(await requireTables(conn, [{ db: priv, table: 'UserGrade', job: 'usergrade' }], dryRun, say))) return false;
+  if (!(await requireTables(conn, [{ db: priv, table: 'UserGrade', job: 'usergrade' }], ctx))) return false;
   const keySet = (await tableExists(conn, priv, 'Keys')) && Number((await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${priv}\`.\`Keys\` WHERE forumKey <> ''`))[0][0].n) > 0;
   if (!keySet || !(await routineExists(conn, priv, 'idInt2Forum'))) {
     const missing = `no forum key in \`${priv}\`.\`Keys\` or no function idInt2Forum there: run edx-csvload --init --forum-key-file FILE first`;
@@ -211,7 +213,7 @@ export const forumJob: RefreshJob = {
   async run(ctx) {
     const path = ctx.inputs.forum;
     if (!path) throw new RefreshError('no forum export given (--forum FILE)');
-    if (!(await checkPrerequisites(ctx.conn, ctx.names, path, ctx.dryRun, ctx.say))) {
+    if (!(await checkPrerequisites(ctx.conn, ctx.names, path, ctx))) {
       ctx.say(`dry run: would rebuild ${qualifiedName(ForumContents, ctx.names, { quoted: true })} from ${path}`);
       return { tables: [] };
     }
@@ -242,7 +244,7 @@ async function plan({ names, say }: JobContext, exported: ForumExport, users: Us
   let n = 0;
   for await (const _row of exported.rows(users)) n++;
   if (exported.documents === 0) throw new RefreshError(`${exported.path}: no document in the export`);
-  say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} with ${n} posts`);
+  say(`dry run: would rebuild ${qualifiedName(ForumContents, names, { quoted: true })} with ${plural(n, 'post')}`);
   return [];
 }
 
@@ -295,7 +297,7 @@ class ForumExport {
       if (++this.documents % BATCH === 0) {
         yield batch;
         batch = [];
-        if (this.due()) this.say(`${this.documents} documents read`);
+        if (this.due()) this.say(`${plural(this.documents, 'document')} read`);
       }
     }
     yield batch;

@@ -26,6 +26,7 @@ import { builtTables, type JobContext, type JobResult, type RefreshJob } from '.
 import { BrokenInput } from '../report.js';
 import { intOrNull, json, numberOrNull, sqlDateTime, textOrNull } from '../values.js';
 import { loadRows, rebuildTables, RefreshError } from '../sql.js';
+import { noun, plural } from '../../core/plural.js';
 
 /**
  * Stanford's marks of an internal course (docs/original.md#job-modulestore): enrollment restricted to its
@@ -273,7 +274,7 @@ export const modulestoreJob: RefreshJob = {
       { table: EdxVideo, rows: rows.videos },
     ];
     if (ctx.dryRun) {
-      ctx.say(`dry run: would rebuild ${parts.map((p) => `${qualifiedName(p.table, ctx.names, { quoted: true })} (${p.rows.length} rows)`).join(', ')}`);
+      ctx.say(`dry run: would rebuild ${parts.map((p) => `${qualifiedName(p.table, ctx.names, { quoted: true })} (${plural(p.rows.length, 'row')})`).join(', ')}`);
       return { tables: [], notes };
     }
     return rebuild(ctx, parts, notes);
@@ -294,7 +295,7 @@ async function read(path: string, broken: BrokenInput, say: (m: string) => void)
         broken.report(`${file}:${b.line}`, b.reason);
         cut ??= b.cut && `${file}:${b.line}: ${b.reason}`;
       },
-      (file, n) => say(`${file}: ${n} documents read so far`),
+      (file, n) => say(`${file}: ${plural(n, 'document')} read so far`),
     );
   } catch (e) {
     if (e instanceof ExportError) throw new RefreshError(e.message);
@@ -309,10 +310,10 @@ function rowsOf(path: string, { model, documents }: Export, broken: BrokenInput,
   const courses = model.courses();
   for (const p of model.problems) broken.report(p.where, p.reason);
   const rows = modulestoreRows(courses, model.oldModules());
-  say(`${documents} documents: ${courses.length} courses (${rows.testCourses.length} of them test courses, left out), ${rows.problems.length} problems, ${rows.videos.length} videos`);
+  say(`${plural(documents, 'document')}: ${plural(courses.length, 'course')} (${rows.testCourses.length} of them test ${noun(rows.testCourses.length, 'course')}, left out), ${plural(rows.problems.length, 'problem')}, ${plural(rows.videos.length, 'video')}`);
   if (rows.courses.length === 0) {
     const others = [broken.count && `${broken.count} unusable`, rows.testCourses.length && `${rows.testCourses.length} test course(s) only`].filter(Boolean);
-    throw new RefreshError(`no course in ${path} (${documents} documents read${others.length ? `; ${others.join(', ')}` : ''}): the tables are left as they were`);
+    throw new RefreshError(`no course in ${path} (${plural(documents, 'document')} read${others.length ? `; ${others.join(', ')}` : ''}): the tables are left as they were`);
   }
   return rows;
 }
@@ -334,7 +335,7 @@ async function rebuild({ conn, names, say }: JobContext, parts: { table: TableDe
   const tables = parts.map((p) => p.table);
   const counts = await rebuildTables(conn, tables, names, async (building) => {
     for (const p of parts) {
-      say(`loading ${p.rows.length} rows into ${building(p.table)}`);
+      say(`loading ${plural(p.rows.length, 'row')} into ${building(p.table)}`);
       await loadRows(conn, p.table, names, p.rows.map((r) => fitRow(p.table, r, fit)), building(p.table));
     }
   });

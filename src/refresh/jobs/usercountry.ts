@@ -16,6 +16,7 @@ import { qualifiedName } from '../../schema/ddl.js';
 import { valuesOf, type Value } from '../../schema/table.js';
 import type { JobContext, JobResult, RefreshJob } from '../job.js';
 import { progressClock } from '../../io/progress.js';
+import { plural } from '../../core/plural.js';
 import { loadRows, rebuildTable, RefreshError, streamRows, tableExists, withSecondConnection } from '../sql.js';
 
 export const UNKNOWN_COUNTRY = { two: 'XX', three: 'XXX', name: 'Not in lookup tbl' } as const;
@@ -59,7 +60,7 @@ async function plan({ conn, names, say }: JobContext, ready: boolean): Promise<J
     return { tables: [] };
   }
   const [est] = await conn.query<RowDataPacket[]>('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [names.Edx, 'EdxTrackEvent']);
-  say(`dry run: would rebuild ${table} from the distinct (user, country) pairs of ${eventsOf(names)} (about ${Number(est[0]?.n ?? 0)} events)`);
+  say(`dry run: would rebuild ${table} from the distinct (user, country) pairs of ${eventsOf(names)} (about ${plural(Number(est[0]?.n ?? 0), 'event')})`);
   return { tables: [] };
 }
 

@@ -16,6 +16,7 @@ import { builtTables, type JobContext, type JobResult, type RefreshJob } from '.
 import { requireTables } from '../requires.js';
 import { checkedQuery, loadRows, rebuildTables } from '../sql.js';
 import { quoteIdent as q } from '../../schema/sql-escape.js';
+import { plural } from '../../core/plural.js';
 
 /** Learners read per round trip (their certificates come with them). */
 const BATCH = 20_000;
@@ -43,9 +44,10 @@ export const usergrade: RefreshJob = {
 };
 
 /** The platform tables read are there (in a dry run: false when not). */
-function check({ conn, names, dryRun, say }: JobContext): Promise<boolean> {
+function check(ctx: JobContext): Promise<boolean> {
+  const { conn, names } = ctx;
   const tables = ['auth_user', 'certificates_generatedcertificate', 'student_anonymoususerid'];
-  return requireTables(conn, tables.map((table) => ({ db: names.edxprod, table, job: 'edxprod' })), dryRun, say);
+  return requireTables(conn, tables.map((table) => ({ db: names.edxprod, table, job: 'edxprod' })), ctx);
 }
 
 /** Dry run: how much would be read, and what rebuilt. */
@@ -55,7 +57,7 @@ async function plan({ conn, names, say }: JobContext, ready: boolean): Promise<J
     const [n] = await conn.query<RowDataPacket[]>(
       `SELECT (SELECT COUNT(*) FROM ${q(prod)}.auth_user) AS users, (SELECT COUNT(*) FROM ${q(prod)}.certificates_generatedcertificate) AS certs`,
     );
-    say(`dry run: would read ${n[0].users} users and ${n[0].certs} certificates of ${prod}`);
+    say(`dry run: would read ${plural(Number(n[0].users), 'user')} and ${plural(Number(n[0].certs), 'certificate')} of ${prod}`);
   }
   say(`dry run: would rebuild ${BUILDS.map((t) => qualifiedName(t, names, { quoted: true })).join(', ')} and swap them in together`);
   return { tables: [] };
