@@ -138,12 +138,27 @@ export async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv 
   return spawnTool(cmd, args, { env: { ...s.env, ...env } }) as ChildProcessWithoutNullStreams;
 }
 
-/** A started tool's end: its exit code or signal, and what it said on stderr (stdout is drained). */
-export function exited(p: ChildProcessWithoutNullStreams): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+/** A guard against a hanging tool, never a wait: a run the tests start takes seconds. */
+export const HANG_GUARD_MS = 300_000;
+
+/**
+ * A started tool's end: its exit code or signal, and what it said on stderr (stdout is drained).
+ * A tool still running after `timeoutMs` is killed (SIGKILL) and `timedOut` is set: a hang fails
+ * the test's assertions instead of hanging the test.
+ */
+export function exited(p: ChildProcessWithoutNullStreams, timeoutMs = HANG_GUARD_MS): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; timedOut: boolean }> {
   let stderr = '';
+  let timedOut = false;
   p.stderr.on('data', (d) => (stderr += d));
   p.stdout.resume();
-  return new Promise((resolve) => p.on('close', (code, signal) => resolve({ code, signal, stderr })));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.kill('SIGKILL');
+  }, timeoutMs);
+  return new Promise((resolve) => p.on('close', (code, signal) => {
+    clearTimeout(timer);
+    resolve({ code, signal, stderr, timedOut });
+  }));
 }
 
 /** Rows of a table (that match `where`). */
@@ -178,7 +193,7 @@ export async function loadInfoIds(db: string): Promise<string[]> {
 /** Run a tool with the test server's environment; `input` is piped to stdin. */
 export async function run(cmd: string, args: string[], opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   const s = await testServer();
-  const r = await runTool(cmd, args, { input: opts.input, env: { ...s.env, ...opts.env } });
+  const r = await runTool(cmd, args, { input: opts.input, env: { ...s.env, ...opts.env }, timeoutMs: HANG_GUARD_MS });
   return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -90,6 +90,11 @@ export interface RowStreamOptions {
   segmentBytes?: number;
   /** The reader pauses while this many bytes are handed over and not released (default 64 MiB). */
   pendingBytes?: number;
+  /**
+   * Abort: stop reading now (the input may never end), and make the consumer, waiting for the
+   * next source or the current source's next event, throw the abort's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_SEGMENT_BYTES = 4 << 20;
@@ -157,6 +162,13 @@ class RowStreamReader {
     this.stopped = true;
     this.wakeWriter();
     this.input.destroy();
+  }
+
+  /** Stop reading, and end what the consumer waits for with `reason`. */
+  abort(reason: Error): void {
+    this.stop();
+    this.current?.events.close(reason);
+    this.sources.close(reason);
   }
 
   async removeAll(): Promise<void> {
@@ -315,6 +327,7 @@ class RowStreamReader {
         const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
         let start = 0;
         for (;;) {
+          if (this.stopped) return; // aborted while this chunk was being read: nothing more is handed over
           const nl = buf.indexOf(10, start);
           if (nl < 0) break;
           this.lineNo++;
@@ -391,10 +404,14 @@ class RowStreamReader {
  */
 export async function* readRowStream(input: Readable, opts: RowStreamOptions = {}): AsyncGenerator<StreamedSource> {
   const reader = new RowStreamReader(input, opts);
+  const abort = () => reader.abort(opts.signal!.reason instanceof Error ? opts.signal!.reason : new Error('row stream: reading aborted'));
+  if (opts.signal?.aborted) abort();
+  opts.signal?.addEventListener('abort', abort, { once: true });
   const pumping = reader.pump();
   try {
     yield* reader.sources;
   } finally {
+    opts.signal?.removeEventListener('abort', abort);
     reader.stop();
     await pumping;
     await reader.removeAll();

@@ -160,7 +160,8 @@ async function load(
     let streamError: Error | undefined;
     if (o.stdin) {
       try {
-        const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes });
+        // A lost connection stops the reading: the loader may be waiting for rows that never come.
+        const sources = readRowStream(process.stdin, { spool: !o.dryRun, tmp: o.tmpdir, segmentBytes: o.segmentBytes, signal: session.lostSignal });
         for await (const src of sources) {
           await loader.loadStream(src);
           if (session.stopped) break;

@@ -78,6 +78,7 @@ export class LoadSession {
   private readonly conns = new Set<Connection>();
   private readonly active = new Set<SourceReport>();
   private readonly commits = new Set<Promise<unknown>>();
+  private readonly lostController = new AbortController();
 
   /** `server`: where the connections go, for the message of a lost one (host:port or socket). */
   constructor(readonly server: string) {}
@@ -97,7 +98,18 @@ export class LoadSession {
   }
 
   connectionLost(cause: Error): void {
-    this.lost ??= cause;
+    if (this.lost) return;
+    this.lost = cause;
+    this.lostController.abort(cause);
+  }
+
+  /**
+   * Aborted (reason: the cause) when a connection is lost. What a loader waits for besides the
+   * server (the row stream's next rows) listens to it: a connection that dies while its loader
+   * waits for input ends no pending query, and nothing else would wake the loader.
+   */
+  get lostSignal(): AbortSignal {
+    return this.lostController.signal;
   }
 
   /** The lost connection, said once: `lost connection to the server at HOST:PORT: <cause>`. */
