@@ -27,6 +27,9 @@ outer=${TMPDIR:-/tmp}
 edx_entries() { find "$outer" -maxdepth 1 -name 'edx*' -printf '%f\n' 2>/dev/null | sort; }
 before=$(edx_entries)
 run_tmp=$(mktemp -d "$outer/edx-pipes-suite-XXXXXX")
+# Traversable (not listable) by other users: the Slurm tests run munged as the munge user, which
+# must reach its socket and key in a folder below this one (each test folder is 0700 or says why).
+chmod 711 "$run_tmp"
 server_pid=
 server_dir=
 

@@ -129,7 +129,7 @@ export async function startSlurm(): Promise<Slurm | string> {
 
   start('munged', ['--foreground', `--key-file=${key}`, `--socket=${socket}`,
     `--pid-file=${join(mdir, 'munged.pid')}`, `--log-file=${join(mdir, 'munged.log')}`, `--seed-file=${join(mdir, 'munged.seed')}`, '--force'], { uid: mungeUid, gid: mungeGid });
-  if (!(await until(() => existsSync(socket), 15000))) return fail(`munged did not start: ${existsSync(join(mdir, 'munged.log')) ? readFileSync(join(mdir, 'munged.log'), 'utf8') : ''}`);
+  if (!(await until(() => existsSync(socket), 15000))) return fail(`munged did not start: ${existsSync(join(mdir, 'munged.log')) ? readFileSync(join(mdir, 'munged.log'), 'utf8') : `no log in ${mdir} (can the munge user reach it? every folder above it must be traversable by others)`}`);
   start('slurmctld', ['-D', '-f', conf]);
   start('slurmd', ['-D', '-f', conf, '-N', host]);
 
