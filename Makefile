@@ -57,7 +57,13 @@ CHECK_TESTS := $(filter-out $(SERVER_TESTS),$(TESTS))
 TEST_BUILD := .test-build
 compiled = $(patsubst test/%.ts,$(TEST_BUILD)/test/%.js,$(1))
 
-test-build: node_modules/.installed
+# tap builds its plugin set when it is installed and does not rebuild it on its own for the set
+# package.json names (no TypeScript loader): built once per install and per change of the config.
+node_modules/.tap-built: package.json node_modules/.installed
+	npx tap build
+	@touch $@
+
+test-build: node_modules/.tap-built
 	rm -rf $(TEST_BUILD)
 	npx tsc -p test/tsconfig.build.json
 
