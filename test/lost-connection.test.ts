@@ -96,6 +96,15 @@ function saysLost(t: Test, stderr: string, loaded: Source[], killed: Source) {
   t.match(stderr, /a rerun loads what is not in LoadInfo/);
 }
 
+/** After the kill: the gate opened, the loader's end, which it reaches by itself with exit 1. */
+async function endOfKilledRun(t: Test, gate: { open(): Promise<unknown> }, done: ReturnType<typeof exited>) {
+  await gate.open();
+  const r = await done;
+  t.notOk(r.timedOut, 'it exits by itself');
+  t.equal(r.code, 1, 'exit 1');
+  return r;
+}
+
 /** A new warehouse and a collection of `n` sources in a directory of the test. */
 async function collection(t: Test, tag: string, n: number, events: number) {
   const wh = await throwawayWarehouse(`csvlost${tag}`);
@@ -129,10 +138,7 @@ t.test('collections: killed mid-run, it stops with the cause; a rerun loads the 
   await gate.close();
   await holder.query('DO RELEASE_LOCK(?)', [sourceLockName(wh.names, second.loadInfoId)]);
   t.ok(await killWhileLoading(p, wh, second), 'killed the loader\'s connection while it loaded the second source');
-  await gate.open();
-  const r = await done;
-  t.notOk(r.timedOut, 'it exits by itself');
-  t.equal(r.code, 1, 'exit 1');
+  const r = await endOfKilledRun(t, gate, done);
   t.same(await consistent(t, wh, sources, 6000), [first], 'the first source is loaded, none after');
   saysLost(t, r.stderr, [first], second);
   t.match(r.stderr, `not started: ${sources.slice(2).map((s) => s.source.name).join(', ')}`, 'the sources after it are named as not started');
@@ -194,10 +200,7 @@ t.test("--jobs 2: one connection killed, no new source starts, the other connect
   t.ok(pair, 'both connections hold rows of a source');
   const [killedSource, other] = pair ?? [sources[0].source, sources[1].source];
   t.ok(await killWhileLoading(p, wh, killedSource), 'killed the connection loading one of them');
-  await gate.open();
-  const r = await done;
-  t.notOk(r.timedOut, 'it exits by itself');
-  t.equal(r.code, 1, 'exit 1');
+  const r = await endOfKilledRun(t, gate, done);
   t.same(await consistent(t, wh, sources, 4000), [other], "the other connection's source committed; nothing else");
   saysLost(t, r.stderr, [other], killedSource);
   const notStarted = /not started: (.*)/.exec(r.stderr)?.[1] ?? '';
