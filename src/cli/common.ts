@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ToolError, UsageError } from '../core/errors.js';
-import { readFailure } from '../io/input.js';
+import { inputError } from '../io/input.js';
 
 export { ToolError, UsageError };
 export { write, finish } from '../io/write.js';
@@ -149,7 +149,7 @@ export async function runTool<S extends OptionSpec>(
     const sys = e as NodeJS.ErrnoException;
     // A file the user named that the system refused (a path we did not check first): one line.
     if (sys.code !== undefined && sys.path !== undefined) {
-      process.stderr.write(`${tool}: ${sys.path}: ${readFailure(sys)}\n`);
+      process.stderr.write(`${tool}: ${inputError(sys.path, sys).message}\n`);
       return EXIT_FAILURE;
     }
     process.stderr.write(`${tool}: ${(e as Error).stack ?? e}\n`);
