@@ -171,15 +171,21 @@ export async function count(db: string, table: string, where = '1'): Promise<num
 
 /**
  * The connection loading `source` into the warehouse right now, while its transaction holds rows:
- * the one holding the source's named lock (what every loader takes first), once its open
- * transaction has modified rows. Undefined while there is none.
+ * the one holding the source's named lock (what every loader takes first), once a dirty read
+ * (READ UNCOMMITTED, for the next statement only) sees EdxTrackEvent rows of the source. The
+ * sources the tests load are new, so such rows are the open transaction's. Undefined while there is none.
+ *
+ * Not information_schema.INNODB_TRX: InnoDB refills that table's cache only after it has gone
+ * 0.1 s unread, so a probe polling faster (or two test files polling at once) reads the same
+ * stale rows for ever. That made the lost-connection and signal tests wait out their guard.
  */
 export async function loadingConnection(c: Connection, names: DatabaseNames, source: Source): Promise<number | undefined> {
   const [lock] = await c.query('SELECT IS_USED_LOCK(?) AS id', [sourceLockName(names, source.loadInfoId)]);
   const id = (lock as { id: number | null }[])[0].id;
   if (id === null) return undefined;
-  const [trx] = await c.query('SELECT trx_rows_modified AS n FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ?', [id]);
-  return Number((trx as { n: number }[])[0]?.n ?? 0) > 0 ? Number(id) : undefined;
+  await c.query('SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED');
+  const [rows] = await c.query(`SELECT 1 FROM \`${names.Edx}\`.EdxTrackEvent WHERE load_info_fk = ? LIMIT 1`, [source.loadInfoId]);
+  return (rows as unknown[]).length > 0 ? Number(id) : undefined;
 }
 
 /** The LoadInfo ids a warehouse records. */

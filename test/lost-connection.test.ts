@@ -16,10 +16,6 @@ import {
 } from './csvload-helpers.js';
 
 const server = await testServer();
-// Not yet steady: in whole-suite runs these gated kills sometimes wait out their guard (each file
-// passes alone most times; the cause is not found). Reported as todo until it is, so that a
-// failure shows without deciding the run.
-const FLAKY = { todo: 'gated kill not yet steady in whole-suite runs (see the closing note of 2026-12-05)' };
 const LOST = `lost connection to the server at ${server.host}:${server.port}: `;
 
 const sourcesOf = (tag: string, n: number, events: number) =>
@@ -116,7 +112,7 @@ async function collection(t: Test, tag: string, n: number, events: number) {
   return { wh, dir, sources };
 }
 
-t.test('collections: killed mid-run, it stops with the cause; a rerun loads the rest', FLAKY, async (t) => {
+t.test('collections: killed mid-run, it stops with the cause; a rerun loads the rest', async (t) => {
   const { wh, dir, sources } = await collection(t, 'coll', 4, 6000);
   const [first, second] = sources.map((s) => s.source);
   // The second source's named lock, held by the test: the loader commits the first and waits.
@@ -149,7 +145,7 @@ t.test('collections: killed mid-run, it stops with the cause; a rerun loads the 
   t.equal((await consistent(t, wh, sources, 6000)).length, 4, 'all four loaded once');
 });
 
-t.test('row stream: killed while a source streams, it stops reading and exits with its stdin open; a rerun loads the rest', FLAKY, async (t) => {
+t.test('row stream: killed while a source streams, it stops reading and exits with its stdin open; a rerun loads the rest', async (t) => {
   const wh = await throwawayWarehouse('csvlostr');
   t.teardown(wh.drop);
   t.equal((await run(CSVLOAD, ['--init', ...wh.args])).code, 0);
@@ -181,7 +177,7 @@ t.test('row stream: killed while a source streams, it stops reading and exits wi
   t.equal((await consistent(t, wh, sources, 3000)).length, 3);
 });
 
-t.test("--jobs 2: one connection killed, no new source starts, the other connection's source commits; a rerun loads the rest", FLAKY, async (t) => {
+t.test("--jobs 2: one connection killed, no new source starts, the other connection's source commits; a rerun loads the rest", async (t) => {
   const { wh, dir, sources } = await collection(t, 'jobs', 6, 4000);
   // Both connections load their first source's rows, then wait to record it. Which sources the
   // two take first is the loader's choice: the test finds them, and kills one.
