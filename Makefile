@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SHARED ?= ../shared
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 
-.PHONY: help deps install uninstall build test test-build check demo bench conformance clean pull transform load all
+.PHONY: help deps install uninstall build test test-build test-packages check demo bench conformance clean pull transform load all
 
 help:
 	@echo "make demo         transform the bundled example (examples/) and load it when a database is reachable"
@@ -70,7 +70,11 @@ test-build: node_modules/.tap-built
 check: test-build
 	test/run-suite.sh --label 'make check' $(call compiled,$(CHECK_TESTS))
 
-test: build test-build
+# The cluster tests' Debian packages (Slurm, munge, GNU parallel), where missing and installable.
+test-packages:
+	@test/system-packages.sh
+
+test: build test-build test-packages
 	test/run-suite.sh --db --label 'make test' $(call compiled,$(TESTS))
 
 conformance: build
