@@ -108,6 +108,10 @@ async function load(
   if (!settings) throw new Error('runCsvload: no connection settings to connect with');
   const session = new LoadSession(settings.socketPath ?? `${settings.host}:${settings.port}`);
   started(session);
+  /** A lost connection: the cause once, then what is committed and what is not. */
+  const sayLost = () => {
+    if (session.lost) for (const line of [session.lostMessage!, ...session.outcomeLines(notStarted())]) say(line);
+  };
   plan((tasks ? tasks.flatMap((t) => t.sources) : sources).map((s) => ({ name: s.source.name, origin: s.origin })));
   if (!o.dryRun) {
     // What killed loads left behind (a signal's run removes its own; SIGKILL gives it no chance).
@@ -146,7 +150,7 @@ async function load(
       const status = await loadTasks(tasks, { settings, jobs: o.jobs ?? 1, names: o.names, force: o.force, quiet: o.quiet, progressEveryMs: o.progressEveryMs, say, session });
       if (session.halted) return status;
       if (status && o.collectionsDir) say(`some collections failed and are kept in ${o.collectionsDir.out}`);
-      if (session.lost) for (const line of [session.lostMessage!, ...session.outcomeLines(notStarted())]) say(line);
+      sayLost();
       return status;
     }
     const progress = new Progress(say, o.quiet ? 0 : o.progressEveryMs ?? 2000);
@@ -182,7 +186,7 @@ async function load(
     const failures = failureLines(report.sources);
     for (const line of failures) say(line);
     if (streamError && !session.lost) for (const m of streamError instanceof StreamProblems ? streamError.problems : [streamError.message]) say(m);
-    if (session.lost) for (const line of [session.lostMessage!, ...session.outcomeLines(notStarted())]) say(line);
+    sayLost();
     return failures.length || streamError || session.lost ? 1 : 0;
   } finally {
     await conn?.end().catch(() => undefined);
